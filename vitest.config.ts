@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests live next to the code (harness/**/*.test.ts) and need nothing running.
+// End-to-end scenarios (scenarios/*.e2e.ts) start real topologies: one file at a time,
+// because a 2-core machine cannot run two Thanos topologies side by side without skewing them.
+export default defineConfig({
+  test: {
+    reporters: ['default', ['junit', { outputFile: 'reports/junit.xml' }]],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['harness/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['scenarios/**/*.e2e.ts'],
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 30 * 60_000,
+          globalSetup: ['harness/binaries/vitest-global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
