@@ -1,0 +1,55 @@
+// Shared helpers for the per-component planners.
+import { stringify } from 'yaml';
+import type { Component, Topology } from '../topology/model.ts';
+import type { Addressing } from './types.ts';
+
+export interface Instance {
+  id: string;
+  replica: number;
+}
+
+export interface PlanContext {
+  topology: Topology;
+  addressing: Addressing;
+  /** Instance ids of a component ref, or [ref] itself when it names a service. */
+  instancesOf(ref: string): string[];
+  /** The component declared at "cluster/name". */
+  component(ref: string): Component;
+}
+
+export const yaml = (value: unknown): string => stringify(value, { lineWidth: 0 });
+
+/** The note's external labels: every Prometheus of a cluster carries its cluster's name three times. */
+export const clusterLabels = (cluster: string): Record<string, string> => ({
+  cluster,
+  cluster_name: cluster,
+  origin_prometheus: cluster,
+});
+
+/** Replica label set by prometheus-operator on each Prometheus of an HA group. */
+export const PROMETHEUS_REPLICA_LABEL = 'prometheus_replica';
+
+/** Thanos' objstore config: one bucket, a prefix per cluster (as in the note). */
+export function objstoreConfig(addressing: Addressing, prefix: string): string {
+  const s3 = addressing.s3;
+  return yaml({
+    type: 'S3',
+    prefix,
+    config: {
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: s3.region,
+      access_key: s3.accessKey,
+      secret_key: s3.secretKey,
+      insecure: s3.insecure,
+      bucket_lookup_type: 'path',
+    },
+  });
+}
+
+/** Flags every Thanos component shares: where it listens. */
+export function thanosListenFlags(addressing: Addressing, id: string, grpc: boolean): string[] {
+  const flags = [`--http-address=${addressing.listen(id, 'http')}`];
+  if (grpc) flags.push(`--grpc-address=${addressing.listen(id, 'grpc')}`);
+  return flags;
+}

@@ -1,0 +1,82 @@
+// The plan: a pure function from a topology (and a substrate's addressing) to processes and services.
+// Every substrate starts exactly these processes with exactly these arguments and files.
+import { refOf, type Component, type Topology } from '../topology/model.ts';
+import type { Instance, PlanContext } from './context.ts';
+import { planPrometheus } from './prometheus.ts';
+import { planQueryFrontend } from './query-frontend.ts';
+import { planQuery } from './query.ts';
+import { planSidecar } from './sidecar.ts';
+import { planStore } from './store.ts';
+import type { Addressing, Plan, ProcessPlan, ServicePlan } from './types.ts';
+
+export type { Addressing, Plan, PortName, ProcessPlan, S3Access, ServicePlan } from './types.ts';
+
+function replicasOf(c: Component, topology: Topology): number {
+  if (c.kind === 'prometheus' || c.kind === 'query') return c.replicas;
+  if (c.kind === 'sidecar') {
+    const prom = topology.components.find((p) => p.kind === 'prometheus' && p.cluster === c.cluster && p.name === c.prometheus);
+    return prom && prom.kind === 'prometheus' ? prom.replicas : 1;
+  }
+  return 1;
+}
+
+/** Instance ids of a component: "cluster/name" alone, or "cluster/name-<i>" when it has replicas. */
+export function instanceIds(c: Component, topology: Topology): Instance[] {
+  const n = replicasOf(c, topology);
+  return Array.from({ length: n }, (_, replica) => ({ id: n === 1 ? refOf(c) : `${refOf(c)}-${replica}`, replica }));
+}
+
+export function planTopology(topology: Topology, addressing: Addressing): Plan {
+  const components = new Map(topology.components.map((c) => [refOf(c), c]));
+  const services = new Set(topology.services.map(refOf));
+  const ctx: PlanContext = {
+    topology,
+    addressing,
+    component: (ref) => {
+      const c = components.get(ref);
+      if (!c) throw new Error(`no component ${ref}`);
+      return c;
+    },
+    instancesOf: (ref) => (services.has(ref) ? [ref] : instanceIds(ctx.component(ref), topology).map((i) => i.id)),
+  };
+
+  const processes: ProcessPlan[] = [];
+  const prometheusById = new Map<string, ProcessPlan>();
+  // Prometheus first: sidecars are planned against their Prometheus instance.
+  const ordered = [...topology.components].sort((a, b) => Number(b.kind === 'prometheus') - Number(a.kind === 'prometheus'));
+  for (const c of ordered) {
+    for (const inst of instanceIds(c, topology)) {
+      switch (c.kind) {
+        case 'prometheus': {
+          const p = planPrometheus(c, inst, ctx);
+          prometheusById.set(p.id, p);
+          processes.push(p);
+          break;
+        }
+        case 'sidecar': {
+          const promInstances = instanceIds(ctx.component(`${c.cluster}/${c.prometheus}`), topology);
+          const prom = prometheusById.get(promInstances[inst.replica]!.id)!;
+          processes.push(planSidecar(c, inst, ctx, prom));
+          break;
+        }
+        case 'store':
+          processes.push(planStore(c, inst, ctx));
+          break;
+        case 'query':
+          processes.push(planQuery(c, inst, ctx));
+          break;
+        case 'query-frontend':
+          processes.push(planQueryFrontend(c, inst, ctx));
+          break;
+      }
+    }
+  }
+
+  const servicePlans: ServicePlan[] = topology.services.map((s) => ({
+    id: refOf(s),
+    cluster: s.cluster,
+    port: s.port,
+    backends: s.targets.flatMap((t) => ctx.instancesOf(t)),
+  }));
+  return { topology, processes, services: servicePlans };
+}

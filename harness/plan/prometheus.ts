@@ -1,0 +1,81 @@
+// Prometheus: every flag and config key of a Prometheus instance lives here.
+import type { Prometheus } from '../topology/model.ts';
+import { clusterLabels, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, yaml } from './context.ts';
+import type { ProcessPlan } from './types.ts';
+
+export const WORKLOAD_JOB = 'workload';
+
+export function prometheusReplicaName(c: Prometheus, replica: number): string {
+  return `${c.name}-${replica}`;
+}
+
+export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext): ProcessPlan {
+  const { addressing } = ctx;
+  const externalLabels = { ...clusterLabels(c.cluster), [PROMETHEUS_REPLICA_LABEL]: prometheusReplicaName(c, inst.replica) };
+
+  const scrapeConfigs: object[] = c.scrapeWorkload
+    ? [
+        {
+          job_name: WORKLOAD_JOB,
+          // The workload exposes its own job/instance labels so that backfilled and scraped
+          // samples land in the same series whatever address the substrate gives the exporter.
+          honor_labels: true,
+          // Targets appear only once the harness has written the history (see harness/workload).
+          http_sd_configs: [{ url: addressing.workloadSdUrl(inst.id), refresh_interval: '2s' }],
+        },
+      ]
+    : [];
+  if (c.scrapeCluster) {
+    const targets = ctx.topology.components
+      .filter((other) => other.cluster === c.cluster && other.name !== c.name)
+      .flatMap((other) => ctx.instancesOf(`${other.cluster}/${other.name}`))
+      .map((target) => addressing.dial(inst.id, target, 'http'));
+    scrapeConfigs.push({ job_name: 'cluster', static_configs: [{ targets }] });
+  }
+  const remoteWrite = c.remoteWrite.flatMap((ref) =>
+    ctx.instancesOf(ref).map((target) => ({
+      url: `http://${addressing.dial(inst.id, target, 'remote-write')}/api/v1/receive`,
+    })),
+  );
+  const config = {
+    global: { scrape_interval: c.scrapeInterval, evaluation_interval: c.scrapeInterval, external_labels: externalLabels },
+    scrape_configs: scrapeConfigs,
+    ...(remoteWrite.length ? { remote_write: remoteWrite } : {}),
+  };
+
+  const configFile = addressing.configFile(inst.id, 'prometheus.yml');
+  const args = [
+    `--config.file=${configFile}`,
+    `--web.listen-address=${addressing.listen(inst.id, 'http')}`,
+    '--web.enable-lifecycle',
+  ];
+  if (c.mode === 'agent') {
+    args.push('--agent', `--storage.agent.path=${addressing.dataDir(inst.id)}`);
+  } else {
+    args.push(
+      `--storage.tsdb.path=${addressing.dataDir(inst.id)}`,
+      `--storage.tsdb.retention.time=${c.retention}`,
+      // Set both, as prometheus-operator does for a Thanos sidecar: min == max is what the sidecar requires.
+      `--storage.tsdb.min-block-duration=${c.blockDuration}`,
+      `--storage.tsdb.max-block-duration=${c.blockDuration}`,
+      // How the harness writes backdated history fast (in order, before the live scrape starts).
+      '--web.enable-remote-write-receiver',
+    );
+  }
+
+  return {
+    id: inst.id,
+    component: `${c.cluster}/${c.name}`,
+    cluster: c.cluster,
+    kind: 'prometheus',
+    replica: inst.replica,
+    binary: 'prometheus',
+    args,
+    files: { 'prometheus.yml': yaml(config) },
+    ports: ['http'],
+    ready: { port: 'http', path: '/-/ready' },
+    after: [],
+    pod: inst.id,
+    externalLabels,
+  };
+}

@@ -1,0 +1,34 @@
+// Thanos Query Frontend: splits range queries (1h, as in the note) and forwards them to Query.
+import type { QueryFrontend } from '../topology/model.ts';
+import { thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import type { ProcessPlan } from './types.ts';
+
+export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanContext): ProcessPlan {
+  const { addressing } = ctx;
+  const downstream = ctx.instancesOf(c.downstream);
+  if (downstream.length !== 1) {
+    // One URL only: several Query replicas must sit behind a Service.
+    throw new Error(`query-frontend ${inst.id}: downstream ${c.downstream} has ${downstream.length} instances; put a service in front`);
+  }
+  return {
+    id: inst.id,
+    component: `${c.cluster}/${c.name}`,
+    cluster: c.cluster,
+    kind: 'query-frontend',
+    replica: inst.replica,
+    binary: 'thanos',
+    args: [
+      'query-frontend',
+      ...thanosListenFlags(addressing, inst.id, false),
+      `--query-frontend.downstream-url=http://${addressing.dial(inst.id, downstream[0]!, 'http')}`,
+      `--query-range.split-interval=${c.splitInterval}`,
+      `--labels.split-interval=${c.labelsSplitInterval}`,
+    ],
+    files: {},
+    ports: ['http'],
+    ready: { port: 'http', path: '/-/ready' },
+    after: [],
+    pod: inst.id,
+    externalLabels: {},
+  };
+}

@@ -1,0 +1,32 @@
+// Thanos Query: fans a PromQL query out to its endpoints and deduplicates replicas.
+import type { Query } from '../topology/model.ts';
+import { thanosListenFlags, type Instance, type PlanContext, yaml } from './context.ts';
+import type { ProcessPlan } from './types.ts';
+
+export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPlan {
+  const { addressing } = ctx;
+  // --endpoint is deprecated since v0.40; the SD config file is the supported way.
+  const endpoints = c.endpoints.flatMap((ref) =>
+    ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc') })),
+  );
+  return {
+    id: inst.id,
+    component: `${c.cluster}/${c.name}`,
+    cluster: c.cluster,
+    kind: 'query',
+    replica: inst.replica,
+    binary: 'thanos',
+    args: [
+      'query',
+      ...thanosListenFlags(addressing, inst.id, true),
+      `--endpoint.sd-config-file=${addressing.configFile(inst.id, 'endpoints.yml')}`,
+      ...c.replicaLabels.map((l) => `--query.replica-label=${l}`),
+    ],
+    files: { 'endpoints.yml': yaml({ endpoints }) },
+    ports: ['http', 'grpc'],
+    ready: { port: 'http', path: '/-/ready' },
+    after: [],
+    pod: inst.id,
+    externalLabels: {},
+  };
+}

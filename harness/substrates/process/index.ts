@@ -1,0 +1,259 @@
+// The process substrate: every component is a real binary on 127.0.0.1 with ports picked at run
+// time, one directory per instance (configs, data, log), Services as in-process L4 proxies, and
+// versitygw as S3. Teardown is registered before anything starts.
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { resolveBinary } from '../../binaries/provision.ts';
+import type { BinaryName } from '../../binaries/versions.ts';
+import { planTopology, type Addressing, type Plan, type PortName, type ProcessPlan } from '../../plan/index.ts';
+import type { Bucket } from '../../s3/bucket.ts';
+import type { Topology } from '../../topology/model.ts';
+import { waitFor } from '../../wait.ts';
+import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { registerCleanup } from '../teardown.ts';
+import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
+import { cleanAbandonedRuns, processesOfRun, writeOwner } from './janitor.ts';
+import { freePort } from './ports.ts';
+import { startS3Server } from './s3-server.ts';
+import { ServiceProxy } from './service-proxy.ts';
+import { SupervisedProcess } from './supervised-process.ts';
+
+const READY_TIMEOUT_MS = 120_000;
+
+/** Parent of every run directory; abandoned runs found here are cleaned at the next start. */
+export const RUNS_BASE = process.env.THANOS_HA_E2E_RUNS ?? join(tmpdir(), 'thanos-ha-e2e-runs');
+
+const fsName = (id: string) => id.replace('/', '_');
+
+class ProcessTopology implements RunningTopology {
+  readonly substrate = 'process' as const;
+  readonly topology: Topology;
+  readonly plan: Plan;
+  readonly runDir: string;
+  readonly bucket: Bucket;
+  readonly workloadUrl: string;
+  readonly exporter: WorkloadExporter;
+  readonly processes: Map<string, SupervisedProcess>;
+  readonly proxies: Map<string, ServiceProxy>;
+  private readonly ports: Map<string, number>;
+  private readonly s3: SupervisedProcess;
+  private readonly teardown: () => Promise<void>;
+  private readonly onProgress: (line: string) => void;
+
+  constructor(init: {
+    topology: Topology;
+    plan: Plan;
+    runDir: string;
+    bucket: Bucket;
+    exporter: WorkloadExporter;
+    processes: Map<string, SupervisedProcess>;
+    proxies: Map<string, ServiceProxy>;
+    ports: Map<string, number>;
+    s3: SupervisedProcess;
+    teardown: () => Promise<void>;
+    onProgress: (line: string) => void;
+  }) {
+    this.topology = init.topology;
+    this.plan = init.plan;
+    this.runDir = init.runDir;
+    this.bucket = init.bucket;
+    this.exporter = init.exporter;
+    this.workloadUrl = init.exporter.url;
+    this.processes = init.processes;
+    this.proxies = init.proxies;
+    this.ports = init.ports;
+    this.s3 = init.s3;
+    this.teardown = init.teardown;
+    this.onProgress = init.onProgress;
+  }
+
+  url(target: string, port: PortName = 'http'): string {
+    const p = this.ports.get(`${target}:${port}`);
+    if (p === undefined) throw new Error(`no ${port} port for "${target}" in topology ${this.topology.name}`);
+    return `http://127.0.0.1:${p}`;
+  }
+
+  private process(instance: string): SupervisedProcess {
+    const p = this.processes.get(instance);
+    if (!p) throw new Error(`no instance "${instance}" in topology ${this.topology.name}: ${[...this.processes.keys()].join(', ')}`);
+    return p;
+  }
+
+  async stop(instance: string): Promise<void> {
+    await this.process(instance).stop();
+  }
+
+  async kill(instance: string): Promise<void> {
+    await this.process(instance).kill();
+  }
+
+  async start(instance: string): Promise<void> {
+    const proc = this.process(instance);
+    proc.start();
+    const plan = this.plan.processes.find((p) => p.id === instance)!;
+    await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
+  }
+
+  async collectLogs(dir: string): Promise<string[]> {
+    await mkdir(dir, { recursive: true });
+    const files: string[] = [];
+    for (const proc of [...this.processes.values(), this.s3]) {
+      const dest = join(dir, `${fsName(proc.spec.id)}.log`);
+      await copyFile(proc.spec.logFile, dest).then(
+        () => files.push(dest),
+        () => undefined,
+      );
+    }
+    return files;
+  }
+
+  async close(): Promise<void> {
+    await this.teardown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function waitReady(plan: ProcessPlan, proc: SupervisedProcess, baseUrl: string, onProgress: (l: string) => void) {
+  await waitFor(
+    `${plan.id} to be ready`,
+    async (note) => {
+      const res = await fetch(`${baseUrl}${plan.ready.path}`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return true;
+      note(`HTTP ${res.status}`);
+      return undefined;
+    },
+    { timeoutMs: READY_TIMEOUT_MS, onProgress, abort: () => proc.exitReason() },
+  );
+}
+
+/** Start instances in waves: an instance starts once everything in its `after` list is ready. */
+async function startAll(topology: ProcessTopology, onProgress: (l: string) => void): Promise<void> {
+  const ready = new Set<string>();
+  let remaining = [...topology.plan.processes];
+  while (remaining.length) {
+    const wave = remaining.filter((p) => p.after.every((a) => ready.has(a)));
+    if (!wave.length) throw new Error(`circular start order among ${remaining.map((p) => p.id).join(', ')}`);
+    for (const p of wave) topology.processes.get(p.id)!.start();
+    await Promise.all(
+      wave.map(async (p) => {
+        await waitReady(p, topology.processes.get(p.id)!, topology.url(p.id, p.ready.port), onProgress);
+        ready.add(p.id);
+      }),
+    );
+    onProgress(`  ready: ${wave.map((p) => p.id).join(', ')}`);
+    remaining = remaining.filter((p) => !ready.has(p.id));
+  }
+}
+
+export const processSubstrate: Substrate = {
+  name: 'process',
+  async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
+    const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+    await mkdir(RUNS_BASE, { recursive: true });
+    for (const dir of cleanAbandonedRuns(RUNS_BASE)) onProgress(`cleaned up abandoned run ${dir}`);
+
+    // Binaries first: a missing one fails before anything is started.
+    const binaries = new Map<BinaryName, string>();
+    const needed = new Set<BinaryName>(['versitygw', ...topology.components.map((c) => (c.kind === 'prometheus' ? 'prometheus' : 'thanos') as BinaryName)]);
+    for (const name of needed) binaries.set(name, (await resolveBinary(name, { onProgress })).path);
+
+    const runDir = await mkdtemp(join(RUNS_BASE, `${topology.name}-`));
+    writeOwner(runDir, { pid: process.pid, keep: opts.keep ?? false });
+
+    const processes = new Map<string, SupervisedProcess>();
+    const proxies = new Map<string, ServiceProxy>();
+    let exporter: WorkloadExporter | undefined;
+    let s3: SupervisedProcess | undefined;
+    let bucket: Bucket | undefined;
+    const stopEverything = async () => {
+      await Promise.all([...processes.values()].map((p) => p.stop()));
+      await Promise.all([...proxies.values()].map((p) => p.close()));
+      await exporter?.close();
+      await s3?.stop();
+      bucket?.close();
+      // Anything that escaped (it should not): kill by the run marker.
+      for (const pid of processesOfRun(runDir)) process.kill(pid, 'SIGKILL');
+      if (opts.keep) onProgress(`kept run directory ${runDir}`);
+      else await rm(runDir, { recursive: true, force: true });
+    };
+    const teardown = registerCleanup(`run ${runDir}`, stopEverything, () => {
+      for (const p of [...processes.values(), s3]) p?.killNow();
+    });
+
+    try {
+      const s3Port = await freePort();
+      const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket });
+      s3 = started.process;
+      bucket = started.bucket;
+      exporter = await startExporter({ host: '127.0.0.1', port: 0 });
+
+      // Ports: every instance port and every service gets its own, chosen now.
+      const ports = new Map<string, number>();
+      const skeleton = planTopology(topology, placeholderAddressing());
+      for (const p of skeleton.processes) for (const port of p.ports) ports.set(`${p.id}:${port}`, await freePort());
+      for (const s of skeleton.services) ports.set(`${s.id}:${s.port}`, await freePort());
+      const portOf = (target: string, port: PortName) => {
+        const value = ports.get(`${target}:${port}`);
+        if (value === undefined) throw new Error(`"${target}" has no ${port} port`);
+        return value;
+      };
+
+      const addressing: Addressing = {
+        listen: (id, port) => `127.0.0.1:${portOf(id, port)}`,
+        dial: (_from, target, port) => `127.0.0.1:${portOf(target, port)}`,
+        configFile: (id, file) => join(runDir, fsName(id), file),
+        dataDir: (id) => join(runDir, fsName(id), 'data'),
+        workloadSdUrl: () => `${exporter!.url}/sd`,
+        s3: { endpoint: `127.0.0.1:${s3Port}`, bucket: topology.bucket, insecure: true, ...{ accessKey: started.endpoint.accessKey, secretKey: started.endpoint.secretKey, region: started.endpoint.region } },
+      };
+      const plan = planTopology(topology, addressing);
+
+      for (const s of plan.services) {
+        const proxy = new ServiceProxy(
+          s.id,
+          s.backends.map((b) => ({ host: '127.0.0.1', port: portOf(b, s.port) })),
+        );
+        await proxy.listen(portOf(s.id, s.port));
+        proxies.set(s.id, proxy);
+      }
+
+      for (const p of plan.processes) {
+        const dir = join(runDir, fsName(p.id));
+        await mkdir(join(dir, 'data'), { recursive: true });
+        for (const [name, content] of Object.entries(p.files)) {
+          const path = addressing.configFile(p.id, name);
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, content);
+        }
+        processes.set(
+          p.id,
+          new SupervisedProcess({ id: p.id, binaryPath: binaries.get(p.binary)!, args: p.args, cwd: dir, logFile: join(dir, 'process.log'), runDir }),
+        );
+      }
+
+      const running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, ports, s3, teardown, onProgress });
+      onProgress(`starting ${plan.processes.length} processes of ${topology.name} in ${runDir}`);
+      await startAll(running, onProgress);
+      return running;
+    } catch (err) {
+      await teardown();
+      throw err;
+    }
+  },
+};
+
+/** Addressing that only lets the plan enumerate instances and ports (nothing is dialled). */
+function placeholderAddressing(): Addressing {
+  return {
+    listen: () => '127.0.0.1:0',
+    dial: () => '127.0.0.1:0',
+    configFile: (id, file) => `/${id}/${file}`,
+    dataDir: (id) => `/${id}/data`,
+    workloadSdUrl: () => 'http://127.0.0.1:0/sd',
+    s3: { endpoint: '127.0.0.1:0', bucket: 'b', accessKey: 'a', secretKey: 's', region: 'r', insecure: true },
+  };
+}

@@ -1,0 +1,43 @@
+// S3 on the process substrate: versitygw with its POSIX backend, on 127.0.0.1.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
+import { waitFor } from '../../wait.ts';
+import { SupervisedProcess } from './supervised-process.ts';
+
+export const S3_CREDENTIALS = { accessKey: 'thanos-ha-e2e', secretKey: 'thanos-ha-e2e-secret', region: 'us-east-1' };
+
+export async function startS3Server(opts: {
+  binaryPath: string;
+  runDir: string;
+  port: number;
+  bucket: string;
+}): Promise<{ process: SupervisedProcess; endpoint: S3Endpoint; bucket: Bucket }> {
+  const dir = join(opts.runDir, 's3');
+  const dataDir = join(dir, 'data');
+  const metaDir = join(dir, 'meta');
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(metaDir, { recursive: true });
+  const proc = new SupervisedProcess({
+    id: 's3',
+    binaryPath: opts.binaryPath,
+    // A sidecar metadata dir: object metadata without relying on xattr support of the filesystem.
+    args: ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `127.0.0.1:${opts.port}`, '--quiet', 'posix', '--sidecar', metaDir, dataDir],
+    cwd: dir,
+    logFile: join(dir, 'versitygw.log'),
+    runDir: opts.runDir,
+  });
+  proc.start();
+  const endpoint: S3Endpoint = { url: `http://127.0.0.1:${opts.port}`, bucket: opts.bucket, ...S3_CREDENTIALS };
+  const bucket = new Bucket(endpoint);
+  await waitFor(
+    'S3 (versitygw) to accept requests',
+    async () => {
+      await fetch(endpoint.url, { signal: AbortSignal.timeout(2_000) }); // any HTTP answer means it is up
+      return true;
+    },
+    { timeoutMs: 30_000, abort: () => proc.exitReason() },
+  );
+  await bucket.create();
+  return { process: proc, endpoint, bucket };
+}

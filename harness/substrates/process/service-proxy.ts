@@ -1,0 +1,70 @@
+// A kube-proxy-like Service on 127.0.0.1: an L4 proxy that picks one backend per TCP connection.
+// Long-lived connections (gRPC, HTTP keep-alive) therefore stay pinned to one backend, exactly as
+// behind a ClusterIP Service. Fault switches: cut (refuse and drop everything), restore.
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+export interface Backend {
+  host: string;
+  port: number;
+}
+
+export class ServiceProxy {
+  readonly name: string;
+  private readonly backends: Backend[];
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private next = 0;
+  private isCut = false;
+  /** Connections accepted per backend index, for reports. */
+  readonly connections: number[];
+
+  constructor(name: string, backends: Backend[]) {
+    this.name = name;
+    this.backends = backends;
+    this.connections = backends.map(() => 0);
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  private accept(client: Socket): void {
+    if (this.isCut || this.backends.length === 0) {
+      client.destroy();
+      return;
+    }
+    const index = this.next++ % this.backends.length; // round robin, per connection
+    this.connections[index]!++;
+    const backend = this.backends[index]!;
+    const upstream = createConnection(backend.port, backend.host);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  /** Drops every open connection and refuses new ones (a cut link). */
+  cut(): void {
+    this.isCut = true;
+    for (const s of this.sockets) s.destroy();
+  }
+
+  restore(): void {
+    this.isCut = false;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

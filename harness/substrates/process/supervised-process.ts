@@ -1,0 +1,91 @@
+// One real binary on 127.0.0.1: started with its plan's argv, logged to one file, stopped for sure.
+import { readFileSync } from 'node:fs';
+import { execa } from 'execa';
+
+export interface ProcessSpec {
+  id: string;
+  binaryPath: string;
+  args: string[];
+  cwd: string;
+  logFile: string;
+  /** Marks the child so a later run's janitor can recognise it (see janitor.ts). */
+  runDir: string;
+}
+
+function spawnLogged(spec: ProcessSpec) {
+  return execa(spec.binaryPath, spec.args, {
+    cwd: spec.cwd,
+    stdin: 'ignore',
+    // Both streams append to one log file (O_APPEND keeps their lines whole).
+    stdout: { file: spec.logFile, append: true },
+    stderr: { file: spec.logFile, append: true },
+    reject: false,
+    cleanup: true, // execa kills it if this Node process exits
+    env: { THANOS_HA_E2E_RUN: spec.runDir },
+  });
+}
+
+export class SupervisedProcess {
+  readonly spec: ProcessSpec;
+  private child: ReturnType<typeof spawnLogged> | undefined;
+  private exit: { code: number | undefined; signal: string | undefined } | undefined;
+
+  constructor(spec: ProcessSpec) {
+    this.spec = spec;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.exit === undefined;
+  }
+
+  /** Why it is not running, for error messages: exit status and the log's last lines. */
+  exitReason(): string | undefined {
+    if (!this.exit) return undefined;
+    const status = this.exit.signal ? `killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
+    return `${this.spec.id} ${status}; last log lines:\n${this.tail(8)}`;
+  }
+
+  tail(lines: number): string {
+    try {
+      return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.exit = undefined;
+    const child = spawnLogged(this.spec);
+    this.child = child;
+    void child.then((r) => {
+      if (this.child === child) this.exit = { code: r.exitCode, signal: r.signal };
+    });
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process is gone. */
+  async stop(graceMs = 5_000): Promise<void> {
+    const child = this.child;
+    if (!child || this.exit) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await child;
+    clearTimeout(timer);
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exit) return;
+    child.kill('SIGKILL');
+    await child;
+  }
+
+  /** For exit handlers, where nothing can be awaited. */
+  killNow(): void {
+    if (this.running) this.child?.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,39 @@
+// What a scenario gets from any substrate: a running topology it can query, inspect and break.
+import type { Plan, PortName } from '../plan/index.ts';
+import type { Bucket } from '../s3/bucket.ts';
+import type { Topology } from '../topology/model.ts';
+
+export type SubstrateName = 'process' | 'k3s' | 'kube';
+
+export interface UpOptions {
+  /** Progress lines during long waits (bring-up, builds). */
+  onProgress?: (line: string) => void;
+  /** Keep the run directory (data, configs, logs) after teardown. */
+  keep?: boolean;
+}
+
+export interface RunningTopology extends AsyncDisposable {
+  readonly substrate: SubstrateName;
+  readonly topology: Topology;
+  readonly plan: Plan;
+  /** Where data, configs and logs of this run live (process substrate), for the report. */
+  readonly runDir: string;
+  /** Base URL of an instance's or service's port, reachable from the test process. */
+  url(target: string, port?: PortName): string;
+  /** The S3 bucket every component uses. */
+  readonly bucket: Bucket;
+  /** Base URL of the workload exporter's HTTP API as the test process reaches it. */
+  readonly workloadUrl: string;
+  /** Faults. */
+  stop(instance: string): Promise<void>;
+  kill(instance: string): Promise<void>;
+  start(instance: string): Promise<void>;
+  /** Copies every component's log into dir; returns the files written. */
+  collectLogs(dir: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface Substrate {
+  readonly name: SubstrateName;
+  up(topology: Topology, opts?: UpOptions): Promise<RunningTopology>;
+}

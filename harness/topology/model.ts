@@ -1,0 +1,159 @@
+// The typed topology model: what runs where, and who talks to whom.
+// Everything else (flags, files, ports, chart values) is computed from this by harness/plan.
+import { z } from 'zod';
+
+const Name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
+const Duration = z.string().regex(/^(\d+(ms|s|m|h|d))+$/, 'must be a Prometheus duration such as 30s, 2h or 1h30m');
+// "cluster/name" of a component or a service in the same topology.
+const Ref = z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/, 'must be "cluster/name"');
+
+const Base = z.object({ name: Name, cluster: Name });
+
+export const PrometheusSpec = Base.extend({
+  kind: z.literal('prometheus'),
+  replicas: z.number().int().min(1).max(3).default(1),
+  mode: z.enum(['server', 'agent']).default('server'),
+  retention: Duration.default('4h'),
+  // Named option: the default is Prometheus's (and the Thanos sidecar's required) 2h.
+  blockDuration: Duration.default('2h'),
+  scrapeInterval: Duration.default('5s'),
+  // Scrape the deterministic workload (targets appear only once the harness arms it).
+  scrapeWorkload: z.boolean().default(true),
+  // Scrape every other component of its own cluster (the observer's self-monitoring).
+  scrapeCluster: z.boolean().default(false),
+  remoteWrite: z.array(Ref).default([]),
+});
+
+export const SidecarSpec = Base.extend({
+  kind: z.literal('sidecar'),
+  prometheus: Name, // the Prometheus component (same cluster) it runs beside, one sidecar per replica
+  upload: z.boolean().default(true),
+});
+
+export const StoreSpec = Base.extend({
+  kind: z.literal('store'),
+  bucketPrefix: Name, // the note: one bucket, prefix = cluster name
+  // Upstream default is 15m; it only delays what a test waits for, so presets shorten it.
+  syncInterval: Duration.default('15m'),
+});
+
+export const QuerySpec = Base.extend({
+  kind: z.literal('query'),
+  replicas: z.number().int().min(1).max(4).default(1),
+  endpoints: z.array(Ref).min(1, 'a query needs at least one endpoint'),
+  replicaLabels: z.array(z.string().min(1)).default([]),
+});
+
+export const QueryFrontendSpec = Base.extend({
+  kind: z.literal('query-frontend'),
+  downstream: Ref,
+  splitInterval: Duration.default('1h'),
+  labelsSplitInterval: Duration.default('1h'),
+});
+
+export const ComponentSpec = z.discriminatedUnion('kind', [
+  PrometheusSpec,
+  SidecarSpec,
+  StoreSpec,
+  QuerySpec,
+  QueryFrontendSpec,
+]);
+
+// A kube-proxy-like Service: one address in front of several instances, balancing per connection.
+export const ServiceSpec = z.object({
+  name: Name,
+  cluster: Name,
+  targets: z.array(Ref).min(1),
+  port: z.enum(['http', 'grpc', 'remote-write']),
+});
+
+export const ClusterSpec = z.object({ name: Name, role: z.enum(['observer', 'observee']) });
+
+export const TopologySpec = z.object({
+  name: Name,
+  description: z.string(),
+  clusters: z.array(ClusterSpec).min(1),
+  bucket: Name.default('thanos'),
+  components: z.array(ComponentSpec).min(1),
+  services: z.array(ServiceSpec).default([]),
+});
+
+export type Topology = z.output<typeof TopologySpec>;
+export type TopologyInput = z.input<typeof TopologySpec>;
+export type Component = z.output<typeof ComponentSpec>;
+export type ComponentKind = Component['kind'];
+export type Service = z.output<typeof ServiceSpec>;
+export type Prometheus = z.output<typeof PrometheusSpec>;
+export type Sidecar = z.output<typeof SidecarSpec>;
+export type Store = z.output<typeof StoreSpec>;
+export type Query = z.output<typeof QuerySpec>;
+export type QueryFrontend = z.output<typeof QueryFrontendSpec>;
+
+export class TopologyError extends Error {
+  override name = 'TopologyError';
+}
+
+export const refOf = (c: { cluster: string; name: string }): string => `${c.cluster}/${c.name}`;
+
+/** Parses and cross-checks a topology; throws a one-line TopologyError naming the field. */
+export function validateTopology(input: unknown): Topology {
+  const parsed = TopologySpec.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TopologyError(`invalid topology: ${issue.path.join('.') || '(root)'} ${issue.message}`);
+  }
+  const topology = parsed.data;
+  const fail = (field: string, message: string): never => {
+    throw new TopologyError(`invalid topology "${topology.name}": ${field} ${message}`);
+  };
+
+  const clusters = new Set(topology.clusters.map((c) => c.name));
+  const byRef = new Map<string, Component | Service>();
+  const add = (where: string, item: Component | Service) => {
+    if (!clusters.has(item.cluster)) fail(`${where}.cluster`, `"${item.cluster}" is not a declared cluster`);
+    if (byRef.has(refOf(item))) fail(`${where}.name`, `"${refOf(item)}" is declared twice`);
+    byRef.set(refOf(item), item);
+  };
+  topology.components.forEach((c, i) => add(`components.${i}`, c));
+  topology.services.forEach((s, i) => add(`services.${i}`, s));
+
+  const kindOf = (ref: string) => {
+    const item = byRef.get(ref);
+    return item && 'kind' in item ? item.kind : item ? 'service' : undefined;
+  };
+  const expect = (field: string, ref: string, kinds: string[]) => {
+    const kind = kindOf(ref);
+    if (!kind) fail(field, `refers to "${ref}", which does not exist`);
+    if (!kinds.includes(kind!)) fail(field, `refers to "${ref}" (a ${kind}), expected one of: ${kinds.join(', ')}`);
+  };
+
+  topology.components.forEach((c, i) => {
+    const at = `components.${i}`;
+    switch (c.kind) {
+      case 'sidecar': {
+        const prom = byRef.get(`${c.cluster}/${c.prometheus}`);
+        if (!prom || !('kind' in prom) || prom.kind !== 'prometheus')
+          fail(`${at}.prometheus`, `"${c.prometheus}" is not a Prometheus in cluster "${c.cluster}"`);
+        if ((prom as Prometheus).mode === 'agent') fail(`${at}.prometheus`, 'a sidecar cannot run beside an agent-mode Prometheus');
+        break;
+      }
+      case 'query':
+        c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'service']));
+        break;
+      case 'query-frontend':
+        expect(`${at}.downstream`, c.downstream, ['query', 'service']);
+        break;
+      case 'prometheus':
+        c.remoteWrite.forEach((r, j) => expect(`${at}.remoteWrite.${j}`, r, ['service']));
+        break;
+      case 'store':
+        break;
+    }
+  });
+  topology.services.forEach((s, i) =>
+    s.targets.forEach((t, j) => expect(`services.${i}.targets.${j}`, t, ['prometheus', 'sidecar', 'store', 'query'])),
+  );
+  return topology;
+}
