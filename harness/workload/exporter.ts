@@ -1,0 +1,191 @@
+// The live half of the workload: an HTTP exporter Prometheus scrapes once the history is written.
+//
+// Every sample carries an EXPLICIT timestamp on the workload grid (alignDown(now, stepMs)), so
+// what Prometheus stores is known exactly, whatever the scrape jitter: two replicas scraping
+// the same grid slot store the same (t, v), which is what Thanos deduplication expects.
+//
+// Scrape config: `honor_labels: true` (the exposed job/instance must win over the target's, so
+// scraped samples land in the same series as the backfilled ones) and http_sd_configs pointing
+// at SD_PATH, which lists the exporter only once armed. Until then Prometheus must not scrape
+// at all: even a failed scrape writes `up` at "now", moving head.maxTime past the history, and
+// Prometheus rejects samples older than head.maxTime - blockMs/2.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { alignDown, DEFAULT_WORKLOAD, seriesLabels, valueAt, type Workload } from './series.ts';
+
+export const METRICS_PATH = '/metrics';
+/** Prometheus HTTP service discovery: [] until armed, then this exporter as the one target. */
+export const SD_PATH = '/sd';
+
+export interface ExporterOptions {
+  workload?: Workload;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port (see handle.port). */
+  port?: number;
+  /** host:port that SD_PATH gives Prometheus as the target. Default `${host}:${port}`. */
+  advertisedAddress?: string;
+  /** Clock, for tests. Default Date.now. */
+  now?: () => number;
+}
+
+export interface ScrapeCount {
+  remoteAddress: string;
+  userAgent: string;
+  /** URL query string of the scrape, e.g. "?replica=a" if the scrape config sets `params`. */
+  query: string;
+  count: number;
+}
+
+interface Override {
+  fromMs: number;
+  value: number | undefined;
+}
+
+export class WorkloadExporter implements AsyncDisposable {
+  readonly workload: Workload;
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedAddress: string;
+
+  readonly #server: ReturnType<typeof createServer>;
+  readonly #now: () => number;
+  #armedFromMs: number | undefined;
+  readonly #served = new Set<number>();
+  readonly #scrapes = new Map<string, ScrapeCount>();
+  /** Per series, in the order they were set; the last one with fromMs <= t applies. */
+  readonly #overrides = new Map<number, Override[]>();
+
+  private constructor(server: ReturnType<typeof createServer>, opts: ExporterOptions) {
+    this.#server = server;
+    this.#now = opts.now ?? Date.now;
+    this.workload = opts.workload ?? DEFAULT_WORKLOAD;
+    this.host = opts.host ?? '127.0.0.1';
+    this.port = (server.address() as AddressInfo).port;
+    this.advertisedAddress = opts.advertisedAddress ?? `${this.host}:${this.port}`;
+  }
+
+  static async start(opts: ExporterOptions = {}): Promise<WorkloadExporter> {
+    let exporter: WorkloadExporter | undefined;
+    const server = createServer((req, res) => exporter!.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    exporter = new WorkloadExporter(server, opts);
+    return exporter;
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  /** Start serving samples with grid timestamps >= fromMs (the first one after the backfilled history). */
+  arm(fromMs: number): void {
+    this.#armedFromMs = fromMs;
+  }
+
+  get armed(): boolean {
+    return this.#armedFromMs !== undefined;
+  }
+
+  /**
+   * From fromMs on, series i serves `value` instead of valueAt (undefined: back to valueAt).
+   * For scenarios that need, e.g., a value above an alert threshold.
+   */
+  setOverride(i: number, fromMs: number, value: number | undefined): void {
+    const list = this.#overrides.get(i) ?? [];
+    list.push({ fromMs, value });
+    this.#overrides.set(i, list);
+  }
+
+  /** What the exporter serves (or would serve) for series i at tMs, overrides included. */
+  valueServedAt(i: number, tMs: number): number {
+    const applicable = (this.#overrides.get(i) ?? []).filter((o) => o.fromMs <= tMs).at(-1);
+    return applicable?.value ?? valueAt(i, tMs);
+  }
+
+  /** First and last grid timestamp served to any scraper. */
+  servedRange(): { firstMs: number; lastMs: number } | undefined {
+    if (this.#served.size === 0) return undefined;
+    const served = this.servedTimestamps();
+    return { firstMs: served[0]!, lastMs: served[served.length - 1]! };
+  }
+
+  /** Every grid timestamp served, ascending: a slot no scrape hit is a gap the harness caused, not Thanos. */
+  servedTimestamps(): number[] {
+    return [...this.#served].sort((a, b) => a - b);
+  }
+
+  scrapes(): ScrapeCount[] {
+    return [...this.#scrapes.values()].map((s) => ({ ...s }));
+  }
+
+  async close(): Promise<void> {
+    // Prometheus keeps scrape connections alive; without this close() would wait for them.
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve, reject) => this.#server.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#server.listening) await this.close();
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://exporter');
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+    } else if (url.pathname === METRICS_PATH) {
+      this.#countScrape(req, url.search);
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(this.#exposition());
+    } else if (url.pathname === SD_PATH) {
+      const targets = this.armed ? [{ targets: [this.advertisedAddress], labels: {} }] : [];
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(targets));
+    } else {
+      res.writeHead(404).end();
+    }
+  }
+
+  #countScrape(req: IncomingMessage, query: string): void {
+    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
+    const userAgent = req.headers['user-agent'] ?? '';
+    const key = JSON.stringify([remoteAddress, userAgent, query]);
+    const entry = this.#scrapes.get(key) ?? { remoteAddress, userAgent, query, count: 0 };
+    entry.count++;
+    this.#scrapes.set(key, entry);
+  }
+
+  #exposition(): string {
+    const w = this.workload;
+    const t = alignDown(this.#now(), w.stepMs);
+    if (this.#armedFromMs === undefined || t < this.#armedFromMs) return '';
+    this.#served.add(t);
+    const lines = [
+      `# HELP ${w.metric} Deterministic e2e workload: series i is i*1e6 + (unix seconds mod 1e6).`,
+      `# TYPE ${w.metric} gauge`,
+    ];
+    for (let i = 0; i < w.seriesCount; i++) {
+      const { __name__: name, ...labels } = seriesLabels(w, i);
+      const labelText = Object.entries(labels)
+        .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+        .join(',');
+      lines.push(`${name}{${labelText}} ${formatValue(this.valueServedAt(i, t))} ${t}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+}
+
+function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+export function startExporter(opts: ExporterOptions = {}): Promise<WorkloadExporter> {
+  return WorkloadExporter.start(opts);
+}
