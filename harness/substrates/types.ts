@@ -10,6 +10,8 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** Keep the run directory (data, configs, logs) after teardown. */
   keep?: boolean;
+  /** If bring-up fails, copy every component's log here before tearing down. */
+  logsOnFailure?: string;
 }
 
 export interface RunningTopology extends AsyncDisposable {

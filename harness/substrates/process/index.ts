@@ -240,6 +240,13 @@ export const processSubstrate: Substrate = {
       await startAll(running, onProgress);
       return running;
     } catch (err) {
+      if (opts.logsOnFailure) {
+        await mkdir(opts.logsOnFailure, { recursive: true });
+        for (const p of [...processes.values(), s3]) {
+          if (p) await copyFile(p.spec.logFile, join(opts.logsOnFailure, `${fsName(p.spec.id)}.log`)).catch(() => undefined);
+        }
+        onProgress(`bring-up failed: component logs copied to ${opts.logsOnFailure}`);
+      }
       await teardown();
       throw err;
     }

@@ -1,0 +1,42 @@
+// What each scenario observed, as data: one JSON file per (scenario, configuration), gathered by
+// `thanos-ha-e2e run` into reports/summary.md. Figures go here, not into test names.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FINDINGS_DIR } from './paths.ts';
+
+export interface FindingRecord {
+  /** Finding letter(s) in FINDINGS.md, e.g. "A", "E". */
+  finding: string;
+  scenario: string;
+  topology: string;
+  substrate: string;
+  /** "faulty" must show the symptom, "fixed" must not. */
+  configuration: 'faulty' | 'fixed';
+  /** One sentence: what was observed, with the figures. */
+  observed: string;
+  figures: Record<string, number | string>;
+  recordedAt: string;
+}
+
+export function recordFinding(record: Omit<FindingRecord, 'recordedAt'>): void {
+  mkdirSync(FINDINGS_DIR, { recursive: true });
+  const file = join(FINDINGS_DIR, `${record.scenario}--${record.topology}--${record.finding}.json`.replace(/[^\w.-]+/g, '_'));
+  writeFileSync(file, JSON.stringify({ ...record, recordedAt: new Date().toISOString() }, null, 2));
+}
+
+export function readFindings(): FindingRecord[] {
+  let files: string[];
+  try {
+    files = readdirSync(FINDINGS_DIR).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return files.map((f) => JSON.parse(readFileSync(join(FINDINGS_DIR, f), 'utf8')) as FindingRecord);
+}
+
+export function findingsMarkdown(records: FindingRecord[]): string {
+  const rows = [...records]
+    .sort((a, b) => a.finding.localeCompare(b.finding) || a.configuration.localeCompare(b.configuration))
+    .map((r) => `| ${r.finding} | ${r.configuration} | ${r.topology} | ${r.substrate} | ${r.observed.replace(/\|/g, '\\|')} |`);
+  return ['| finding | configuration | topology | substrate | observed |', '|---|---|---|---|---|', ...rows].join('\n') + '\n';
+}

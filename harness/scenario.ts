@@ -1,0 +1,54 @@
+// What a scenario file uses to get a running topology: the substrate comes from the environment,
+// logs land in reports/ when a test fails, and teardown happens whatever the outcome.
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { REPORTS_DIR } from './report/paths.ts';
+import { substrateFromEnv, type RunningTopology } from './substrates/index.ts';
+import type { Topology } from './topology/model.ts';
+
+export const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Brings the topology up before the file's tests and down after them. The returned getter gives
+ * the running topology inside tests. If any test failed, every component's log is copied to
+ * reports/runs/<topology>/logs first.
+ */
+export function useTopology(topology: Topology, setup?: (t: RunningTopology) => Promise<void>): () => RunningTopology {
+  let running: RunningTopology | undefined;
+  let failed = false;
+  const logsDir = join(REPORTS_DIR, 'runs', topology.name, 'logs');
+  const keep = process.env.THANOS_HA_E2E_KEEP === '1';
+
+  beforeAll(async () => {
+    const started = Date.now();
+    log(`[${topology.name}] bringing up on ${process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process'}: ${topology.description}`);
+    running = await substrateFromEnv().up(topology, { onProgress: log, keep, logsOnFailure: logsDir });
+    log(`[${topology.name}] up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    if (setup) {
+      try {
+        await setup(running);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') failed = true;
+  });
+
+  afterAll(async () => {
+    if (!running) return;
+    if (failed) {
+      const files = await running.collectLogs(logsDir);
+      log(`[${topology.name}] a test failed: ${files.length} component logs copied to ${logsDir}`);
+    }
+    await running.close();
+  });
+
+  return () => {
+    if (!running) throw new Error(`topology ${topology.name} is not running (bring-up failed?)`);
+    return running;
+  };
+}
