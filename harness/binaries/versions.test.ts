@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './testdata/temp-dir.ts';
 import { BINARY_NAMES, loadVersions, pinnedVersion } from './versions.ts';
 
-function versionsFile(content: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'versions-')), 'versions.json');
-  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+async function versionsFile(content: unknown): Promise<string> {
+  const file = join(await tempDir('versions'), 'versions.json');
+  await writeFile(file, typeof content === 'string' ? content : JSON.stringify(content));
   return file;
 }
 
@@ -26,25 +26,27 @@ describe('pinned versions', () => {
     expect(() => pinnedVersion('grafana')).toThrow(/^unknown binary "grafana" \(known: thanos, prometheus/);
   });
 
-  it('names the malformed field in a one-line error', () => {
-    const file = versionsFile({ ...allValid, thanos: { ...validPin, version: 'v1.2.3' } });
+  it('names the malformed field in a one-line error', async () => {
+    const file = await versionsFile({ ...allValid, thanos: { ...validPin, version: 'v1.2.3' } });
     expect(() => loadVersions(file)).toThrow(`${file}: thanos.version: expected a version like 1.2.3 (no leading v)`);
   });
 
-  it('names a missing binary', () => {
+  it('names a missing binary', async () => {
     const { versitygw: _, ...withoutVersitygw } = allValid;
-    expect(() => loadVersions(versionsFile(withoutVersitygw))).toThrow(/: versitygw: /);
+    const file = await versionsFile(withoutVersitygw);
+    expect(() => loadVersions(file)).toThrow(/: versitygw: /);
   });
 
-  it('requires a way to stamp the version', () => {
+  it('requires a way to stamp the version', async () => {
     const { versionVariable: _, ...unstamped } = validPin;
-    expect(() => loadVersions(versionsFile({ ...allValid, alertmanager: unstamped }))).toThrow(
+    const file = await versionsFile({ ...allValid, alertmanager: unstamped });
+    expect(() => loadVersions(file)).toThrow(
       /: alertmanager: needs versionPackage or versionVariable/,
     );
   });
 
-  it('reports invalid JSON on one line', () => {
-    const file = versionsFile('{ "thanos": ');
+  it('reports invalid JSON on one line', async () => {
+    const file = await versionsFile('{ "thanos": ');
     expect(() => loadVersions(file)).toThrow(new RegExp(`^${file}: cannot read pinned versions: [^\\n]+$`));
   });
 });

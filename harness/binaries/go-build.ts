@@ -1,0 +1,151 @@
+// Step 4 of provisioning: build from source fetched through the Go module proxy.
+//
+// `go install module/cmd/x@version` does not work for Thanos and Prometheus: their go.mod files have
+// replace/exclude directives, which Go only honours in the main module. So we download the module,
+// copy it to a scratch directory (making it the main module) and `go build` there.
+import { appendFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import type { Env } from './cache.ts';
+import type { BinaryName, PinnedVersion } from './versions.ts';
+
+export interface BuildRequest {
+  name: BinaryName;
+  pin: PinnedVersion;
+  /** Scratch directory for this build; the caller removes it afterwards. */
+  workDir: string;
+  /** All go output goes here, so that a failure can point at it. */
+  logFile: string;
+  onProgress: (line: string) => void;
+  env: Env;
+}
+
+/** Builds a binary and returns the path of the finished file (inside workDir). Injectable for tests. */
+export type Builder = (request: BuildRequest) => Promise<string>;
+
+/** Thrown when there is no `go` to build with, so the caller can say how to get the binary instead. */
+export class GoNotFoundError extends Error {}
+
+const PROGRESS_EVERY_MS = 20_000;
+
+// Rough first-build times on 2 cores with a cold Go build cache, to set expectations in the progress line.
+const COLD_BUILD_MINUTES: Record<BinaryName, number> = {
+  thanos: 10,
+  prometheus: 8,
+  promtool: 3, // shares most packages with prometheus, built just before
+  alertmanager: 3,
+  versitygw: 3,
+};
+
+export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress, env }) => {
+  const goVersion = await findGo(env);
+  const goEnv: Env = { ...env, GOWORK: 'off' }; // a go.work somewhere above the cache must not interfere
+  await mkdir(workDir, { recursive: true });
+  await mkdir(dirname(logFile), { recursive: true });
+  await writeFile(logFile, `# ${name} ${pin.version} (${pin.goModule}@${pin.goModuleVersion}) with ${goVersion}\n`);
+
+  onProgress(
+    `building ${name} ${pin.version} from the Go module proxy with ${goVersion}; ` +
+      `a first build takes ~${COLD_BUILD_MINUTES[name]} min on 2 cores (log: ${logFile})`,
+  );
+  const started = Date.now();
+  const ticker = setInterval(() => {
+    onProgress(`  still building ${name} ${pin.version}: ${formatElapsed(Date.now() - started)} elapsed`);
+  }, PROGRESS_EVERY_MS);
+
+  try {
+    const moduleDir = await downloadModule(pin, workDir, goEnv, logFile);
+    const sourceDir = join(workDir, 'src');
+    await cp(moduleDir, sourceDir, { recursive: true });
+    // The module cache is read-only; go build may need to write (go.sum), and we must be able to delete it.
+    await execa('chmod', ['-R', 'u+w', sourceDir]);
+
+    const output = join(workDir, name);
+    const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags(pin)}`, '-o', output, pin.buildPackage];
+    await appendFile(logFile, `\n$ go ${args.map((arg) => (arg.includes(' ') ? `'${arg}'` : arg)).join(' ')}\n`);
+    const build = await execa('go', args, {
+      cwd: sourceDir,
+      env: goEnv,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+      stdout: { file: logFile, append: true },
+      stderr: { file: logFile, append: true },
+    });
+    if (build.exitCode !== 0) {
+      throw new Error(
+        `go build of ${name} ${pin.version} failed (exit ${build.exitCode}): ${await lastLine(logFile)}; full log: ${logFile}`,
+      );
+    }
+    onProgress(`built ${name} ${pin.version} in ${formatElapsed(Date.now() - started)}`);
+    return output;
+  } finally {
+    clearInterval(ticker);
+  }
+};
+
+/** `go mod download -json` fetches the module into the module cache and tells us where it is. */
+async function downloadModule(pin: PinnedVersion, workDir: string, env: Env, logFile: string): Promise<string> {
+  const moduleAtVersion = `${pin.goModule}@${pin.goModuleVersion}`;
+  await appendFile(logFile, `\n$ go mod download -json ${moduleAtVersion}\n`);
+  const download = await execa('go', ['mod', 'download', '-json', moduleAtVersion], {
+    cwd: workDir, // not inside any module
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    stderr: { file: logFile, append: true },
+  });
+  await appendFile(logFile, `${download.stdout}\n`);
+  let info: { Dir?: string; Error?: string } = {};
+  try {
+    info = JSON.parse(download.stdout) as typeof info;
+  } catch {
+    // not JSON: go failed before it could say anything useful on stdout; the log has stderr
+  }
+  if (info.Error) throw new Error(`go mod download ${moduleAtVersion}: ${info.Error} (log: ${logFile})`);
+  if (download.exitCode !== 0 || !info.Dir) {
+    throw new Error(`go mod download ${moduleAtVersion} failed (exit ${download.exitCode}): ${await lastLine(logFile)}; log: ${logFile}`);
+  }
+  return info.Dir;
+}
+
+/** Stamps the pinned version into the binary, so that `--version` tells the truth. */
+export function ldflags(pin: PinnedVersion, now: Date = new Date()): string {
+  const flags = ['-s', '-w']; // no symbol table / DWARF: smaller binary, faster link; stack traces still work
+  if (pin.versionPackage) {
+    // prometheus/common/version, the way promu stamps release builds.
+    const buildDate = now.toISOString().replace(/[-]/g, '').replace('T', '-').slice(0, 17); // 20060102-15:04:05
+    const variables: Record<string, string> = {
+      Version: pin.version,
+      Revision: pin.goModuleVersion, // no git checkout here; the module version identifies the source exactly
+      Branch: 'HEAD',
+      BuildUser: 'thanos-ha-e2e',
+      BuildDate: buildDate,
+    };
+    for (const [variable, value] of Object.entries(variables)) flags.push('-X', `${pin.versionPackage}.${variable}=${value}`);
+  }
+  if (pin.versionVariable) flags.push('-X', `${pin.versionVariable}=${pin.version}`);
+  return flags.join(' ');
+}
+
+/** The Go version ("go1.26.8"), or GoNotFoundError when there is no usable `go` on PATH. */
+export async function findGo(env: Env = process.env): Promise<string> {
+  try {
+    const { stdout } = await execa('go', ['env', 'GOVERSION'], { env, extendEnv: false, stdin: 'ignore', timeout: 30_000 });
+    return stdout.trim();
+  } catch (error) {
+    throw new GoNotFoundError(`no usable go on PATH (${error instanceof Error ? error.message.split('\n')[0] : error})`);
+  }
+}
+
+export function formatElapsed(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+async function lastLine(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const line = text.trimEnd().split('\n').at(-1) ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
