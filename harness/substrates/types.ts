@@ -2,6 +2,7 @@
 import type { Plan, PortName } from '../plan/index.ts';
 import type { Bucket } from '../s3/bucket.ts';
 import type { Topology } from '../topology/model.ts';
+import type { WorkloadExporter } from '../workload/exporter.ts';
 
 export type SubstrateName = 'process' | 'k3s' | 'kube';
 
@@ -24,8 +25,8 @@ export interface RunningTopology extends AsyncDisposable {
   url(target: string, port?: PortName): string;
   /** The S3 bucket every component uses. */
   readonly bucket: Bucket;
-  /** Base URL of the workload exporter's HTTP API as the test process reaches it. */
-  readonly workloadUrl: string;
+  /** The deterministic workload exporter every workload-scraping Prometheus scrapes. */
+  readonly workload: WorkloadExporter;
   /** Faults. */
   stop(instance: string): Promise<void>;
   kill(instance: string): Promise<void>;

@@ -46,6 +46,28 @@ describe('workload exporter', () => {
     ]);
   });
 
+  it('gives each named scraper every grid slot from arm() on, catching up one slot per scrape', async () => {
+    let now = T0 + 50_000; // slots T0, T0+15s, T0+30s, T0+45s are due
+    await using exporter = await startExporter({ now: () => now });
+    exporter.arm(T0);
+    expect(await (await fetch(`${exporter.url}${SD_PATH}?scraper=p0`)).json()).toEqual([
+      { targets: [exporter.advertisedAddress], labels: { __param_scraper: 'p0' } },
+    ]);
+    const slot = async (scraper: string) => {
+      const body = await (await fetch(`${exporter.url}/metrics?scraper=${scraper}`)).text();
+      return Number(body.trimEnd().split('\n').at(-1)!.split(' ').at(-1));
+    };
+    expect([await slot('p0'), await slot('p0'), await slot('p1')]).toEqual([T0, T0 + 15_000, T0]);
+    expect([await slot('p0'), await slot('p0'), await slot('p0')]).toEqual([T0 + 30_000, T0 + 45_000, T0 + 45_000]);
+    now = T0 + 60_000;
+    expect(await slot('p0')).toBe(T0 + 60_000);
+    expect(exporter.servedUpTo('p0')).toBe(T0 + 60_000);
+    expect(exporter.servedUpTo('p1')).toBe(T0);
+    expect(exporter.committedUpTo('p0')).toBe(T0 + 45_000);
+    expect(exporter.committedUpTo('p1')).toBeUndefined();
+    expect(exporter.scrapers()).toEqual(['p0', 'p1']);
+  });
+
   it('applies per-series overrides from their time on, and can clear them', async () => {
     let now = T0;
     await using exporter = await startExporter({ now: () => now });

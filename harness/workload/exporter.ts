@@ -52,6 +52,11 @@ export class WorkloadExporter implements AsyncDisposable {
   readonly #now: () => number;
   #armedFromMs: number | undefined;
   readonly #served = new Set<number>();
+  /** Last grid timestamp served to each named scraper (see SD_PATH's __param_scraper). */
+  readonly #servedTo = new Map<string, number>();
+  /** Slot of each scraper's previous scrape: Prometheus scrapes a target sequentially, so once a
+   * new scrape arrives, everything served before it has been appended. */
+  readonly #committedTo = new Map<string, number>();
   readonly #scrapes = new Map<string, ScrapeCount>();
   /** Per series, in the order they were set; the last one with fromMs <= t applies. */
   readonly #overrides = new Map<number, Override[]>();
@@ -117,6 +122,21 @@ export class WorkloadExporter implements AsyncDisposable {
     return [...this.#served].sort((a, b) => a - b);
   }
 
+  /** Last grid timestamp served to a scraper (a Prometheus instance id), if any. */
+  servedUpTo(scraper: string): number | undefined {
+    return this.#servedTo.get(scraper);
+  }
+
+  /** Last grid timestamp a scraper has surely stored (a later scrape of it has started since). */
+  committedUpTo(scraper: string): number | undefined {
+    return this.#committedTo.get(scraper);
+  }
+
+  /** Scrapers that have been served at least one sample. */
+  scrapers(): string[] {
+    return [...this.#servedTo.keys()].sort();
+  }
+
   scrapes(): ScrapeCount[] {
     return [...this.#scrapes.values()].map((s) => ({ ...s }));
   }
@@ -137,9 +157,13 @@ export class WorkloadExporter implements AsyncDisposable {
       res.writeHead(405).end();
     } else if (url.pathname === METRICS_PATH) {
       this.#countScrape(req, url.search);
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(this.#exposition());
+      const body = this.#exposition(url.searchParams.get('scraper') ?? undefined);
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
     } else if (url.pathname === SD_PATH) {
-      const targets = this.armed ? [{ targets: [this.advertisedAddress], labels: {} }] : [];
+      // ?scraper=<id> comes back on every scrape as a URL parameter (Prometheus' __param_ labels).
+      const scraper = url.searchParams.get('scraper');
+      const labels = scraper ? { __param_scraper: scraper } : {};
+      const targets = this.armed ? [{ targets: [this.advertisedAddress], labels }] : [];
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(targets));
     } else {
       res.writeHead(404).end();
@@ -155,10 +179,27 @@ export class WorkloadExporter implements AsyncDisposable {
     this.#scrapes.set(key, entry);
   }
 
-  #exposition(): string {
+  /**
+   * A named scraper gets the grid slot after the last one it was served, up to now: a scrape that
+   * was late or missed costs nothing, the next ones catch up, so each scraper's series has every
+   * grid sample from arm() on. (Re-serving the same slot is harmless: Prometheus drops a duplicate
+   * sample with the same value.) An anonymous scrape gets the current slot.
+   */
+  #slotFor(scraper: string | undefined): number | undefined {
+    const current = alignDown(this.#now(), this.workload.stepMs);
+    if (this.#armedFromMs === undefined || current < this.#armedFromMs) return undefined;
+    if (scraper === undefined) return current;
+    const last = this.#servedTo.get(scraper);
+    if (last !== undefined) this.#committedTo.set(scraper, last);
+    const next = last === undefined ? this.#armedFromMs : Math.min(last + this.workload.stepMs, current);
+    this.#servedTo.set(scraper, next);
+    return next;
+  }
+
+  #exposition(scraper?: string): string {
     const w = this.workload;
-    const t = alignDown(this.#now(), w.stepMs);
-    if (this.#armedFromMs === undefined || t < this.#armedFromMs) return '';
+    const t = this.#slotFor(scraper);
+    if (t === undefined) return '';
     this.#served.add(t);
     const lines = [
       `# HELP ${w.metric} Deterministic e2e workload: series i is i*1e6 + (unix seconds mod 1e6).`,

@@ -32,8 +32,7 @@ class ProcessTopology implements RunningTopology {
   readonly plan: Plan;
   readonly runDir: string;
   readonly bucket: Bucket;
-  readonly workloadUrl: string;
-  readonly exporter: WorkloadExporter;
+  readonly workload: WorkloadExporter;
   readonly processes: Map<string, SupervisedProcess>;
   readonly proxies: Map<string, ServiceProxy>;
   private readonly ports: Map<string, number>;
@@ -58,8 +57,7 @@ class ProcessTopology implements RunningTopology {
     this.plan = init.plan;
     this.runDir = init.runDir;
     this.bucket = init.bucket;
-    this.exporter = init.exporter;
-    this.workloadUrl = init.exporter.url;
+    this.workload = init.exporter;
     this.processes = init.processes;
     this.proxies = init.proxies;
     this.ports = init.ports;
@@ -207,7 +205,7 @@ export const processSubstrate: Substrate = {
         dial: (_from, target, port) => `127.0.0.1:${portOf(target, port)}`,
         configFile: (id, file) => join(runDir, fsName(id), file),
         dataDir: (id) => join(runDir, fsName(id), 'data'),
-        workloadSdUrl: () => `${exporter!.url}/sd`,
+        workloadSdUrl: (from) => `${exporter!.url}/sd?scraper=${encodeURIComponent(from)}`,
         s3: { endpoint: `127.0.0.1:${s3Port}`, bucket: topology.bucket, insecure: true, ...{ accessKey: started.endpoint.accessKey, secretKey: started.endpoint.secretKey, region: started.endpoint.region } },
       };
       const plan = planTopology(topology, addressing);

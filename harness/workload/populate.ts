@@ -1,0 +1,141 @@
+// Hours of history in about a minute, with real 2h blocks cut by Prometheus and shipped by the
+// real sidecar: backfill the workload into every scraping Prometheus by remote write, in the
+// chunks planHistory gives (waiting for uploads where retention would otherwise delete an
+// unshipped block), then arm the exporter so the live scrape continues the same series.
+import type { ProcessPlan } from '../plan/index.ts';
+import { metricSum } from '../promql/metrics.ts';
+import type { RunningTopology } from '../substrates/types.ts';
+import { waitFor } from '../wait.ts';
+import { planHistory, type BlockRange, HOUR_MS } from './history.ts';
+import { backfill } from './remote-write.ts';
+import { alignDown } from './series.ts';
+
+export interface PopulateOptions {
+  /** How much history to write before going live (default 6h10m: a 6h query plus lookback). */
+  historyMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+export interface PopulatedWorkload {
+  /** First grid timestamp written. */
+  historyFromMs: number;
+  /** Last grid timestamp written by backfill; the exporter serves from the next one on. */
+  historyToMs: number;
+  /** Blocks every Prometheus cut from the history (same for each replica), oldest first. */
+  blocks: BlockRange[];
+  /** Prometheus instances that got the history and scrape the workload. */
+  prometheus: string[];
+  timings: { backfillMs: number; firstUploadMs: number | undefined; totalMs: number };
+}
+
+const durationMs = (d: string): number => {
+  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
+  let total = 0;
+  for (const [, n, u] of d.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * units[u!]!;
+  return total;
+};
+
+async function metrics(t: RunningTopology, instance: string): Promise<string> {
+  const res = await fetch(`${t.url(instance)}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (!res.ok) throw new Error(`${instance} /metrics: HTTP ${res.status}`);
+  return await res.text();
+}
+
+/** Sum of thanos_shipper_uploads_total of a sidecar (0 before its first upload). */
+export async function uploadsOf(t: RunningTopology, sidecar: string): Promise<number> {
+  return metricSum(await metrics(t, sidecar), 'thanos_shipper_uploads_total') ?? 0;
+}
+
+/** Waits until every sidecar has shipped at least n blocks. */
+export async function waitForUploads(t: RunningTopology, sidecars: string[], n: number, onProgress?: (l: string) => void): Promise<void> {
+  await Promise.all(
+    sidecars.map((s) =>
+      waitFor(
+        `${s} to upload ${n} block(s)`,
+        async (note) => {
+          const uploads = await uploadsOf(t, s);
+          note(`${uploads} uploaded`);
+          return uploads >= n ? uploads : undefined;
+        },
+        // The shipper looks for new blocks every 30 s.
+        { timeoutMs: 180_000, intervalMs: 1_000, onProgress },
+      ),
+    ),
+  );
+}
+
+export async function populateWorkload(t: RunningTopology, opts: PopulateOptions = {}): Promise<PopulatedWorkload> {
+  const started = Date.now();
+  const log = opts.onProgress ?? (() => {});
+  const exporter = t.workload;
+  const step = exporter.workload.stepMs;
+
+  const scrapers = t.topology.components.filter((c) => c.kind === 'prometheus' && c.scrapeWorkload && c.mode === 'server');
+  if (scrapers.length === 0) throw new Error(`topology ${t.topology.name} has no Prometheus (server mode) scraping the workload`);
+  const spec = scrapers[0]!;
+  if (spec.kind !== 'prometheus') throw new Error('unreachable');
+  const prometheus = t.plan.processes.filter((p) => scrapers.some((c) => p.component === `${c.cluster}/${c.name}`));
+  const sidecarsOf = (p: ProcessPlan) =>
+    t.plan.processes.filter((s) => s.kind === 'sidecar' && s.pod === p.id && s.args.some((a) => a.startsWith('--objstore.config-file=')));
+  const sidecars = prometheus.flatMap(sidecarsOf).map((s) => s.id);
+
+  const now = Date.now();
+  const historyToMs = alignDown(now, step);
+  const historyFromMs = alignDown(now - (opts.historyMs ?? 6 * HOUR_MS + 10 * 60_000), step);
+  const history = planHistory({
+    fromMs: historyFromMs,
+    toMs: historyToMs,
+    stepMs: step,
+    blockMs: durationMs(spec.blockDuration),
+    retentionMs: durationMs(spec.retention),
+  });
+
+  log(`  backfilling ${((historyToMs - historyFromMs) / HOUR_MS).toFixed(2)}h of history into ${prometheus.length} Prometheus in ${history.chunks.length} chunk(s)`);
+  let backfillMs = 0;
+  let firstUploadMs: number | undefined;
+  for (const chunk of history.chunks) {
+    if (chunk.waitForUploadsBefore > 0) {
+      await waitForUploads(t, sidecars, chunk.waitForUploadsBefore, log);
+      firstUploadMs ??= Date.now() - started;
+    }
+    const chunkStart = Date.now();
+    await Promise.all(prometheus.map((p) => backfill(`${t.url(p.id)}/api/v1/write`, exporter.workload, chunk.fromMs, chunk.toMs)));
+    backfillMs += Date.now() - chunkStart;
+  }
+
+  // Go live: the exporter continues each scraper's series right after the history.
+  exporter.arm(historyToMs + step);
+  if (sidecars.length && history.blocks.length) {
+    await waitForUploads(t, sidecars, history.blocks.length, log);
+    firstUploadMs ??= Date.now() - started;
+  }
+  log(`  history written (${history.blocks.length} blocks per Prometheus) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return {
+    historyFromMs: history.chunks[0]?.fromMs ?? historyFromMs,
+    historyToMs,
+    blocks: history.blocks,
+    prometheus: prometheus.map((p) => p.id),
+    timings: { backfillMs, firstUploadMs, totalMs: Date.now() - started },
+  };
+}
+
+/**
+ * Waits until every workload-scraping Prometheus has stored every grid sample up to untilMs
+ * (the exporter knows: it serves each scraper its next slot, and a scrape follows the previous
+ * one's append). After this, the expected grid up to untilMs is exactly known.
+ */
+export async function waitForLiveUpTo(t: RunningTopology, prometheus: string[], untilMs: number, onProgress?: (l: string) => void): Promise<void> {
+  await Promise.all(
+    prometheus.map((id) =>
+      waitFor(
+        `${id} to scrape the workload up to ${new Date(untilMs).toISOString()}`,
+        async (note) => {
+          const committed = t.workload.committedUpTo(id);
+          note(committed === undefined ? 'no scrape yet' : `stored up to ${new Date(committed).toISOString()}`);
+          return committed !== undefined && committed >= untilMs ? committed : undefined;
+        },
+        { timeoutMs: 180_000, intervalMs: 500, onProgress },
+      ),
+    ),
+  );
+}
