@@ -55,15 +55,26 @@ class ReferenceTsdb {
   }
 }
 
-/** Runs a plan against the reference model; `extraPointAfterChunk`: write one more sample after that chunk, and stop. */
-function execute(plan: HistoryPlan, extraPointAfterChunk?: number): ReferenceTsdb {
+/**
+ * Runs a plan against the reference model. `extraPointAfterChunk`: write one more sample after
+ * that chunk, and stop. `liveMs`: then keep writing "live" samples for that long, the sidecar
+ * having uploaded plan.live.waitForUploads blocks by the next cut (and nothing more).
+ */
+function execute(plan: HistoryPlan, opts: { extraPointAfterChunk?: number; liveMs?: number } = {}): ReferenceTsdb {
   const tsdb = new ReferenceTsdb();
   for (const [k, chunk] of plan.chunks.entries()) {
     expect(tsdb.waitForUploads(chunk.waitForUploadsBefore), `chunk ${k} waits for an impossible upload count`).toBe(true);
     for (let t = chunk.fromMs; t <= chunk.toMs; t += STEP) tsdb.write(t);
-    if (k === extraPointAfterChunk) {
+    if (k === opts.extraPointAfterChunk) {
       tsdb.write(chunk.toMs + STEP);
-      break;
+      return tsdb;
+    }
+  }
+  if (opts.liveMs !== undefined && plan.live) {
+    const end = plan.chunks.at(-1)!.toMs + opts.liveMs;
+    for (let t = plan.chunks.at(-1)!.toMs + STEP; t <= end; t += STEP) {
+      if (t > plan.live.nextCutAfterMs) expect(tsdb.waitForUploads(plan.live.waitForUploads)).toBe(true);
+      tsdb.write(t);
     }
   }
   return tsdb;
@@ -81,6 +92,23 @@ describe('planHistory for 6 h of history (every 15 s offset within a 2 h cycle)'
     for (const { offset, plan } of plans) {
       expect(execute(plan).lostBeforeUpload, `offset ${offset / 1000}s`).toEqual([]);
     }
+  });
+
+  it('says what the live scrape needs uploaded before its first cut, which comes at the predicted time', () => {
+    const liveNeedsUploads = new Set<number>();
+    for (const { offset, plan } of plans) {
+      // Two hours of live samples after the backfill: the first live cut, and the next.
+      const tsdb = execute(plan, { liveMs: 2 * HOUR_MS });
+      expect(tsdb.lostBeforeUpload, `offset ${offset / 1000}s`).toEqual([]);
+      expect(tsdb.blocks.length).toBe(plan.blocks.length + 1);
+      const firstLiveCut = tsdb.blocks[plan.blocks.length]!;
+      expect(firstLiveCut.minTime).toBe(plan.head!.minTime);
+      expect(plan.live!.nextCutAfterMs).toBe(firstLiveCut.minTime + 1.5 * BLOCK);
+      liveNeedsUploads.add(plan.live!.waitForUploads);
+    }
+    // After 6 h of history the first live cut always deletes the oldest block still on disk
+    // (the count is cumulative: 2 when the backfill itself already deleted one).
+    expect([...liveNeedsUploads].sort()).toEqual([1, 2]);
   });
 
   it('predicts exactly the blocks the reference model cuts: 2 h aligned except the first minTime', () => {
@@ -108,7 +136,7 @@ describe('planHistory for 6 h of history (every 15 s offset within a 2 h cycle)'
       plan.chunks.slice(1).forEach((c, k) => expect(c.fromMs).toBe(plan.chunks[k]!.toMs + STEP));
       // Minimal: one more sample in any chunk but the last would lose a block it cut itself.
       for (let k = 0; k < plan.chunks.length - 1; k++) {
-        expect(execute(plan, k).lostBeforeUpload.length, `offset ${offset / 1000}s chunk ${k}`).toBeGreaterThan(0);
+        expect(execute(plan, { extraPointAfterChunk: k }).lostBeforeUpload.length, `offset ${offset / 1000}s chunk ${k}`).toBeGreaterThan(0);
       }
     }
     // Both shapes occur across the cycle: one chunk, and two with a wait for the first upload.

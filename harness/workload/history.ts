@@ -14,6 +14,14 @@
 //   So writing 6 h in one go can cut three blocks and delete the first before it is shipped.
 // Everything is monotone in head.maxTime, so the state after writing up to t does not depend on
 // how many requests the write was split into or when the asynchronous compaction ran.
+//
+// How a caller uses a plan (uploads = the sidecar's thanos_shipper_uploads_total):
+//   1. plan with toMs a little in the future (e.g. alignDown(now) + 60 s): the live scrape is then
+//      already running when its first grid point (toMs + step) comes, so there is no seam gap;
+//   2. per chunk: wait until uploads >= chunk.waitForUploadsBefore, then backfill the chunk;
+//   3. wait until uploads >= plan.live.waitForUploads (the first live cut can come seconds after
+//      toMs, and it always deletes the oldest block still on disk);
+//   4. exporter.arm(toMs + step). Nothing may scrape this Prometheus before that (see exporter.ts).
 
 export const HOUR_MS = 3_600_000;
 
@@ -97,6 +105,13 @@ export interface HistoryPlan {
   blocks: BlockRange[];
   /** The head once all chunks are written (the live scrape continues from here). */
   head: { minTime: number; maxTime: number } | undefined;
+  /**
+   * The live scrape keeps writing: once it stores a sample later than nextCutAfterMs, Prometheus
+   * cuts the next block and retention may delete backfilled blocks. waitForUploads: the upload
+   * count the sidecar must have reached by then (0: that cut deletes nothing). When nextCutAfterMs
+   * is close to toMs, wait for it before arming the exporter.
+   */
+  live: { nextCutAfterMs: number; waitForUploads: number } | undefined;
 }
 
 export interface HistoryRequest {
@@ -140,16 +155,22 @@ export function planHistory(req: HistoryRequest): HistoryPlan {
       chunkEnd = next;
       outcome = candidate;
     }
-    const lastDeletedIndex = outcome.state.deletedCount - 1;
     chunks.push({
       fromMs: chunkStart,
       toMs: chunkEnd,
-      waitForUploadsBefore: outcome.deleted.length > 0 ? lastDeletedIndex + 1 : 0,
+      // Blocks are deleted oldest first, so "the newest deleted block is uploaded" is a count.
+      waitForUploadsBefore: outcome.deleted.length > 0 ? outcome.state.deletedCount : 0,
       blocksCutAfter: outcome.cut,
       blocksDeletedAfter: outcome.deleted,
     });
     state = outcome.state;
     chunkStart = chunkEnd + req.stepMs;
   }
-  return { chunks, blocks: state.blocks, head: state.head };
+  let live: HistoryPlan['live'];
+  if (state.head) {
+    const nextCutAfterMs = state.head.minTime + 1.5 * params.blockMs;
+    const nextCut = simulateHead(state, nextCutAfterMs + req.stepMs, nextCutAfterMs + req.stepMs, params);
+    live = { nextCutAfterMs, waitForUploads: nextCut.deleted.length > 0 ? nextCut.state.deletedCount : 0 };
+  }
+  return { chunks, blocks: state.blocks, head: state.head, live };
 }
