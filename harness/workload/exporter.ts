@@ -1,8 +1,9 @@
 // The live half of the workload: an HTTP exporter Prometheus scrapes once the history is written.
 //
-// Every sample carries an EXPLICIT timestamp on the workload grid (alignDown(now, stepMs)), so
-// what Prometheus stores is known exactly, whatever the scrape jitter: two replicas scraping
-// the same grid slot store the same (t, v), which is what Thanos deduplication expects.
+// Every sample carries an EXPLICIT timestamp on the workload grid, so what Prometheus stores is
+// known exactly, whatever the scrape jitter: two replicas scraping the same grid slot store the
+// same (t, v), which is what Thanos deduplication expects. A named scraper (?scraper=id) gets
+// the next slot it has not had yet, so it misses none; an anonymous one gets alignDown(now).
 //
 // Scrape config: `honor_labels: true` (the exposed job/instance must win over the target's, so
 // scraped samples land in the same series as the backfilled ones) and http_sd_configs pointing

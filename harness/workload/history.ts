@@ -16,12 +16,11 @@
 // how many requests the write was split into or when the asynchronous compaction ran.
 //
 // How a caller uses a plan (uploads = the sidecar's thanos_shipper_uploads_total):
-//   1. plan with toMs a little in the future (e.g. alignDown(now) + 60 s): the live scrape is then
-//      already running when its first grid point (toMs + step) comes, so there is no seam gap;
-//   2. per chunk: wait until uploads >= chunk.waitForUploadsBefore, then backfill the chunk;
-//   3. wait until uploads >= plan.live.waitForUploads (the first live cut can come seconds after
-//      toMs, and it always deletes the oldest block still on disk);
-//   4. exporter.arm(toMs + step). Nothing may scrape this Prometheus before that (see exporter.ts).
+//   1. per chunk: wait until uploads >= chunk.waitForUploadsBefore, then backfill the chunk;
+//   2. wait until uploads >= plan.live.waitForUploads: the first live cut can come seconds after
+//      toMs, and it always deletes the oldest block still on disk;
+//   3. exporter.arm(toMs + step). Nothing may scrape this Prometheus before that (see exporter.ts);
+//      named scrapers catch up on the slots that passed meanwhile.
 
 export const HOUR_MS = 3_600_000;
 
