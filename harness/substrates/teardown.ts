@@ -10,6 +10,7 @@ function install(): void {
   installed = true;
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
+    if (pending.size === 0) process.exit(code);
     process.stderr.write(`\nthanos-ha-e2e: ${signal}: tearing down ${pending.size} run(s)...\n`);
     const all = [...pending].map((c) => c.async().catch(() => c.sync()));
     const hardStop = setTimeout(() => process.exit(code), 15_000);

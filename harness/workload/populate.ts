@@ -103,6 +103,12 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
     backfillMs += Date.now() - chunkStart;
   }
 
+  // The live scrape's first cut may delete the oldest local block, possibly seconds from now:
+  // it must be shipped first. The exporter's per-scraper catch-up fills the slots this wait costs.
+  if (history.live && history.live.waitForUploads > 0) {
+    await waitForUploads(t, sidecars, history.live.waitForUploads, log);
+    firstUploadMs ??= Date.now() - started;
+  }
   // Go live: the exporter continues each scraper's series right after the history.
   exporter.arm(historyToMs + step);
   if (sidecars.length && history.blocks.length) {
