@@ -5,95 +5,13 @@
 // (the note's first try) everything newer than the newest shipped block is invisible; adding the
 // sidecars (the note's fix) makes the answer complete across the block boundary.
 import { describe, expect, it } from 'vitest';
+import { prepareArch1, rangeAnalysis, REPLICA_LABEL, type Arch1Run } from '../harness/flows/arch1.ts';
 import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
-import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
-import type { BlockMeta } from '../harness/s3/bucket.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import type { RunningTopology } from '../harness/substrates/index.ts';
-import { arch1, type Arch1Variant } from '../harness/topology/presets.ts';
-import { waitFor } from '../harness/wait.ts';
+import { arch1 } from '../harness/topology/presets.ts';
 import { HOUR_MS } from '../harness/workload/history.ts';
-import { populateWorkload, waitForLiveUpTo, type PopulatedWorkload } from '../harness/workload/populate.ts';
-import { alignDown, alignUp } from '../harness/workload/series.ts';
-
-const REPLICA_LABEL = 'prometheus_replica';
-const WAIT = { timeoutMs: 180_000, intervalMs: 1_000, onProgress: log };
-
-interface Arch1Run {
-  t: RunningTopology;
-  workload: PopulatedWorkload;
-  blocks: BlockMeta[];
-  /** Store's expected view: the bucket's blocks. */
-  storeMinTime: number;
-  storeMaxTime: number;
-  /** The range query of the note: the last 6h, ending 30s ago, on the workload grid. */
-  window: { start: number; end: number; step: number };
-  frontend: PromApiClient;
-  query: PromApiClient;
-}
-
-/** History in, blocks shipped and loaded by Store, every endpoint known to Query, live scrape caught up. */
-async function prepare(t: RunningTopology, variant: Arch1Variant): Promise<Arch1Run> {
-  const workload = await populateWorkload(t, { onProgress: log });
-  const blocks = await t.bucket.blocks('observee');
-  expect(blocks.length, 'every replica shipped every block Prometheus cut').toBe(2 * workload.blocks.length);
-
-  await waitFor(
-    `Store to load all ${blocks.length} blocks`,
-    async (note) => {
-      const loaded = metricValue(await new PromApiClient(t.url('observer/store')).metrics(), 'thanos_bucket_store_blocks_loaded');
-      note(`${loaded ?? 0} loaded`);
-      return loaded === blocks.length ? loaded : undefined;
-    },
-    WAIT,
-  );
-  const storeLoadedAt = Date.now();
-  const query = new PromApiClient(t.url('observer/query'));
-  const expectedEndpoints = variant === 'store-only' ? 1 : 3;
-  await waitFor(
-    `Query to know its ${expectedEndpoints} endpoints with current time ranges`,
-    async (note) => {
-      const all = Object.values(await query.stores()).flat();
-      note(`${all.length} endpoints`);
-      // Query refreshes endpoint metadata every few seconds: wait for a check made after Store
-      // loaded everything, and (sidecars read Prometheus' lowest timestamp every 30s) for each
-      // sidecar's first read since the history arrived. What the ranges are is asserted later.
-      const fresh = all.every(
-        (e) => e.lastError === null && (e.lastCheck ?? 0) > storeLoadedAt && (typeof e.minTime !== 'number' || e.minTime > 0),
-      );
-      return all.length === expectedEndpoints && fresh ? all : undefined;
-    },
-    WAIT,
-  );
-
-  const step = t.workload.workload.stepMs;
-  const now = Date.now();
-  const window = { start: alignUp(now - 6 * HOUR_MS, step), end: alignDown(now - 30_000, step), step };
-  await waitForLiveUpTo(t, workload.prometheus, window.end, log);
-  return {
-    t,
-    workload,
-    blocks,
-    storeMinTime: Math.min(...blocks.map((b) => b.minTime)),
-    storeMaxTime: Math.max(...blocks.map((b) => b.maxTime)),
-    window,
-    frontend: new PromApiClient(t.url('observer/query-frontend')),
-    query,
-  };
-}
-
-async function rangeAnalysis(run: Arch1Run, dedup: boolean): Promise<RangeAnalysis> {
-  const answer = await run.frontend.queryRange(run.t.workload.workload.metric, { ...run.window, dedup });
-  return analyseRange(answer.result, {
-    workload: run.t.workload.workload,
-    startMs: run.window.start,
-    endMs: run.window.end,
-    stepMs: run.window.step,
-    coverage: [{ fromMs: run.workload.historyFromMs, toMs: run.window.end }],
-  });
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
@@ -108,7 +26,7 @@ function expectStoreEntry(store: StoreEndpoint | undefined, run: Arch1Run): void
 describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
   let run: Arch1Run;
   useTopology(arch1('store-only'), async (t) => {
-    run = await prepare(t, 'store-only');
+    run = await prepareArch1(t, 'store-only', log);
   });
 
   it('answers every sample up to the newest shipped block and none after it', async () => {
@@ -147,7 +65,7 @@ describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
 describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA dedup)', () => {
   let run: Arch1Run;
   useTopology(arch1('store-and-sidecar'), async (t) => {
-    run = await prepare(t, 'store-and-sidecar');
+    run = await prepareArch1(t, 'store-and-sidecar', log);
   });
 
   it('answers every sample of the last 6h exactly once, across the block boundary', async () => {

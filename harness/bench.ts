@@ -1,0 +1,70 @@
+// npm run bench: the figures behind the README's performance section. Not a test: nothing here
+// passes or fails on a number. Writes reports/bench.json.
+//   npm run bench                 Arch 1 timings and memory, binaries as they resolve (cache)
+//   npm run bench -- --builds     also time a fresh build of each binary into a scratch cache
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveBinary } from './binaries/provision.ts';
+import { BINARY_NAMES } from './binaries/versions.ts';
+import { prepareArch1, rangeAnalysis } from './flows/arch1.ts';
+import { REPORTS_DIR } from './report/paths.ts';
+import { processesOfRun } from './substrates/process/janitor.ts';
+import { processSubstrate } from './substrates/process/index.ts';
+import { arch1 } from './topology/presets.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const seconds = (ms: number) => +(ms / 1000).toFixed(1);
+const figures: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+
+// 1. Provisioning.
+const provisioning: Record<string, { seconds: number; source: string }> = {};
+const scratch = process.argv.includes('--builds') ? mkdtempSync(join(tmpdir(), 'thanos-ha-e2e-bench-cache-')) : undefined;
+for (const name of BINARY_NAMES) {
+  const started = Date.now();
+  const env = scratch ? { ...process.env, THANOS_HA_E2E_CACHE: scratch, [`${name.toUpperCase()}_BIN`]: undefined } : process.env;
+  const resolved = await resolveBinary(name, { env, onProgress: log });
+  provisioning[name] = { seconds: seconds(Date.now() - started), source: resolved.source };
+}
+if (scratch) rmSync(scratch, { recursive: true, force: true });
+figures.provisioning = provisioning;
+
+// 2. Arch 1 (fixed), sampling the summed RSS of the topology's processes every 500 ms.
+const rssOfRun = (runDir: string): number =>
+  processesOfRun(runDir).reduce((sum, pid) => {
+    try {
+      const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return sum + (kb ? Number(kb[1]) * 1024 : 0);
+    } catch {
+      return sum;
+    }
+  }, 0);
+
+const started = Date.now();
+await using t = await processSubstrate.up(arch1('store-and-sidecar'), { onProgress: log });
+const bringUpMs = Date.now() - started;
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOfRun(t.runDir))), 500);
+try {
+  const run = await prepareArch1(t, 'store-and-sidecar', log);
+  const analysis = await rangeAnalysis(run, true);
+  const completeAt = Date.now() - started;
+  if (!analysis.summary.ok) log(`warning: the answer was not complete: ${analysis.description}`);
+  peakRss = Math.max(peakRss, rssOfRun(t.runDir));
+  figures.arch1 = {
+    bringUpSeconds: seconds(bringUpMs),
+    firstUploadedBlockSeconds: run.workload.timings.firstUploadMs === undefined ? null : seconds(bringUpMs + run.workload.timings.firstUploadMs),
+    backfillWriteSeconds: seconds(run.workload.timings.backfillMs),
+    firstCompleteBoundaryAnswerSeconds: seconds(completeAt),
+    answerComplete: analysis.summary.ok,
+    processes: t.plan.processes.length,
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+  };
+} finally {
+  clearInterval(sampler);
+}
+await t.close();
+(figures.arch1 as Record<string, unknown>).scenarioWallSeconds = seconds(Date.now() - started);
+
+writeFileSync(join(REPORTS_DIR, 'bench.json'), JSON.stringify(figures, null, 2));
+console.log(JSON.stringify(figures, null, 2));

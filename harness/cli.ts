@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// thanos-ha-e2e: run the POC reproduction, bring a topology up by hand, or check the machine.
+import { parseArgs } from 'node:util';
+import { doctor, formatDoctorReport } from './binaries/doctor.ts';
+import { resolveAll } from './binaries/provision.ts';
+import { writeSummary } from './report/summary.ts';
+import { REPORTS_DIR } from './report/paths.ts';
+import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
+import { PRESETS, presetByName } from './topology/presets.ts';
+
+const USAGE = `usage: thanos-ha-e2e <command> [options]
+
+commands:
+  run [--substrate S] [scenario filter...]  provision binaries, run every scenario (the POC reproduction),
+                                           print the findings table and where the reports are
+  up <topology> [--substrate S] [--keep]   bring a topology up and print its endpoints; Ctrl-C tears it down
+  topologies                               list the preset topologies
+  setup                                    provision every pinned binary (build from the Go module proxy if needed)
+  doctor                                   show each binary, its version and where it comes from
+
+substrates: ${SUBSTRATES.join(', ')} (default: process, or THANOS_HA_E2E_SUBSTRATE)`;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function fail(message: string): never {
+  log(`thanos-ha-e2e: ${message}`);
+  process.exit(2);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      substrate: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (values.substrate) {
+    if (!SUBSTRATES.includes(values.substrate as never)) fail(`unknown substrate "${values.substrate}": choose one of ${SUBSTRATES.join(', ')}`);
+    process.env.THANOS_HA_E2E_SUBSTRATE = values.substrate;
+  }
+
+  switch (command) {
+    case 'doctor': {
+      const report = await doctor();
+      console.log(formatDoctorReport(report));
+      return report.ok ? 0 : 1;
+    }
+    case 'setup': {
+      const started = Date.now();
+      const resolved = await resolveAll({ onProgress: log });
+      for (const b of resolved) log(`  ${b.name.padEnd(12)} ${b.version.padEnd(8)} ${b.source.padEnd(8)} ${b.path}`);
+      log(`all ${resolved.length} binaries ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return 0;
+    }
+    case 'topologies': {
+      for (const name of Object.keys(PRESETS)) console.log(`${name.padEnd(28)} ${presetByName(name).description}`);
+      return 0;
+    }
+    case 'up': {
+      const name = rest[0] ?? fail(`up needs a topology name: one of ${Object.keys(PRESETS).join(', ')}`);
+      const topology = presetByName(name);
+      const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
+      console.log(`${topology.name} is up (${running.substrate}); run directory ${running.runDir}`);
+      for (const p of running.plan.processes) console.log(`  ${p.id.padEnd(28)} ${running.url(p.id)}`);
+      console.log(`  ${'workload exporter'.padEnd(28)} ${running.workload.url}`);
+      console.log(`  ${'S3'.padEnd(28)} ${running.bucket.endpoint.url} bucket ${running.bucket.endpoint.bucket}`);
+      console.log('Ctrl-C tears everything down.');
+      await new Promise(() => {}); // teardown runs from the SIGINT handler
+      return 0;
+    }
+    case 'run': {
+      await resolveAll({ onProgress: log });
+      const { startVitest } = await import('vitest/node');
+      const vitest = await startVitest('test', rest, { run: true, project: ['e2e'] });
+      await vitest.close();
+      const summary = writeSummary();
+      console.log(`\n${summary.markdown}`);
+      console.log(`reports: ${REPORTS_DIR} (summary.md, findings/, junit.xml, runs/<topology>/logs on failure)`);
+      return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+    }
+    default:
+      fail(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => fail(err instanceof Error ? err.message : String(err)),
+);
