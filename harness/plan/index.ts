@@ -7,12 +7,15 @@ import { planQueryFrontend } from './query-frontend.ts';
 import { planQuery } from './query.ts';
 import { planSidecar } from './sidecar.ts';
 import { planStore } from './store.ts';
+import { planReceive } from './receive.ts';
+import { planRuler } from './ruler.ts';
+import { planAlertmanager } from './alertmanager.ts';
 import type { Addressing, Plan, ProcessPlan, ServicePlan } from './types.ts';
 
 export type { Addressing, Plan, PortName, ProcessPlan, S3Access, ServicePlan } from './types.ts';
 
 function replicasOf(c: Component, topology: Topology): number {
-  if (c.kind === 'prometheus' || c.kind === 'query') return c.replicas;
+  if (c.kind === 'prometheus' || c.kind === 'query' || c.kind === 'receive') return c.replicas;
   if (c.kind === 'sidecar') {
     const prom = topology.components.find((p) => p.kind === 'prometheus' && p.cluster === c.cluster && p.name === c.prometheus);
     return prom && prom.kind === 'prometheus' ? prom.replicas : 1;
@@ -68,6 +71,15 @@ export function planTopology(topology: Topology, addressing: Addressing): Plan {
         case 'query-frontend':
           processes.push(planQueryFrontend(c, inst, ctx));
           break;
+        case 'receive':
+          processes.push(planReceive(c, inst, ctx));
+          break;
+        case 'ruler':
+          processes.push(planRuler(c, inst, ctx));
+          break;
+        case 'alertmanager':
+          processes.push(planAlertmanager(c, inst, ctx));
+          break;
       }
     }
   }
@@ -76,6 +88,7 @@ export function planTopology(topology: Topology, addressing: Addressing): Plan {
     id: refOf(s),
     cluster: s.cluster,
     port: s.port,
+    balancing: s.balancing,
     backends: s.targets.flatMap((t) => ctx.instancesOf(t)),
   }));
   return { topology, processes, services: servicePlans };

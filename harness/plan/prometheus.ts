@@ -35,6 +35,7 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
   const remoteWrite = c.remoteWrite.flatMap((ref) =>
     ctx.instancesOf(ref).map((target) => ({
       url: `http://${addressing.dial(inst.id, target, 'remote-write')}/api/v1/receive`,
+      ...(c.remoteWriteShards ? { queue_config: { min_shards: c.remoteWriteShards, max_shards: c.remoteWriteShards } } : {}),
     })),
   );
   const config = {

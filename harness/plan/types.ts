@@ -2,7 +2,7 @@
 import type { BinaryName } from '../binaries/versions.ts';
 import type { ComponentKind, Topology } from '../topology/model.ts';
 
-export type PortName = 'http' | 'grpc' | 'remote-write';
+export type PortName = 'http' | 'grpc' | 'remote-write' | 'capnp';
 
 export interface ProcessPlan {
   /** Instance id, "cluster/name" or "cluster/name-<replica>". */
@@ -31,6 +31,7 @@ export interface ServicePlan {
   id: string;
   cluster: string;
   port: PortName;
+  balancing: 'round-robin' | 'random';
   /** Instance ids behind the service. */
   backends: string[];
 }

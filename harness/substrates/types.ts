@@ -27,6 +27,8 @@ export interface RunningTopology extends AsyncDisposable {
   readonly bucket: Bucket;
   /** The deterministic workload exporter every workload-scraping Prometheus scrapes. */
   readonly workload: WorkloadExporter;
+  /** A Service's switches (process: the L4 proxy; Kubernetes: the Service). */
+  service(id: string): ServiceControls;
   /** Faults. */
   stop(instance: string): Promise<void>;
   kill(instance: string): Promise<void>;
@@ -34,6 +36,16 @@ export interface RunningTopology extends AsyncDisposable {
   /** Copies every component's log into dir; returns the files written. */
   collectLogs(dir: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+export interface ServiceControls {
+  /** Drop every open connection and refuse new ones (a cut link). */
+  cut(): void;
+  restore(): void;
+  /** Send every new connection to one backend (index in the service's backends); undefined: balance. */
+  pin(backend: number | undefined): void;
+  /** Connections accepted so far, per backend. */
+  readonly connections: readonly number[];
 }
 
 export interface Substrate {

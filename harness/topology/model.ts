@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const Name = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
+  .regex(/^[a-z][a-z0-9-]{0,50}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
 const Duration = z.string().regex(/^(\d+(ms|s|m|h|d))+$/, 'must be a Prometheus duration such as 30s, 2h or 1h30m');
 // "cluster/name" of a component or a service in the same topology.
 const Ref = z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/, 'must be "cluster/name"');
@@ -24,6 +24,8 @@ export const PrometheusSpec = Base.extend({
   // Scrape every other component of its own cluster (the observer's self-monitoring).
   scrapeCluster: z.boolean().default(false),
   remoteWrite: z.array(Ref).default([]),
+  // Fixed number of remote-write shards (parallel connections); unset: Prometheus' own default.
+  remoteWriteShards: z.number().int().min(1).max(50).optional(),
 });
 
 export const SidecarSpec = Base.extend({
@@ -37,6 +39,44 @@ export const StoreSpec = Base.extend({
   bucketPrefix: Name, // the note: one bucket, prefix = cluster name
   // Upstream default is 15m; it only delays what a test waits for, so presets shorten it.
   syncInterval: Duration.default('15m'),
+});
+
+export const ReceiveSpec = Base.extend({
+  kind: z.literal('receive'),
+  replicas: z.number().int().min(1).max(5).default(1),
+  // standalone: each replica keeps what it is sent, no hashring (the note's "dedicated receive").
+  // hashring:   the replicas form one hashring and forward to each other (router + ingester in one).
+  // router:     stateless; forwards to the hashring formed by the `ingesters` component.
+  // ingester:   stores what routers forward to it.
+  mode: z.enum(['standalone', 'hashring', 'router', 'ingester']).default('standalone'),
+  replicationFactor: z.number().int().min(1).max(5).default(1),
+  ingesters: Name.optional(),
+  // Upload blocks to S3 under this prefix; unset: no upload.
+  bucketPrefix: Name.optional(),
+  // External label naming the receive replica (its value is the instance name).
+  replicaLabel: z.string().min(1).default('receive_replica'),
+  labels: z.record(z.string(), z.string()).default({}),
+  tenantHeader: z.string().min(1).default('THANOS-TENANT'),
+  defaultTenant: z.string().min(1).default('default-tenant'),
+  retention: Duration.default('15d'),
+});
+
+export const RulerSpec = Base.extend({
+  kind: z.literal('ruler'),
+  query: Ref,
+  alertmanagers: z.array(Ref).default([]),
+  // Rule groups, as the YAML of a Prometheus rule file.
+  rules: z.string().min(1),
+  evalInterval: Duration.default('5s'),
+  replicaLabel: z.string().min(1).default('rule_replica'),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+export const AlertmanagerSpec = Base.extend({
+  kind: z.literal('alertmanager'),
+  groupWait: Duration.default('1s'),
+  groupInterval: Duration.default('1s'),
+  repeatInterval: Duration.default('1h'),
 });
 
 export const QuerySpec = Base.extend({
@@ -59,6 +99,9 @@ export const ComponentSpec = z.discriminatedUnion('kind', [
   StoreSpec,
   QuerySpec,
   QueryFrontendSpec,
+  ReceiveSpec,
+  RulerSpec,
+  AlertmanagerSpec,
 ]);
 
 // A kube-proxy-like Service: one address in front of several instances, balancing per connection.
@@ -67,6 +110,8 @@ export const ServiceSpec = z.object({
   cluster: Name,
   targets: z.array(Ref).min(1),
   port: z.enum(['http', 'grpc', 'remote-write']),
+  // Per TCP connection, as kube-proxy: round robin (deterministic) or random (iptables mode).
+  balancing: z.enum(['round-robin', 'random']).default('round-robin'),
 });
 
 export const ClusterSpec = z.object({ name: Name, role: z.enum(['observer', 'observee']) });
@@ -90,6 +135,9 @@ export type Sidecar = z.output<typeof SidecarSpec>;
 export type Store = z.output<typeof StoreSpec>;
 export type Query = z.output<typeof QuerySpec>;
 export type QueryFrontend = z.output<typeof QueryFrontendSpec>;
+export type Receive = z.output<typeof ReceiveSpec>;
+export type Ruler = z.output<typeof RulerSpec>;
+export type Alertmanager = z.output<typeof AlertmanagerSpec>;
 
 export class TopologyError extends Error {
   override name = 'TopologyError';
@@ -140,20 +188,57 @@ export function validateTopology(input: unknown): Topology {
         break;
       }
       case 'query':
-        c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'service']));
+        c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'receive', 'ruler', 'service']));
         break;
       case 'query-frontend':
         expect(`${at}.downstream`, c.downstream, ['query', 'service']);
         break;
       case 'prometheus':
-        c.remoteWrite.forEach((r, j) => expect(`${at}.remoteWrite.${j}`, r, ['service']));
+        c.remoteWrite.forEach((r, j) => {
+          expect(`${at}.remoteWrite.${j}`, r, ['receive', 'service']);
+          const target = byRef.get(r);
+          if (target && 'kind' in target && target.kind === 'receive' && target.replicas > 1)
+            fail(`${at}.remoteWrite.${j}`, `"${r}" has ${target.replicas} replicas: write through a service (or to a router)`);
+        });
+        if (c.mode === 'agent' && c.scrapeCluster) fail(`${at}.scrapeCluster`, 'is not supported in agent mode');
+        break;
+      case 'receive':
+        validateReceive(c, at, byRef, fail, expect);
+        break;
+      case 'ruler':
+        expect(`${at}.query`, c.query, ['query', 'service']);
+        c.alertmanagers.forEach((a, j) => expect(`${at}.alertmanagers.${j}`, a, ['alertmanager', 'service']));
         break;
       case 'store':
+      case 'alertmanager':
         break;
     }
   });
   topology.services.forEach((s, i) =>
-    s.targets.forEach((t, j) => expect(`services.${i}.targets.${j}`, t, ['prometheus', 'sidecar', 'store', 'query'])),
+    s.targets.forEach((t, j) => expect(`services.${i}.targets.${j}`, t, ['prometheus', 'sidecar', 'store', 'query', 'receive', 'ruler', 'alertmanager'])),
   );
   return topology;
+}
+
+function validateReceive(
+  c: Receive,
+  at: string,
+  byRef: Map<string, Component | Service>,
+  fail: (field: string, message: string) => never,
+  expect: (field: string, ref: string, kinds: string[]) => void,
+): void {
+  const ingesterRef = `${c.cluster}/${c.ingesters}`;
+  if (c.mode === 'router') {
+    if (!c.ingesters) fail(`${at}.ingesters`, 'is required for a router');
+    expect(`${at}.ingesters`, ingesterRef, ['receive']);
+    if ((byRef.get(ingesterRef) as Receive).mode !== 'ingester') fail(`${at}.ingesters`, `"${c.ingesters}" must have mode "ingester"`);
+  } else if (c.ingesters) {
+    fail(`${at}.ingesters`, 'is only for mode "router"');
+  }
+  if (c.mode === 'standalone' || c.mode === 'ingester') {
+    if (c.replicationFactor !== 1) fail(`${at}.replicationFactor`, `needs a hashring (mode "hashring" or "router"), not "${c.mode}"`);
+    return;
+  }
+  const ring = c.mode === 'router' ? (byRef.get(ingesterRef) as Receive).replicas : c.replicas;
+  if (c.replicationFactor > ring) fail(`${at}.replicationFactor`, `${c.replicationFactor} exceeds the ${ring} receives of the hashring`);
 }

@@ -145,3 +145,15 @@ export async function waitForLiveUpTo(t: RunningTopology, prometheus: string[], 
     ),
   );
 }
+
+/**
+ * No history: the exporter goes live from the current grid slot. For topologies whose Prometheus
+ * cannot take a backfill (agent mode) or whose scenario is about live remote write only.
+ */
+export function goLive(t: RunningTopology): { liveFromMs: number; prometheus: string[] } {
+  const liveFromMs = alignDown(Date.now(), t.workload.workload.stepMs);
+  t.workload.arm(liveFromMs);
+  const scrapers = t.topology.components.filter((c) => c.kind === 'prometheus' && c.scrapeWorkload);
+  const prometheus = t.plan.processes.filter((p) => scrapers.some((c) => p.component === `${c.cluster}/${c.name}`)).map((p) => p.id);
+  return { liveFromMs, prometheus };
+}

@@ -72,6 +72,12 @@ class ProcessTopology implements RunningTopology {
     return `http://127.0.0.1:${p}`;
   }
 
+  service(id: string): ServiceProxy {
+    const proxy = this.proxies.get(id);
+    if (!proxy) throw new Error(`no service "${id}" in topology ${this.topology.name}: ${[...this.proxies.keys()].join(', ') || 'none'}`);
+    return proxy;
+  }
+
   private process(instance: string): SupervisedProcess {
     const p = this.processes.get(instance);
     if (!p) throw new Error(`no instance "${instance}" in topology ${this.topology.name}: ${[...this.processes.keys()].join(', ')}`);
@@ -156,7 +162,8 @@ export const processSubstrate: Substrate = {
 
     // Binaries first: a missing one fails before anything is started.
     const binaries = new Map<BinaryName, string>();
-    const needed = new Set<BinaryName>(['versitygw', ...topology.components.map((c) => (c.kind === 'prometheus' ? 'prometheus' : 'thanos') as BinaryName)]);
+    const binaryOf = (kind: string): BinaryName => (kind === 'prometheus' || kind === 'alertmanager' ? kind : 'thanos');
+    const needed = new Set<BinaryName>(['versitygw', ...topology.components.map((c) => binaryOf(c.kind))]);
     for (const name of needed) binaries.set(name, (await resolveBinary(name, { onProgress })).path);
 
     const runDir = await mkdtemp(join(RUNS_BASE, `${topology.name}-`));
@@ -214,6 +221,7 @@ export const processSubstrate: Substrate = {
         const proxy = new ServiceProxy(
           s.id,
           s.backends.map((b) => ({ host: '127.0.0.1', port: portOf(b, s.port) })),
+          s.balancing,
         );
         await proxy.listen(portOf(s.id, s.port));
         proxies.set(s.id, proxy);

@@ -18,8 +18,12 @@ export class ServiceProxy {
   /** Connections accepted per backend index, for reports. */
   readonly connections: number[];
 
-  constructor(name: string, backends: Backend[]) {
+  private readonly balancing: 'round-robin' | 'random';
+  private pinned: number | undefined;
+
+  constructor(name: string, backends: Backend[], balancing: 'round-robin' | 'random' = 'round-robin') {
     this.name = name;
+    this.balancing = balancing;
     this.backends = backends;
     this.connections = backends.map(() => 0);
     this.server = createServer((client) => this.accept(client));
@@ -37,7 +41,7 @@ export class ServiceProxy {
       client.destroy();
       return;
     }
-    const index = this.next++ % this.backends.length; // round robin, per connection
+    const index = this.pickBackend();
     this.connections[index]!++;
     const backend = this.backends[index]!;
     const upstream = createConnection(backend.port, backend.host);
@@ -51,6 +55,20 @@ export class ServiceProxy {
     }
     client.pipe(upstream);
     upstream.pipe(client);
+  }
+
+  private pickBackend(): number {
+    if (this.pinned !== undefined) return this.pinned;
+    if (this.balancing === 'random') return Math.floor(Math.random() * this.backends.length);
+    return this.next++ % this.backends.length;
+  }
+
+  /** Sends every new connection to one backend (undefined: balance again). Open connections stay. */
+  pin(backend: number | undefined): void {
+    if (backend !== undefined && !(backend >= 0 && backend < this.backends.length)) {
+      throw new Error(`service ${this.name} has no backend ${backend} (it has ${this.backends.length})`);
+    }
+    this.pinned = backend;
   }
 
   /** Drops every open connection and refuses new ones (a cut link). */

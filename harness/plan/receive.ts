@@ -1,0 +1,61 @@
+// Thanos Receive: remote-write endpoint and ingester; standalone, hashring, router or ingester.
+import type { Receive } from '../topology/model.ts';
+import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import type { ProcessPlan } from './types.ts';
+
+/** The hashrings file: one hashring over the gRPC addresses of the ring's receives. */
+function hashrings(ctx: PlanContext, inst: Instance, ringRef: string): string {
+  const endpoints = ctx.instancesOf(ringRef).map((id) => ({ address: ctx.addressing.dial(inst.id, id, 'grpc') }));
+  return JSON.stringify([{ hashring: 'default', endpoints }], null, 2);
+}
+
+export function receiveReplicaName(c: Receive, inst: Instance): string {
+  return inst.id.split('/')[1]!;
+}
+
+export function planReceive(c: Receive, inst: Instance, ctx: PlanContext): ProcessPlan {
+  const { addressing } = ctx;
+  const ref = `${c.cluster}/${c.name}`;
+  const externalLabels = { ...c.labels, [c.replicaLabel]: receiveReplicaName(c, inst) };
+  const files: Record<string, string> = {};
+  const args = [
+    'receive',
+    ...thanosListenFlags(addressing, inst.id, true),
+    `--remote-write.address=${addressing.listen(inst.id, 'remote-write')}`,
+    // Always listens; its default 0.0.0.0:19391 would clash between receives on one host.
+    `--receive.capnproto-address=${addressing.listen(inst.id, 'capnp')}`,
+    `--tsdb.path=${addressing.dataDir(inst.id)}`,
+    `--tsdb.retention=${c.retention}`,
+    ...Object.entries(externalLabels).map(([k, v]) => `--label=${k}="${v}"`),
+    `--receive.tenant-header=${c.tenantHeader}`,
+    `--receive.default-tenant-id=${c.defaultTenant}`,
+  ];
+  // Thanos picks the role from two flags: hashring + local endpoint = router and ingester,
+  // hashring alone = router only, neither = ingester only.
+  if (c.mode === 'hashring' || c.mode === 'router') {
+    files['hashrings.json'] = hashrings(ctx, inst, c.mode === 'router' ? `${c.cluster}/${c.ingesters}` : ref);
+    args.push(`--receive.hashrings-file=${addressing.configFile(inst.id, 'hashrings.json')}`, `--receive.replication-factor=${c.replicationFactor}`);
+  }
+  if (c.mode === 'hashring' || c.mode === 'ingester') {
+    args.push(`--receive.local-endpoint=${addressing.dial(inst.id, inst.id, 'grpc')}`);
+  }
+  if (c.bucketPrefix && c.mode !== 'router') {
+    files['objstore.yml'] = objstoreConfig(addressing, c.bucketPrefix);
+    args.push(`--objstore.config-file=${addressing.configFile(inst.id, 'objstore.yml')}`);
+  }
+  return {
+    id: inst.id,
+    component: ref,
+    cluster: c.cluster,
+    kind: 'receive',
+    replica: inst.replica,
+    binary: 'thanos',
+    args,
+    files,
+    ports: ['http', 'grpc', 'remote-write', 'capnp'],
+    ready: { port: 'http', path: '/-/ready' },
+    after: [],
+    pod: inst.id,
+    externalLabels,
+  };
+}
