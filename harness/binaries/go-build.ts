@@ -61,7 +61,8 @@ export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress
     await execa('chmod', ['-R', 'u+w', sourceDir]);
 
     const output = join(workDir, name);
-    const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags(pin)}`, '-o', output, pin.buildPackage];
+    const tags = pin.buildTags.length ? [`-tags=${pin.buildTags.join(',')}`] : [];
+    const args = ['build', '-trimpath', '-buildvcs=false', ...tags, `-ldflags=${ldflags(pin)}`, '-o', output, pin.buildPackage];
     await appendFile(logFile, `\n$ go ${args.map((arg) => (arg.includes(' ') ? `'${arg}'` : arg)).join(' ')}\n`);
     const build = await execa('go', args, {
       cwd: sourceDir,

@@ -22,6 +22,8 @@ export interface PinnedVersion {
   versionPackage?: string;
   /** Or a single fully qualified variable set to the version (versitygw: "main.Version"). */
   versionVariable?: string;
+  /** Go build tags the upstream release uses (Thanos needs slicelabels: its gRPC codec casts labels unsafely). */
+  buildTags: string[];
 }
 
 const pinSchema = z
@@ -32,6 +34,7 @@ const pinSchema = z
     buildPackage: z.string().min(1),
     versionPackage: z.string().min(1).optional(),
     versionVariable: z.string().min(1).optional(),
+    buildTags: z.array(z.string().regex(/^\w+$/, 'expected a Go build tag')).default([]),
   })
   .refine((pin) => pin.versionPackage !== undefined || pin.versionVariable !== undefined, {
     message: 'needs versionPackage or versionVariable (to stamp the version into a Go build)',
