@@ -13,6 +13,8 @@ export interface PlanContext {
   addressing: Addressing;
   /** Instance ids of a component ref, or [ref] itself when it names a service. */
   instancesOf(ref: string): string[];
+  /** Instance ids behind a ref: a component's instances, or the instances a service balances over. */
+  backendsOf(ref: string): string[];
   /** The component declared at "cluster/name". */
   component(ref: string): Component;
 }

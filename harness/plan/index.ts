@@ -41,6 +41,10 @@ export function planTopology(topology: Topology, addressing: Addressing): Plan {
       return c;
     },
     instancesOf: (ref) => (services.has(ref) ? [ref] : instanceIds(ctx.component(ref), topology).map((i) => i.id)),
+    backendsOf: (ref) => {
+      const service = topology.services.find((s) => refOf(s) === ref);
+      return service ? service.targets.flatMap((t) => ctx.backendsOf(t)) : ctx.instancesOf(ref);
+    },
   };
 
   const processes: ProcessPlan[] = [];

@@ -27,7 +27,8 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
     files: {},
     ports: ['http'],
     ready: { port: 'http', path: '/-/ready' },
-    after: [],
+    // Its readiness probes the downstream only every 10 s: start it once Query is ready.
+    after: ctx.backendsOf(c.downstream),
     pod: inst.id,
     externalLabels: {},
   };
