@@ -39,7 +39,9 @@ const COLD_BUILD_MINUTES: Record<BinaryName, number> = {
 
 export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress, env }) => {
   const goVersion = await findGo(env);
-  const goEnv: Env = { ...env, GOWORK: 'off' }; // a go.work somewhere above the cache must not interfere
+  // GOWORK off: a go.work somewhere above the cache must not interfere. CGO off: static binaries,
+  // as the upstream releases are, so the same file also runs in a FROM-scratch container image.
+  const goEnv: Env = { ...env, GOWORK: 'off', CGO_ENABLED: '0' };
   await mkdir(workDir, { recursive: true });
   await mkdir(dirname(logFile), { recursive: true });
   await writeFile(logFile, `# ${name} ${pin.version} (${pin.goModule}@${pin.goModuleVersion}) with ${goVersion}\n`);
