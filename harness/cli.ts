@@ -6,6 +6,9 @@ import { resolveAll } from './binaries/provision.ts';
 import { writeSummary } from './report/summary.ts';
 import { REPORTS_DIR } from './report/paths.ts';
 import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './topology/presets.ts';
 
 const USAGE = `usage: thanos-ha-e2e <command> [options]
@@ -13,12 +16,23 @@ const USAGE = `usage: thanos-ha-e2e <command> [options]
 commands:
   run [--substrate S] [scenario filter...]  provision binaries, run every scenario (the POC reproduction),
                                            print the findings table and where the reports are
-  up <topology> [--substrate S] [--keep]   bring a topology up and print its endpoints; Ctrl-C tears it down
+  up <preset|file.yaml> [--substrate S] [--keep]
+                                           bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
   setup                                    provision every pinned binary (build from the Go module proxy if needed)
   doctor                                   show each binary, its version and where it comes from
 
 substrates: ${SUBSTRATES.join(', ')} (default: process, or THANOS_HA_E2E_SUBSTRATE)`;
+
+function topologyFromFile(path: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    fail(`cannot read topology file ${path}`);
+  }
+  return validateTopology(parse(text));
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -65,8 +79,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'up': {
-      const name = rest[0] ?? fail(`up needs a topology name: one of ${Object.keys(PRESETS).join(', ')}`);
-      const topology = presetByName(name);
+      const name = rest[0] ?? fail(`up needs a topology: a preset (${Object.keys(PRESETS).join(', ')}) or a YAML file`);
+      const topology = /\.ya?ml$/.test(name) ? topologyFromFile(name) : presetByName(name);
       const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
       console.log(`${topology.name} is up (${running.substrate}); run directory ${running.runDir}`);
       for (const p of running.plan.processes) console.log(`  ${p.id.padEnd(28)} ${running.url(p.id)}`);

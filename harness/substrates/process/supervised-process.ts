@@ -42,11 +42,15 @@ export class SupervisedProcess {
     return this.child !== undefined && this.exit === undefined;
   }
 
-  /** Why it is not running, for error messages: exit status and the log's last lines. */
+  /** Why it is not running, in one line: exit status, the log line that says why, the log's path. */
   exitReason(): string | undefined {
     if (!this.exit) return undefined;
-    const status = this.exit.signal ? `killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
-    return `${this.spec.id} ${status}; last log lines:\n${this.tail(8)}`;
+    const status = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
+    const lines = this.tail(40).split('\n');
+    const why = lines.findLast((l) => /address already in use/.test(l))
+      ? 'a port it needs is already in use (another program took it between port selection and start: run again)'
+      : (lines.findLast((l) => /level=(error|fatal)|panic:|\berror\b|\bErr\b|fatal/i.test(l)) ?? lines.at(-1) ?? '').trim().slice(0, 300);
+    return `${this.spec.id} ${status}: ${why} (log: ${this.spec.logFile})`;
   }
 
   tail(lines: number): string {

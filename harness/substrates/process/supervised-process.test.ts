@@ -1,0 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../wait.ts';
+import { SupervisedProcess } from './supervised-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'supervised-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function runToExit(id: string, script: string): Promise<SupervisedProcess> {
+  const p = new SupervisedProcess({ id, binaryPath: '/bin/sh', args: ['-c', script], cwd: dir, logFile: join(dir, `${id.replace('/', '_')}.log`), runDir: dir });
+  p.start();
+  await waitFor(`${id} to exit`, async () => p.exitReason(), { timeoutMs: 5_000, intervalMs: 20 });
+  return p;
+}
+
+describe('SupervisedProcess.exitReason', () => {
+  it('names the process, its exit code and the log line that says why, on one line', async () => {
+    const p = await runToExit('observer/query', 'echo "level=info msg=starting"; echo "level=error msg=\\"no such file\\""; echo "level=info msg=bye"; exit 3');
+    const reason = p.exitReason()!;
+    expect(reason).toBe(`observer/query exited with code 3: level=error msg="no such file" (log: ${join(dir, 'observer_query.log')})`);
+    expect(reason).not.toContain('\n');
+  });
+
+  it('says what to do when a port was taken', async () => {
+    const p = await runToExit('s3', 'echo "listen tcp 127.0.0.1:40000: bind: address already in use" >&2; exit 1');
+    expect(p.exitReason()).toMatch(/^s3 exited with code 1: a port it needs is already in use \(another program took it between port selection and start: run again\)/);
+  });
+});
