@@ -6,6 +6,8 @@ import { resolveAll } from './binaries/provision.ts';
 import { writeSummary } from './report/summary.ts';
 import { REPORTS_DIR } from './report/paths.ts';
 import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
+import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
+import { RUNS_BASE } from './substrates/process/index.ts';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
@@ -19,8 +21,10 @@ commands:
   up <preset|file.yaml> [--substrate S] [--keep]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
+  clean                                    kill what runs whose Node process died left behind, remove their dirs
   setup                                    provision every pinned binary (build from the Go module proxy if needed)
   doctor                                   show each binary, its version and where it comes from
+  images                                   build the k3s substrate's images locally (Docker; not part of npm test)
 
 substrates: ${SUBSTRATES.join(', ')} (default: process, or THANOS_HA_E2E_SUBSTRATE)`;
 
@@ -72,6 +76,20 @@ async function main(argv: string[]): Promise<number> {
       const resolved = await resolveAll({ onProgress: log });
       for (const b of resolved) log(`  ${b.name.padEnd(12)} ${b.version.padEnd(8)} ${b.source.padEnd(8)} ${b.path}`);
       log(`all ${resolved.length} binaries ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      return 0;
+    }
+    case 'images': {
+      const started = Date.now();
+      const { buildImages } = await import('./substrates/k3s/images/index.ts');
+      const result = await buildImages({ onProgress: log });
+      log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      if (!result.k3s.present) fail(result.k3s.reason);
+      log(`k3s image ${result.k3s.image} is present`);
+      return 0;
+    }
+    case 'clean': {
+      const cleaned = cleanAbandonedRuns(RUNS_BASE);
+      log(cleaned.length ? `cleaned ${cleaned.length} abandoned run(s): ${cleaned.join(', ')}` : `no abandoned runs under ${RUNS_BASE}`);
       return 0;
     }
     case 'topologies': {

@@ -8,8 +8,14 @@ let installed = false;
 function install(): void {
   if (installed) return;
   installed = true;
+  let tearingDown = false;
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
+    if (tearingDown) {
+      process.stderr.write(`thanos-ha-e2e: second ${signal}: exiting now; 'thanos-ha-e2e clean' removes what is left\n`);
+      process.exit(code);
+    }
+    tearingDown = true;
     if (pending.size === 0) process.exit(code);
     process.stderr.write(`\nthanos-ha-e2e: ${signal}: tearing down ${pending.size} run(s)...\n`);
     const all = [...pending].map((c) => c.async().catch(() => c.sync()));
@@ -17,8 +23,10 @@ function install(): void {
     hardStop.unref();
     void Promise.allSettled(all).then(() => process.exit(code));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: execa's signal-exit handler re-raises the signal (ending the process before
+  // teardown finishes) when it sees no other listener left.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   process.once('exit', () => {
     for (const c of pending) {
       try {

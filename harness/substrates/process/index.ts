@@ -13,7 +13,7 @@ import { waitFor } from '../../wait.ts';
 import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
-import { cleanAbandonedRuns, processesOfRun, writeOwner } from './janitor.ts';
+import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
 import { freePort } from './ports.ts';
 import { startS3Server } from './s3-server.ts';
 import { ServiceProxy } from './service-proxy.ts';
@@ -174,14 +174,23 @@ export const processSubstrate: Substrate = {
     let exporter: WorkloadExporter | undefined;
     let s3: SupervisedProcess | undefined;
     let bucket: Bucket | undefined;
+    // Every step runs even if an earlier one fails: teardown must leave nothing behind.
     const stopEverything = async () => {
-      await Promise.all([...processes.values()].map((p) => p.stop()));
-      await Promise.all([...proxies.values()].map((p) => p.close()));
-      await exporter?.close();
-      await s3?.stop();
-      bucket?.close();
-      // Anything that escaped (it should not): kill by the run marker.
-      for (const pid of processesOfRun(runDir)) process.kill(pid, 'SIGKILL');
+      const steps: [string, () => Promise<unknown> | unknown][] = [
+        ['processes', () => Promise.all([...processes.values()].map((p) => p.stop()))],
+        ['services', () => Promise.all([...proxies.values()].map((p) => p.close()))],
+        ['workload exporter', () => exporter?.close()],
+        ['S3', () => s3?.stop()],
+        ['S3 client', () => bucket?.close()],
+        ['stragglers', () => killRun(runDir)],
+      ];
+      for (const [what, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          onProgress(`teardown of ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
       if (opts.keep) onProgress(`kept run directory ${runDir}`);
       else await rm(runDir, { recursive: true, force: true });
     };

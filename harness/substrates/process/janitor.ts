@@ -36,6 +36,17 @@ export function processesOfRun(runDir: string): number[] {
   return pids;
 }
 
+/** SIGKILLs every process started for runDir that is still there. */
+export function killRun(runDir: string): void {
+  for (const pid of processesOfRun(runDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // exited in the meantime
+    }
+  }
+}
+
 /** Cleans every run under base whose owner is dead; returns the run dirs it cleaned. */
 export function cleanAbandonedRuns(base: string): string[] {
   if (!existsSync(base)) return [];
@@ -49,13 +60,7 @@ export function cleanAbandonedRuns(base: string): string[] {
       continue; // not a run dir, or being created
     }
     if (alive(owner.pid)) continue;
-    for (const pid of processesOfRun(runDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killRun(runDir);
     if (owner.keep) rmSync(join(runDir, 'owner.json'), { force: true }); // kept for the user: data stays
     else rmSync(runDir, { recursive: true, force: true });
     cleaned.push(runDir);
