@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { doctor, formatDoctorReport } from './binaries/doctor.ts';
 import { resolveAll } from './binaries/provision.ts';
 import { writeSummary } from './report/summary.ts';
-import { REPORTS_DIR } from './report/paths.ts';
+import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
 import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
 import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
 import { RUNS_BASE } from './substrates/process/index.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './topology/presets.ts';
@@ -110,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       await resolveAll({ onProgress: log });
+      rmSync(FINDINGS_DIR, { recursive: true, force: true }); // the summary speaks of this run only
       const { startVitest } = await import('vitest/node');
       const vitest = await startVitest('test', rest, { run: true, project: ['e2e'] });
       await vitest.close();
