@@ -1,7 +1,7 @@
 // Shared helpers for the per-component planners.
 import { stringify } from 'yaml';
 import type { Component, Topology } from '../topology/model.ts';
-import type { Addressing } from './types.ts';
+import type { Addressing, ProcessPlan } from './types.ts';
 
 export interface Instance {
   id: string;
@@ -54,4 +54,24 @@ export function thanosListenFlags(addressing: Addressing, id: string, grpc: bool
   const flags = [`--http-address=${addressing.listen(id, 'http')}`];
   if (grpc) flags.push(`--grpc-address=${addressing.listen(id, 'grpc')}`);
   return flags;
+}
+
+/** The parts of a ProcessPlan that only depend on which instance of which component it is. */
+export function processOf(
+  c: Component,
+  inst: Instance,
+  own: Pick<ProcessPlan, 'binary' | 'args' | 'files' | 'ports'> & Partial<Pick<ProcessPlan, 'after' | 'pod' | 'externalLabels' | 'ready'>>,
+): ProcessPlan {
+  return {
+    id: inst.id,
+    component: `${c.cluster}/${c.name}`,
+    cluster: c.cluster,
+    kind: c.kind,
+    replica: inst.replica,
+    ready: { port: 'http', path: '/-/ready' },
+    after: [],
+    pod: inst.id,
+    externalLabels: {},
+    ...own,
+  };
 }

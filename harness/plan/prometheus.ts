@@ -1,6 +1,6 @@
 // Prometheus: every flag and config key of a Prometheus instance lives here.
 import type { Prometheus } from '../topology/model.ts';
-import { clusterLabels, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, yaml } from './context.ts';
+import { clusterLabels, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export const WORKLOAD_JOB = 'workload';
@@ -64,19 +64,11 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
     );
   }
 
-  return {
-    id: inst.id,
-    component: `${c.cluster}/${c.name}`,
-    cluster: c.cluster,
-    kind: 'prometheus',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'prometheus',
     args,
     files: { 'prometheus.yml': yaml(config) },
     ports: ['http'],
-    ready: { port: 'http', path: '/-/ready' },
-    after: [],
-    pod: inst.id,
     externalLabels,
-  };
+  });
 }

@@ -1,6 +1,6 @@
 // Thanos Query Frontend: splits range queries (1h, as in the note) and forwards them to Query.
 import type { QueryFrontend } from '../topology/model.ts';
-import { thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import { thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanContext): ProcessPlan {
@@ -10,12 +10,7 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
     // One URL only: several Query replicas must sit behind a Service.
     throw new Error(`query-frontend ${inst.id}: downstream ${c.downstream} has ${downstream.length} instances; put a service in front`);
   }
-  return {
-    id: inst.id,
-    component: `${c.cluster}/${c.name}`,
-    cluster: c.cluster,
-    kind: 'query-frontend',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'thanos',
     args: [
       'query-frontend',
@@ -26,10 +21,7 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
     ],
     files: {},
     ports: ['http'],
-    ready: { port: 'http', path: '/-/ready' },
     // Its readiness probes the downstream only every 10 s: start it once Query is ready.
     after: ctx.backendsOf(c.downstream),
-    pod: inst.id,
-    externalLabels: {},
-  };
+  });
 }

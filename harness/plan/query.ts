@@ -1,6 +1,6 @@
 // Thanos Query: fans a PromQL query out to its endpoints and deduplicates replicas.
 import type { Query } from '../topology/model.ts';
-import { thanosListenFlags, type Instance, type PlanContext, yaml } from './context.ts';
+import { thanosListenFlags, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPlan {
@@ -9,12 +9,7 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
   const endpoints = c.endpoints.flatMap((ref) =>
     ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc') })),
   );
-  return {
-    id: inst.id,
-    component: `${c.cluster}/${c.name}`,
-    cluster: c.cluster,
-    kind: 'query',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'thanos',
     args: [
       'query',
@@ -24,9 +19,5 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
     ],
     files: { 'endpoints.yml': yaml({ endpoints }) },
     ports: ['http', 'grpc'],
-    ready: { port: 'http', path: '/-/ready' },
-    after: [],
-    pod: inst.id,
-    externalLabels: {},
-  };
+  });
 }

@@ -1,6 +1,6 @@
 // Thanos Receive: remote-write endpoint and ingester; standalone, hashring, router or ingester.
 import type { Receive } from '../topology/model.ts';
-import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 /** The hashrings file: one hashring over the gRPC addresses of the ring's receives. */
@@ -43,19 +43,11 @@ export function planReceive(c: Receive, inst: Instance, ctx: PlanContext): Proce
     files['objstore.yml'] = objstoreConfig(addressing, c.bucketPrefix);
     args.push(`--objstore.config-file=${addressing.configFile(inst.id, 'objstore.yml')}`);
   }
-  return {
-    id: inst.id,
-    component: ref,
-    cluster: c.cluster,
-    kind: 'receive',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'thanos',
     args,
     files,
     ports: ['http', 'grpc', 'remote-write', 'capnp'],
-    ready: { port: 'http', path: '/-/ready' },
-    after: [],
-    pod: inst.id,
     externalLabels,
-  };
+  });
 }

@@ -1,6 +1,6 @@
 // Thanos Sidecar: serves its Prometheus over gRPC and uploads finished blocks to S3.
 import type { Sidecar } from '../topology/model.ts';
-import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export function planSidecar(c: Sidecar, inst: Instance, ctx: PlanContext, prometheus: ProcessPlan): ProcessPlan {
@@ -16,19 +16,13 @@ export function planSidecar(c: Sidecar, inst: Instance, ctx: PlanContext, promet
     files['objstore.yml'] = objstoreConfig(addressing, c.cluster);
     args.push(`--objstore.config-file=${addressing.configFile(inst.id, 'objstore.yml')}`);
   }
-  return {
-    id: inst.id,
-    component: `${c.cluster}/${c.name}`,
-    cluster: c.cluster,
-    kind: 'sidecar',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'thanos',
     args,
     files,
     ports: ['http', 'grpc'],
-    ready: { port: 'http', path: '/-/ready' },
     after: [prometheus.id],
     pod: prometheus.id,
     externalLabels: prometheus.externalLabels,
-  };
+  });
 }

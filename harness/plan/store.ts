@@ -1,16 +1,11 @@
 // Thanos Store: serves the blocks in S3 under one cluster's prefix.
 import type { Store } from '../topology/model.ts';
-import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext } from './context.ts';
+import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export function planStore(c: Store, inst: Instance, ctx: PlanContext): ProcessPlan {
   const { addressing } = ctx;
-  return {
-    id: inst.id,
-    component: `${c.cluster}/${c.name}`,
-    cluster: c.cluster,
-    kind: 'store',
-    replica: inst.replica,
+  return processOf(c, inst, {
     binary: 'thanos',
     args: [
       'store',
@@ -21,9 +16,5 @@ export function planStore(c: Store, inst: Instance, ctx: PlanContext): ProcessPl
     ],
     files: { 'objstore.yml': objstoreConfig(addressing, c.bucketPrefix) },
     ports: ['http', 'grpc'],
-    ready: { port: 'http', path: '/-/ready' },
-    after: [],
-    pod: inst.id,
-    externalLabels: {},
-  };
+  });
 }
