@@ -272,12 +272,22 @@ export class PromApiClient {
 
   async alerts(): Promise<Alert[]> {
     const { data } = await this.#api('/api/v1/alerts', new URLSearchParams());
-    return this.#parse('/api/v1/alerts', z.looseObject({ alerts: z.array(AlertSchema).nullish() }), data).alerts ?? [];
+    // Thanos Ruler (pkg/api/rule/v1.go) sends {"Alerts": [...]}: an untagged Go struct field.
+    const schema = z.looseObject({ alerts: z.array(AlertSchema).nullish(), Alerts: z.array(AlertSchema).nullish() });
+    const parsed = this.#parse('/api/v1/alerts', schema, data);
+    return parsed.alerts ?? parsed.Alerts ?? [];
   }
 
   async rules(type?: 'alert' | 'record'): Promise<RuleGroups> {
     const { data } = await this.#api('/api/v1/rules', new URLSearchParams(type ? { type } : {}));
     return this.#parse('/api/v1/rules', RulesSchema, data).groups;
+  }
+
+  /** GET /api/v1/status/<page>: how the server describes itself (e.g. flags.agent is "true" in agent mode). */
+  async status(page: 'runtimeinfo' | 'buildinfo' | 'flags'): Promise<Record<string, unknown>> {
+    const path = `/api/v1/status/${page}`;
+    const { data } = await this.#api(path, new URLSearchParams());
+    return this.#parse(path, z.record(z.string(), z.unknown()), data);
   }
 
   /** GET /-/ready: true on 200; false on any other status or if nothing answers. */
