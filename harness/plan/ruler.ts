@@ -1,4 +1,5 @@
 // Thanos Ruler: evaluates alerting and recording rules through Query, sends alerts to Alertmanager.
+// Its recording rules' output is in its own TSDB, served to Query through its StoreAPI (gRPC).
 import type { Ruler } from '../topology/model.ts';
 import { thanosListenFlags, type Instance, type PlanContext } from './context.ts';
 import type { ProcessPlan } from './types.ts';
@@ -23,6 +24,10 @@ export function planRuler(c: Ruler, inst: Instance, ctx: PlanContext): ProcessPl
       ...url(c.query).map((u) => `--query=${u}`),
       ...c.alertmanagers.flatMap(url).map((u) => `--alertmanagers.url=${u}`),
       ...Object.entries(externalLabels).map(([k, v]) => `--label=${k}="${v}"`),
+      // Thanos adds the --label set to every alert it sends (overriding same-named alert labels);
+      // dropping the replica label lets Alertmanager merge the copies an HA pair of Rulers sends,
+      // as Thanos' docs (components/rule.md, "Ruler HA") prescribe.
+      `--alert.label-drop=${c.replicaLabel}`,
     ],
     files: { 'rules.yml': c.rules },
     ports: ['http', 'grpc'],
