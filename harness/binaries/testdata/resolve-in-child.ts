@@ -10,7 +10,9 @@ if (!cacheDir || !buildsLog) throw new Error('usage: resolve-in-child.ts <cache 
 
 const resolved = await resolveBinary('thanos', {
   env: { THANOS_HA_E2E_CACHE: cacheDir, THANOS_HA_E2E_NO_DOWNLOAD: '1', PATH: process.env.PATH },
-  build: slowFakeBuilder(buildsLog, 'thanos, version 0.42.4 (fake)'),
+  // 3 s: long enough that the other child (whose Node start can lag a second on a loaded
+  // 2-core machine) arrives while this build still holds the lock.
+  build: slowFakeBuilder(buildsLog, 'thanos, version 0.42.4 (fake)', 300),
   onProgress: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(JSON.stringify(resolved));
