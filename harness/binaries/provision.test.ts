@@ -111,7 +111,8 @@ describe('resolveBinary: two at once', () => {
     const finalPath = cachePaths('thanos', THANOS, env).binary;
     const complete = slowFakeBuilderOutput(VERSION_LINE);
     const buildsLog = join(env.THANOS_HA_E2E_CACHE!, 'builds.log');
-    const build = slowFakeBuilder(buildsLog, VERSION_LINE);
+    // 1 s, so that the watcher below gets to look during the build even on a loaded machine.
+    const build = slowFakeBuilder(buildsLog, VERSION_LINE, 100);
 
     // Watch the final path the whole time: it may be absent or complete, never anything in between.
     const seen = new Set<string>();
