@@ -115,7 +115,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     }
     table.push([row.binary, row.pinned, row.found ?? '?', row.source ?? '-', row.path ?? '-']);
     if (row.mismatch) notes.push(`warning: ${row.binary} reports ${row.found}, but ${row.pinned} is pinned`);
-    if (row.found === undefined) notes.push(`note: ${row.binary} prints no version (an unstamped build?)`);
+    if (row.found === undefined && pinnedVersion(row.binary).versionArgs.length > 0) notes.push(`note: ${row.binary} prints no version (an unstamped build?)`);
   }
   const lines = [...alignColumns(table), ...notes, ''];
   for (const check of report.tools) lines.push(`${check.tool.padEnd(7)} ${check.status.padEnd(5)} ${check.detail}`);

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { BinaryName } from './versions.ts';
 
 export const GITHUB_BASE_URL = 'https://github.com';
+export const HELM_BASE_URL = 'https://get.helm.sh';
 
 /** The small checksums file is fetched first with this timeout: an unreachable host fails here, fast. */
 const REACHABILITY_TIMEOUT_MS = 5_000;
@@ -52,6 +53,20 @@ export function releaseArchive(
       return release('prometheus/prometheus', `prometheus-${version}.${platform}-${goArch}`, 'sha256sums.txt', name);
     case 'alertmanager':
       return release('prometheus/alertmanager', `alertmanager-${version}.${platform}-${goArch}`, 'sha256sums.txt', 'alertmanager');
+    case 'helm': {
+      // Helm publishes on get.helm.sh, one sha256sum file per archive; baseUrl replaces it only in tests.
+      const base = baseUrl === GITHUB_BASE_URL ? HELM_BASE_URL : `${baseUrl}/helm`;
+      const archiveName = `helm-v${version}-${platform}-${goArch}.tar.gz`;
+      return {
+        archiveUrl: `${base}/${archiveName}`,
+        checksumsUrl: `${base}/${archiveName}.sha256sum`,
+        archiveName,
+        memberPath: `${platform}-${goArch}/helm`,
+      };
+    }
+    case 'kubectl-validate':
+      // Its release archives know Kubernetes up to 1.30 and would fetch newer schemas from GitHub.
+      throw new Error('kubectl-validate is only built here, with the pinned Kubernetes release\'s schemas in it (kube-schemas.ts)');
     case 'versitygw': {
       // goreleaser naming: title-cased OS, uname-style arch.
       const os = platform === 'linux' ? 'Linux' : 'Darwin';

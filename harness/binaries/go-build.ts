@@ -3,10 +3,11 @@
 // `go install module/cmd/x@version` does not work for Thanos and Prometheus: their go.mod files have
 // replace/exclude directives, which Go only honours in the main module. So we download the module,
 // copy it to a scratch directory (making it the main module) and `go build` there.
-import { appendFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Env } from './cache.ts';
+import { embedKubernetesSchemas, KUBERNETES_MODULE } from './kube-schemas.ts';
 import type { BinaryName, PinnedVersion } from './versions.ts';
 
 export interface BuildRequest {
@@ -35,6 +36,8 @@ const COLD_BUILD_MINUTES: Record<BinaryName, number> = {
   promtool: 3, // shares most packages with prometheus, built just before
   alertmanager: 3,
   versitygw: 3,
+  helm: 4,
+  'kubectl-validate': 3,
 };
 
 export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress, env }) => {
@@ -56,11 +59,19 @@ export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress
   }, PROGRESS_EVERY_MS);
 
   try {
-    const moduleDir = await downloadModule(pin, workDir, goEnv, logFile);
+    const moduleDir = await downloadModule(pin.goModule, pin.goModuleVersion, workDir, goEnv, logFile);
     const sourceDir = join(workDir, 'src');
     await cp(moduleDir, sourceDir, { recursive: true });
     // The module cache is read-only; go build may need to write (go.sum), and we must be able to delete it.
     await execa('chmod', ['-R', 'u+w', sourceDir]);
+    // A module zip keeps vendor/modules.txt but none of the vendored packages (kubectl-validate has
+    // one): without this, go build would insist on the incomplete vendor directory.
+    await rm(join(sourceDir, 'vendor'), { recursive: true, force: true });
+    if (pin.kubernetesSchemas) {
+      const k8sDir = await downloadModule(KUBERNETES_MODULE, `v${pin.kubernetesSchemas}`, workDir, goEnv, logFile);
+      const files = await embedKubernetesSchemas(k8sDir, pin.kubernetesSchemas, sourceDir);
+      await appendFile(logFile, `\n# built-in schemas: ${files} OpenAPI v3 files of Kubernetes ${pin.kubernetesSchemas}\n`);
+    }
 
     const output = join(workDir, name);
     const tags = pin.buildTags.length ? [`-tags=${pin.buildTags.join(',')}`] : [];
@@ -88,8 +99,8 @@ export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress
 };
 
 /** `go mod download -json` fetches the module into the module cache and tells us where it is. */
-async function downloadModule(pin: PinnedVersion, workDir: string, env: Env, logFile: string): Promise<string> {
-  const moduleAtVersion = `${pin.goModule}@${pin.goModuleVersion}`;
+async function downloadModule(module: string, version: string, workDir: string, env: Env, logFile: string): Promise<string> {
+  const moduleAtVersion = `${module}@${version}`;
   await appendFile(logFile, `\n$ go mod download -json ${moduleAtVersion}\n`);
   const download = await execa('go', ['mod', 'download', '-json', moduleAtVersion], {
     cwd: workDir, // not inside any module

@@ -13,7 +13,7 @@ import { cachePaths, removeLeftoverWorkDirs, removeWorkDir, type CachePaths, typ
 import { downloadRelease, releaseArchive } from './download.ts';
 import { GoNotFoundError, goBuild, type Builder } from './go-build.ts';
 import { withFileLock } from './lock.ts';
-import { BINARY_NAMES, oneLine, pinnedVersion, type BinaryName, type PinnedVersion } from './versions.ts';
+import { BINARY_NAMES, buildId, oneLine, pinnedVersion, type BinaryName, type PinnedVersion } from './versions.ts';
 
 export type { BinaryName } from './versions.ts';
 
@@ -41,9 +41,9 @@ export interface ResolveOptions {
   build?: Builder;
 }
 
-/** THANOS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, ALERTMANAGER_BIN, VERSITYGW_BIN */
+/** THANOS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, ALERTMANAGER_BIN, VERSITYGW_BIN, HELM_BIN, KUBECTL_VALIDATE_BIN */
 export function envVarName(name: BinaryName): string {
-  return `${name.toUpperCase()}_BIN`;
+  return `${name.toUpperCase().replaceAll('-', '_')}_BIN`;
 }
 
 export async function resolveBinary(name: BinaryName, opts: ResolveOptions = {}): Promise<ResolvedBinary> {
@@ -54,7 +54,7 @@ export async function resolveBinary(name: BinaryName, opts: ResolveOptions = {})
     name,
     path,
     version: pin.version,
-    reportedVersion: await readReportedVersion(path),
+    reportedVersion: await readReportedVersion(path, pin.versionArgs),
     source,
   });
 
@@ -65,7 +65,7 @@ export async function resolveBinary(name: BinaryName, opts: ResolveOptions = {})
     return resolved(override, 'env');
   }
 
-  const paths = cachePaths(name, pin.version, env);
+  const paths = cachePaths(name, buildId(pin), env);
   if (await isExecutable(paths.binary)) return resolved(paths.binary, 'cache');
   if (opts.lookOnly) {
     throw new Error(`${name} ${pin.version} is not provisioned (${variable} unset, nothing at ${paths.binary}); run: node harness/cli.ts setup`);
@@ -79,7 +79,7 @@ export async function resolveBinary(name: BinaryName, opts: ResolveOptions = {})
     async () => {
       // Whoever held the lock before us may have provisioned it already.
       if (await isExecutable(paths.binary)) return resolved(paths.binary, 'cache');
-      await removeLeftoverWorkDirs(name, pin.version, env);
+      await removeLeftoverWorkDirs(name, buildId(pin), env);
       try {
         const { file, source } = await downloadOrBuild(name, pin, paths, { ...opts, env, onProgress: progress });
         await mkdir(dirname(paths.binary), { recursive: true });
@@ -148,9 +148,10 @@ async function downloadOrBuild(
   }
 }
 
-/** Runs `<binary> --version` and returns the first version-looking token of its first line. */
-export async function readReportedVersion(binary: string): Promise<string | undefined> {
-  const result = await execa(binary, ['--version'], { all: true, reject: false, stdin: 'ignore', timeout: 10_000 });
+/** Runs `<binary> --version` (or the pin's versionArgs) and returns the first version-looking token of its first line. */
+export async function readReportedVersion(binary: string, versionArgs: string[] = ['--version']): Promise<string | undefined> {
+  if (versionArgs.length === 0) return undefined; // the binary has no way to say (kubectl-validate)
+  const result = await execa(binary, versionArgs, { all: true, reject: false, stdin: 'ignore', timeout: 10_000 });
   return parseReportedVersion(result.all ?? '');
 }
 

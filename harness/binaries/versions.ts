@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-export const BINARY_NAMES = ['thanos', 'prometheus', 'promtool', 'alertmanager', 'versitygw'] as const;
+// helm and kubectl-validate run on the test side only: helm renders (and, on the Kubernetes
+// substrates, installs) charts/; kubectl-validate checks the rendered manifests against Kubernetes' schemas.
+export const BINARY_NAMES = ['thanos', 'prometheus', 'promtool', 'alertmanager', 'versitygw', 'helm', 'kubectl-validate'] as const;
 export type BinaryName = (typeof BINARY_NAMES)[number];
 
 export const VERSIONS_FILE = fileURLToPath(new URL('../../fixtures/versions.json', import.meta.url));
@@ -24,6 +26,13 @@ export interface PinnedVersion {
   versionVariable?: string;
   /** Go build tags the upstream release uses (Thanos needs slicelabels: its gRPC codec casts labels unsafely). */
   buildTags: string[];
+  /** How to ask the binary its version (default ["--version"]); [] when it has no way to say (kubectl-validate). */
+  versionArgs: string[];
+  /**
+   * kubectl-validate only: the Kubernetes release (e.g. "1.33.5") whose OpenAPI v3 schemas, from the
+   * k8s.io/kubernetes module, are built in as the binary's schemas for "<major>.<minor>" (see kube-schemas.ts).
+   */
+  kubernetesSchemas?: string;
 }
 
 const pinSchema = z
@@ -35,9 +44,11 @@ const pinSchema = z
     versionPackage: z.string().min(1).optional(),
     versionVariable: z.string().min(1).optional(),
     buildTags: z.array(z.string().regex(/^\w+$/, 'expected a Go build tag')).default([]),
+    versionArgs: z.array(z.string().min(1)).default(['--version']),
+    kubernetesSchemas: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a Kubernetes release like 1.33.5').optional(),
   })
-  .refine((pin) => pin.versionPackage !== undefined || pin.versionVariable !== undefined, {
-    message: 'needs versionPackage or versionVariable (to stamp the version into a Go build)',
+  .refine((pin) => pin.versionPackage !== undefined || pin.versionVariable !== undefined || pin.versionArgs.length === 0, {
+    message: 'needs versionPackage or versionVariable (to stamp the version into a Go build), or versionArgs [] if it reports none',
   });
 
 // Every binary must be pinned; other keys ("$comment") are allowed and ignored.
@@ -68,6 +79,14 @@ export function loadVersions(file: string = VERSIONS_FILE): PinnedVersions {
 }
 
 let defaultVersions: PinnedVersions | undefined;
+
+/**
+ * What a provisioned binary is cached under: its version, plus the schemas built into it, so that
+ * changing either pin gives a new build ("0.0.4+k8s1.34.4").
+ */
+export function buildId(pin: PinnedVersion): string {
+  return pin.kubernetesSchemas ? `${pin.version}+k8s${pin.kubernetesSchemas}` : pin.version;
+}
 
 /** The pin of one binary, from fixtures/versions.json (read once). */
 export function pinnedVersion(name: string, versions?: PinnedVersions): PinnedVersion {
