@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveBinary } from './binaries/provision.ts';
+import { envVarName, resolveBinary } from './binaries/provision.ts';
 import { BINARY_NAMES } from './binaries/versions.ts';
 import { prepareArch1, rangeAnalysis } from './flows/arch1.ts';
 import { REPORTS_DIR } from './report/paths.ts';
@@ -22,7 +22,7 @@ const provisioning: Record<string, { seconds: number; source: string }> = {};
 const scratch = process.argv.includes('--builds') ? mkdtempSync(join(tmpdir(), 'thanos-ha-e2e-bench-cache-')) : undefined;
 for (const name of BINARY_NAMES) {
   const started = Date.now();
-  const env = scratch ? { ...process.env, THANOS_HA_E2E_CACHE: scratch, [`${name.toUpperCase()}_BIN`]: undefined } : process.env;
+  const env = scratch ? { ...process.env, THANOS_HA_E2E_CACHE: scratch, [envVarName(name)]: undefined } : process.env;
   const resolved = await resolveBinary(name, { env, onProgress: log });
   provisioning[name] = { seconds: seconds(Date.now() - started), source: resolved.source };
 }
