@@ -25,6 +25,8 @@ commands:
   setup                                    provision every pinned binary (build from the Go module proxy if needed)
   doctor                                   show each binary, its version and where it comes from
   images                                   build the k3s substrate's images locally (Docker; not part of npm test)
+  cluster up|down|status|smoke|load <tar> a local single-node Kubernetes cluster from upstream parts (root;
+                                           kubeconfig in <cache>/cluster/kubeconfig; not part of npm test)
 
 substrates: ${SUBSTRATES.join(', ')} (default: process, or THANOS_HA_E2E_SUBSTRATE)`;
 
@@ -86,6 +88,10 @@ async function main(argv: string[]): Promise<number> {
       if (!result.k3s.present) fail(result.k3s.reason);
       log(`k3s image ${result.k3s.image} is present`);
       return 0;
+    }
+    case 'cluster': {
+      const { runClusterCommand } = await import('./substrates/kube/local-cluster/cli.ts');
+      return runClusterCommand(rest, log);
     }
     case 'clean': {
       const cleaned = cleanAbandonedRuns(RUNS_BASE);
