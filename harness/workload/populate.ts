@@ -14,6 +14,12 @@ export interface PopulateOptions {
   /** How much history to write before going live (default 6h10m: a 6h query plus lookback). */
   historyMs?: number;
   onProgress?: (line: string) => void;
+  /**
+   * Also called for every history chunk (first and last grid timestamp, inclusive), in time order,
+   * alongside its backfill into Prometheus and before going live. E.g. to give a Receive the history
+   * that the Prometheus' own remote write would have sent it (that only forwards live samples).
+   */
+  alsoWrite?: (fromMs: number, toMs: number) => Promise<void>;
 }
 
 export interface PopulatedWorkload {
@@ -99,7 +105,10 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
       firstUploadMs ??= Date.now() - started;
     }
     const chunkStart = Date.now();
-    await Promise.all(prometheus.map((p) => backfill(`${t.url(p.id)}/api/v1/write`, exporter.workload, chunk.fromMs, chunk.toMs)));
+    await Promise.all([
+      ...prometheus.map((p) => backfill(`${t.url(p.id)}/api/v1/write`, exporter.workload, chunk.fromMs, chunk.toMs)),
+      opts.alsoWrite?.(chunk.fromMs, chunk.toMs),
+    ]);
     backfillMs += Date.now() - chunkStart;
   }
 
