@@ -31,6 +31,7 @@ import {
   NODE_NAME,
   PORTS,
   KUBERNETES_SERVICE_IP,
+  SERVICE_CIDR,
   apiserverArgs,
   clusterLayout,
   cniConfig,
@@ -364,6 +365,7 @@ function processSpecs(layout: ClusterLayout, pki: Pki, b: ClusterBinaries): Reco
 
 interface HostChanges {
   addedNodeIp?: boolean;
+  addedServiceBlackhole?: boolean;
   sysctls?: Record<string, string>;
 }
 
@@ -384,6 +386,14 @@ async function prepareHost(layout: ClusterLayout, progress: Progress): Promise<v
     changes.addedNodeIp = true;
     progress(`  node IP ${NODE_IP}/32 added to lo`);
   }
+  // A packet to a Service IP kube-proxy has not programmed yet must not follow the default route
+  // out of the machine: unmatched Service traffic is dropped here (kube-proxy DNATs before routing).
+  const routes = await execa('ip', ['route', 'show', 'type', 'blackhole', SERVICE_CIDR], { reject: false });
+  if (!routes.stdout.includes(SERVICE_CIDR)) {
+    const added = await execa('ip', ['route', 'add', 'blackhole', SERVICE_CIDR], { reject: false, all: true });
+    if (added.exitCode !== 0) throw new Error(`ip route add blackhole ${SERVICE_CIDR} failed: ${lastLine(added.all)}`);
+    changes.addedServiceBlackhole = true;
+  }
   await writeFile(file, JSON.stringify(changes, null, 2));
 }
 
@@ -402,16 +412,34 @@ async function restoreHost(layout: ClusterLayout, binaries: ClusterBinaries | un
   }
   await execa('iptables', ['-F', 'CNI-ADMIN'], { reject: false });
   await execa('iptables', ['-X', 'CNI-ADMIN'], { reject: false });
+  // The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT): only this
+  // cluster uses KUBE-* chains in the host's network namespace (k3s clusters run in their containers').
+  await removeKubeChains();
   if ((await execa('ip', ['link', 'show', BRIDGE], { reject: false })).exitCode === 0) {
     await execa('ip', ['link', 'delete', BRIDGE], { reject: false });
     progress(`  removed bridge ${BRIDGE}`);
   }
+  if (changes.addedServiceBlackhole) await execa('ip', ['route', 'del', 'blackhole', SERVICE_CIDR], { reject: false });
   if (changes.addedNodeIp) {
     await execa('ip', ['addr', 'del', `${NODE_IP}/32`, 'dev', 'lo'], { reject: false });
     progress(`  node IP ${NODE_IP}/32 removed from lo`);
   }
   for (const [key, value] of Object.entries(changes.sysctls ?? {})) {
     await execa('sysctl', ['-q', '-w', `${key}=${value}`], { reject: false });
+  }
+}
+
+async function removeKubeChains(): Promise<void> {
+  for (const table of ['filter', 'nat', 'mangle']) {
+    const saved = await execa('iptables-save', ['-t', table], { reject: false });
+    if (saved.exitCode !== 0) continue;
+    const lines = saved.stdout.split('\n');
+    for (const rule of lines.filter((l) => /^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j KUBE-/.test(l))) {
+      await execa('iptables', ['-t', table, ...rule.replace(/^-A /, '-D ').split(' ')], { reject: false });
+    }
+    const chains = lines.filter((l) => l.startsWith(':KUBE-')).map((l) => l.slice(1).split(' ')[0] ?? '');
+    for (const chain of chains) await execa('iptables', ['-t', table, '-F', chain], { reject: false });
+    for (const chain of chains) await execa('iptables', ['-t', table, '-X', chain], { reject: false });
   }
 }
 
