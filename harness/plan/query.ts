@@ -16,6 +16,7 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
       ...thanosListenFlags(addressing, inst.id, true),
       `--endpoint.sd-config-file=${addressing.configFile(inst.id, 'endpoints.yml')}`,
       ...c.replicaLabels.map((l) => `--query.replica-label=${l}`),
+      ...(c.deduplicationFunc ? [`--deduplication.func=${c.deduplicationFunc}`] : []),
     ],
     files: { 'endpoints.yml': yaml({ endpoints }) },
     ports: ['http', 'grpc'],

@@ -84,6 +84,9 @@ export const QuerySpec = Base.extend({
   replicas: z.number().int().min(1).max(4).default(1),
   endpoints: z.array(Ref).min(1, 'a query needs at least one endpoint'),
   replicaLabels: z.array(z.string().min(1)).default([]),
+  // How replicas are merged. Unset: Thanos' default, "penalty" (follows one replica, switches on
+  // gaps); "chain" merges every sample of every replica (for copies with the same timestamps).
+  deduplicationFunc: z.enum(['penalty', 'chain']).optional(),
 });
 
 export const QueryFrontendSpec = Base.extend({
