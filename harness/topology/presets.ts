@@ -89,16 +89,20 @@ export type JitterVariant = (typeof JITTER_VARIANTS)[number];
  * Finding B, the receive "jitter": two receives behind kube-proxy-like Services for remote write
  * and gRPC, two Query replicas behind a Service, Query Frontend in front.
  * - standalone-behind-service (faulty, the POC): no hashring, each Query pinned to one receive;
- * - fanout (fixed a): each Query dials both receives directly (headless Service), receive replica label declared;
+ * - fanout (fixed a): each Query dials both receives directly (headless Service), receive replica
+ *   label declared, and chain deduplication: each receive holds an interleaved part of every
+ *   series, which the default penalty deduplication does not merge completely ("query-penalty",
+ *   outside the Query Frontend, shows that);
  * - hashring-rf2 (fixed b): a hashring over both with replication factor 2; Query still through the Service.
  */
 export function receiveJitter(variant: JitterVariant): Topology {
   const hashring = variant === 'hashring-rf2';
+  const replicaLabels = ['prometheus_replica', 'receive_replica'];
   return validateTopology({
     name: `jitter-${variant}`,
     description: {
       'standalone-behind-service': 'B faulty: 2 standalone receives behind Services, each Query replica pinned to one',
-      fanout: 'B fixed (a): every Query fans out to both receives, receive replica label declared',
+      fanout: 'B fixed (a): every Query fans out to both receives, receive replica label declared, chain deduplication',
       'hashring-rf2': 'B fixed (b): a hashring over both receives with replication factor 2',
     }[variant],
     clusters: [
@@ -107,7 +111,17 @@ export function receiveJitter(variant: JitterVariant): Topology {
     ],
     components: [
       // Several shards: several remote-write connections, spread over the receives like in a cluster.
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, remoteWrite: [`${OBSERVER}/receive-write`], remoteWriteShards: 4 },
+      // One scrape per workload grid slot, so each sample is remote-written once and what each
+      // receive holds is a clean share (at 5s the exporter serves a slot three times).
+      {
+        kind: 'prometheus',
+        name: 'prometheus',
+        cluster: OBSERVEE,
+        replicas: 2,
+        scrapeInterval: '15s',
+        remoteWrite: [`${OBSERVER}/receive-write`],
+        remoteWriteShards: 4,
+      },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 2, mode: hashring ? 'hashring' : 'standalone', replicationFactor: hashring ? 2 : 1 },
       {
         kind: 'query',
@@ -115,8 +129,12 @@ export function receiveJitter(variant: JitterVariant): Topology {
         cluster: OBSERVER,
         replicas: 2,
         endpoints: [variant === 'fanout' ? `${OBSERVER}/receive` : `${OBSERVER}/receive-grpc`],
-        replicaLabels: ['prometheus_replica', 'receive_replica'],
+        replicaLabels,
+        ...(variant === 'fanout' ? { deduplicationFunc: 'chain' as const } : {}),
       },
+      ...(variant === 'fanout'
+        ? [{ kind: 'query' as const, name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels }]
+        : []),
       { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query-http` },
     ],
     services: [
