@@ -1,0 +1,300 @@
+// Finding B of FINDINGS.md, the receive "jitter" (thanos-io/thanos#4450), and Receive on the
+// Stores page (finding E).
+//
+// The observee's HA pair remote-writes through a Service to two receives. With standalone receives
+// (the POC) each keeps what the Service's connections brought it, and each Query replica reads one
+// receive through another Service: identical requests through the Query Frontend get different
+// answers, depending on the Query replica that served them. Fanning every Query out to both receives
+// (a), or a hashring with replication factor 2 (b), gives one answer, complete.
+//
+// Every try asks the same range query over a frozen past window (all of it written, nothing in it
+// changes), so any difference between tries is the symptom, not new data. A range query rather than
+// an instant one: each answer is judged point by point against the workload, which says how much of
+// the window each try covered.
+import { describe, expect, it } from 'vitest';
+import {
+  headMinTime,
+  holdings,
+  iso,
+  MAX_INT64,
+  prepareJitter,
+  QUERY_REPLICAS,
+  queryWindow,
+  RECEIVES,
+  receiveName,
+  receivesOnStoresPage,
+  storedSamples,
+  TENANT,
+  TRIES,
+  tryExpectation,
+  tryThroughFrontend,
+  type Holdings,
+  type JitterRun,
+  type StoredSample,
+  type StoreEntry,
+} from '../harness/flows/receive.ts';
+import { analyseRange, distinctAnswers, type DistinctAnswers, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { PromApiClient } from '../harness/promql/client.ts';
+import { recordFinding } from '../harness/report/findings.ts';
+import { log, useTopology } from '../harness/scenario.ts';
+import { receiveJitter } from '../harness/topology/presets.ts';
+
+const SCENARIO = 'receive-jitter';
+/** In the fan-out topology: the same fan-out, with Thanos' default deduplication. */
+const PENALTY_QUERY = 'observer/query-penalty';
+const pct = (share: number) => Math.round(share * 1000) / 10;
+
+function coverage(d: DistinctAnswers): { min: number; max: number } {
+  const present = d.perTry.map((p) => p.presentPoints ?? 0);
+  return { min: Math.min(...present), max: Math.max(...present) };
+}
+
+function triesServed(byQueryReplica: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(byQueryReplica).map(([q, n]) => [`triesServedBy_${q.split('/')[1]}`, n]));
+}
+
+function holdingFigures(h: Holdings): Record<string, number> {
+  const figures: Record<string, number> = { expectedSamples: h.expected, samplesInBoth: h.inBoth };
+  for (const [copy, n] of Object.entries(h.perCopy)) figures[`samples_${copy}`] = n;
+  for (const [r, { held, share }] of Object.entries(h.perReceive)) {
+    figures[`${r}Samples`] = held;
+    figures[`${r}SharePct`] = pct(share);
+  }
+  return figures;
+}
+
+function sharesText(h: Holdings): string {
+  const perReceive = Object.entries(h.perReceive).map(([r, { held, share }]) => `${r} ${held}/${h.expected} (${pct(share)}%)`);
+  const perCopy = Object.entries(h.perCopy)
+    .sort()
+    .map(([copy, n]) => `${copy} ${n}`);
+  return `${perReceive.join(', ')} [${perCopy.join(', ')}]`;
+}
+
+/** The answer every try must give when nothing is lost: each of the N series, every slot, exact. */
+function expectCompleteAndExact(run: JitterRun, answer: Parameters<typeof analyseRange>[0]): number {
+  const analysis = analyseRange(answer, tryExpectation(run));
+  const slots = (run.window.end - run.window.start) / run.window.step + 1;
+  expect(analysis.series, analysis.description).toHaveLength(run.t.workload.workload.seriesCount);
+  expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+  expect(analysis.summary.presentPoints).toBe(run.t.workload.workload.seriesCount * slots);
+  return analysis.summary.presentPoints;
+}
+
+describe('Finding B, faulty: standalone receives behind Services, each Query replica reads one', () => {
+  let run: JitterRun;
+  /** What each Query replica finds stored: replica i reads only receive i, so what receive i holds. */
+  const samples: Record<string, StoredSample[]> = {};
+  useTopology(receiveJitter('standalone-behind-service'), async (t) => {
+    run = await prepareJitter(t, log);
+    for (const q of QUERY_REPLICAS) samples[q] = await storedSamples(run, q);
+  });
+
+  it('keeps a part of the samples in each receive, all of them together', () => {
+    // The pairing the setup made explicit: replica i reads receive i, and only it.
+    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0'], [QUERY_REPLICAS[1]!]: ['receive-1'] });
+    for (const [i, q] of QUERY_REPLICAS.entries()) expect(new Set(samples[q]!.map((s) => s.receive))).toEqual(new Set([receiveName(RECEIVES[i]!)]));
+    const h = holdings(run, Object.values(samples).flat());
+    expect(h.wrong).toBe(0);
+    expect(h.union, 'every sample Prometheus sent is in one receive or the other').toBe(h.expected);
+    // Each receive holds what the connections the Service gave it carried: roughly half. The bounds
+    // leave room for how Prometheus' shards use their connections, not for a receive that holds
+    // (almost) nothing or (almost) everything.
+    for (const [r, { share }] of Object.entries(h.perReceive)) {
+      expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.2);
+      expect(share, `${r}'s share`).toBeLessThanOrEqual(0.8);
+    }
+    log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${run.connections['observer/receive-write']}`);
+  });
+
+  it('gives different answers to identical requests, none of them complete', async () => {
+    const atOnce = await tryThroughFrontend(run, 'at-once');
+    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
+    // The Service spread the tries over both Query replicas (the premise of the symptom).
+    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+    expect(answers.distinct, answers.description).toBeGreaterThanOrEqual(2);
+    // Each answer is what one receive holds: no try has every point.
+    const expectedPoints = answers.perTry[0]!.expectedPoints!;
+    for (const p of answers.perTry) expect(p.presentPoints).toBeLessThan(expectedPoints);
+
+    // The same requests one after another, for the record: they share the Frontend's kept-alive connection.
+    const oneAfterAnother = distinctAnswers((await tryThroughFrontend(run, 'one-after-another')).results);
+    const { min, max } = coverage(answers);
+    const h = holdings(run, Object.values(samples).flat());
+    log(`[jitter faulty] ${TRIES} tries at once: ${answers.description} One after another: ${oneAfterAnother.distinct} distinct.`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: run.t.topology.name,
+      substrate: run.t.substrate,
+      configuration: 'faulty',
+      observed:
+        `${answers.distinct} distinct answers to ${TRIES} identical requests sent at once through the Query Frontend, ` +
+        `each try covering ${min} to ${max} of ${expectedPoints} points; samples per receive: ${sharesText(h)} ` +
+        `(one after another: ${oneAfterAnother.distinct} distinct, over one kept-alive connection)`,
+      figures: {
+        tries: TRIES,
+        distinctAnswers: answers.distinct,
+        coverageMin: min,
+        coverageMax: max,
+        expectedPoints,
+        ...triesServed(atOnce.byQueryReplica),
+        distinctAnswersOneAfterAnother: oneAfterAnother.distinct,
+        ...holdingFigures(h),
+        writeConnections: String(run.connections['observer/receive-write']),
+        remoteWriteSamplesRetried: run.remoteWrite.samplesRetried,
+      },
+    });
+  });
+});
+
+describe('Finding B, fixed (a): every Query fans out to both receives; Receive on the Stores page (E)', () => {
+  let run: JitterRun;
+  let beforeWrite: { stores: Record<string, StoreEntry>; headMinTimes: (number | undefined)[]; served: boolean };
+  let afterWrite: { stores: Record<string, StoreEntry>; headMinTimes: (number | undefined)[] };
+  // The same fan-out with Thanos' default (penalty) deduplication: what it answers, and what it reads.
+  let penalty: { analysis: RangeAnalysis; holdings: Holdings };
+  useTopology(receiveJitter('fanout'), async (t) => {
+    // The Stores page before anything was remote-written: Prometheus scrapes nothing before goLive.
+    const stores = await receivesOnStoresPage(t, QUERY_REPLICAS[0]!, Date.now(), log);
+    beforeWrite = { stores, headMinTimes: await Promise.all(RECEIVES.map((r) => headMinTime(t, r))), served: t.workload.servedRange() !== undefined };
+    run = await prepareJitter(t, log);
+    afterWrite = {
+      stores: await receivesOnStoresPage(t, QUERY_REPLICAS[0]!, Date.now(), log),
+      headMinTimes: await Promise.all(RECEIVES.map((r) => headMinTime(t, r))),
+    };
+    const penaltyQuery = new PromApiClient(t.url(PENALTY_QUERY));
+    penalty = {
+      analysis: analyseRange((await queryWindow(run, penaltyQuery)).result, tryExpectation(run)),
+      holdings: holdings(run, await storedSamples(run, PENALTY_QUERY)),
+    };
+  });
+
+  it("shows each receive's minTime as math.MaxInt64 before remote write arrives (E)", () => {
+    expect(beforeWrite.served, 'nothing served to any Prometheus yet').toBe(false);
+    for (const [i, receive] of RECEIVES.entries()) {
+      const entry = beforeWrite.stores[receiveName(receive)];
+      expect(entry, `Stores page entry of ${receive}`).toBeDefined();
+      // Receive 0.42.4 creates its default tenant's TSDB at start; an empty head's MinTime() is
+      // math.MaxInt64 (prometheus_tsdb_head_min_time says so too), and Receive reports it as is.
+      expect(beforeWrite.headMinTimes[i]).toBe(Number(MAX_INT64));
+      expect(entry!.minTime).toBe(MAX_INT64);
+      expect(entry!.maxTime).toBe(MAX_INT64);
+      expect(entry!.labelSets).toEqual([{ receive_replica: receiveName(receive), tenant_id: TENANT }]);
+    }
+  });
+
+  it("shows each receive's minTime as the first sample Prometheus remote-wrote once it arrived (E)", () => {
+    const firstServed = run.t.workload.servedRange()!.firstMs;
+    expect(firstServed).toBe(run.liveFromMs);
+    const figures: Record<string, string> = { firstServedSlot: iso(firstServed) };
+    for (const [i, receive] of RECEIVES.entries()) {
+      const entry = afterWrite.stores[receiveName(receive)]!;
+      // Its head's oldest sample, as the receive itself reports it...
+      expect(entry.minTime).toBe(BigInt(afterWrite.headMinTimes[i]!));
+      // ...which is the first slot the exporter served: both Prometheus' shards sent it at once,
+      // over connections the Service spread over both receives.
+      expect(entry.minTime).toBe(BigInt(firstServed));
+      expect(entry.maxTime).toBe(MAX_INT64);
+      figures[`${receiveName(receive)}MinTime`] = iso(Number(entry.minTime));
+    }
+    recordFinding({
+      finding: 'E',
+      scenario: SCENARIO,
+      topology: run.t.topology.name,
+      substrate: run.t.substrate,
+      configuration: 'fixed',
+      observed: `Stores page: each receive's minTime is math.MaxInt64 (empty head) until remote write arrives, then the first slot Prometheus sent (${iso(firstServed)}); maxTime math.MaxInt64`,
+      figures,
+    });
+  });
+
+  it("loses samples with Thanos' default penalty deduplication, though both receives together hold them all", () => {
+    // Same endpoints and replica labels: penalty deduplication follows one copy and, on each
+    // switch, skips ahead, which with interleaved partial copies drops points.
+    expect(penalty.holdings.wrong).toBe(0);
+    expect(penalty.holdings.union).toBe(penalty.holdings.expected);
+    expect(penalty.analysis.summary.wrongPoints).toBe(0);
+    expect(penalty.analysis.summary.missingPoints, penalty.analysis.description).toBeGreaterThan(0);
+    log(`[jitter fanout, penalty dedup] ${penalty.analysis.summary.presentPoints}/${penalty.analysis.summary.expectedPoints} points; samples per receive: ${sharesText(penalty.holdings)}`);
+  });
+
+  it('gives one answer to identical requests with chain deduplication, complete and exact', async () => {
+    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0', 'receive-1'], [QUERY_REPLICAS[1]!]: ['receive-0', 'receive-1'] });
+    const atOnce = await tryThroughFrontend(run, 'at-once');
+    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
+    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+    expect(answers.distinct, answers.description).toBe(1);
+    const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
+    const { presentPoints: penaltyPresent, expectedPoints } = penalty.analysis.summary;
+    log(`[jitter fanout] ${answers.description}`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: run.t.topology.name,
+      substrate: run.t.substrate,
+      configuration: 'fixed',
+      observed:
+        `fan-out to both receives with chain deduplication: 1 distinct answer to ${TRIES} identical requests, all ${present} points exact; ` +
+        `with the default penalty deduplication ${penaltyPresent} of ${expectedPoints} (samples per receive: ${sharesText(penalty.holdings)})`,
+      figures: {
+        tries: TRIES,
+        distinctAnswers: answers.distinct,
+        presentPoints: present,
+        ...triesServed(atOnce.byQueryReplica),
+        penaltyDedupPresentPoints: penaltyPresent,
+        ...holdingFigures(penalty.holdings),
+      },
+    });
+  });
+});
+
+describe('Finding B, fixed (b): a hashring over both receives with replication factor 2', () => {
+  let run: JitterRun;
+  useTopology(receiveJitter('hashring-rf2'), async (t) => {
+    run = await prepareJitter(t, log);
+  });
+
+  it('keeps every sample in each receive', async () => {
+    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0'], [QUERY_REPLICAS[1]!]: ['receive-1'] });
+    for (const [i, q] of QUERY_REPLICAS.entries()) {
+      const h = holdings(run, await storedSamples(run, q));
+      const receive = receiveName(RECEIVES[i]!);
+      expect(h.wrong).toBe(0);
+      expect(h.perReceive[receive]!.held, `samples in ${receive}`).toBe(h.expected);
+    }
+  });
+
+  it('shows one copy per receive with dedup=false and collapses them to exactly N series with dedup=true', async () => {
+    const { seriesCount } = run.t.workload.workload;
+    const copies: string[] = [];
+    for (const [i, q] of QUERY_REPLICAS.entries()) {
+      const client = new PromApiClient(run.t.url(q));
+      const raw = await client.queryRange(run.t.workload.workload.metric, { ...run.window, dedup: false });
+      // Each Prometheus replica's series, as receive i stores them.
+      expect(raw.result).toHaveLength(2 * seriesCount);
+      expect(new Set(raw.result.map((s) => s.metric.receive_replica))).toEqual(new Set([receiveName(RECEIVES[i]!)]));
+      copies.push(...raw.result.map((s) => `${s.metric.receive_replica}/${s.metric.prometheus_replica}/${s.metric.series}`));
+      expectCompleteAndExact(run, (await queryWindow(run, client)).result);
+    }
+    expect(new Set(copies).size).toBe(2 * 2 * seriesCount);
+  });
+
+  it('gives one answer to identical requests, complete and exact', async () => {
+    const atOnce = await tryThroughFrontend(run, 'at-once');
+    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
+    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+    expect(answers.distinct, answers.description).toBe(1);
+    const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
+    log(`[jitter hashring-rf2] ${answers.description}`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: run.t.topology.name,
+      substrate: run.t.substrate,
+      configuration: 'fixed',
+      observed: `hashring with replication factor 2: each receive holds every sample; 1 distinct answer to ${TRIES} identical requests, all ${present} points exact`,
+      figures: { tries: TRIES, distinctAnswers: answers.distinct, presentPoints: present, ...triesServed(atOnce.byQueryReplica) },
+    });
+  });
+});
