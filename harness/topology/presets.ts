@@ -148,6 +148,9 @@ export function receiveJitter(variant: JitterVariant): Topology {
 /**
  * Replication under node loss: a hashring of `receives` with replication factor `rf`, written
  * through a Service; Query fans out to every receive and deduplicates on the receive replica label.
+ * The replicas hold identical samples, which chain deduplication merges exactly ("query"); the
+ * default penalty deduplication ("query-penalty") may drop samples where it switches from a
+ * replica with a gap (a receive that was down) to another.
  */
 export function receiveReplication(receives: number, rf: number): Topology {
   return validateTopology({
@@ -160,7 +163,8 @@ export function receiveReplication(receives: number, rf: number): Topology {
     components: [
       { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, remoteWrite: [`${OBSERVER}/receive-write`] },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: receives, mode: 'hashring', replicationFactor: rf },
-      { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'] },
+      { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'], deduplicationFunc: 'chain' },
+      { kind: 'query', name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'] },
     ],
     services: [{ name: 'receive-write', cluster: OBSERVER, targets: [`${OBSERVER}/receive`], port: 'remote-write' }],
   });
