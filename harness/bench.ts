@@ -1,6 +1,7 @@
 // npm run bench: the figures behind the README's performance section. Not a test: nothing here
 // passes or fails on a number. Writes reports/bench.json.
-//   npm run bench                 Arch 1 timings and memory, binaries as they resolve (cache)
+//   npm run bench                 Arch 1 timings and memory, Arch 2/3 and jitter bring-up,
+//                                 binaries as they resolve (cache)
 //   npm run bench -- --builds     also time a fresh build of each binary into a scratch cache
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { prepareArch1, rangeAnalysis } from './flows/arch1.ts';
 import { REPORTS_DIR } from './report/paths.ts';
 import { processesOfRun } from './substrates/process/janitor.ts';
 import { processSubstrate } from './substrates/process/index.ts';
-import { arch1 } from './topology/presets.ts';
+import { arch1, arch2, arch3, receiveJitter } from './topology/presets.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => +(ms / 1000).toFixed(1);
@@ -65,6 +66,16 @@ try {
 }
 await t.close();
 (figures.arch1 as Record<string, unknown>).scenarioWallSeconds = seconds(Date.now() - started);
+
+// 3. Bring-up (start until every component is ready) of the other architectures.
+const bringUp: Record<string, number> = {};
+for (const topology of [arch2('all-replica-labels'), arch3('ruler-through-query'), receiveJitter('standalone-behind-service')]) {
+  const t0 = Date.now();
+  const running = await processSubstrate.up(topology, { onProgress: log });
+  bringUp[topology.name] = seconds(Date.now() - t0);
+  await running.close();
+}
+figures.bringUpSeconds = bringUp;
 
 writeFileSync(join(REPORTS_DIR, 'bench.json'), JSON.stringify(figures, null, 2));
 console.log(JSON.stringify(figures, null, 2));
