@@ -32,10 +32,14 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
       .map((target) => addressing.dial(inst.id, target, 'http'));
     scrapeConfigs.push({ job_name: 'cluster', static_configs: [{ targets }] });
   }
+  const queueConfig = {
+    ...(c.remoteWriteShards ? { min_shards: c.remoteWriteShards, max_shards: c.remoteWriteShards } : {}),
+    ...(c.remoteWriteMaxSamplesPerSend ? { max_samples_per_send: c.remoteWriteMaxSamplesPerSend } : {}),
+  };
   const remoteWrite = c.remoteWrite.flatMap((ref) =>
     ctx.instancesOf(ref).map((target) => ({
       url: `http://${addressing.dial(inst.id, target, 'remote-write')}/api/v1/receive`,
-      ...(c.remoteWriteShards ? { queue_config: { min_shards: c.remoteWriteShards, max_shards: c.remoteWriteShards } } : {}),
+      ...(Object.keys(queueConfig).length ? { queue_config: queueConfig } : {}),
     })),
   );
   const config = {

@@ -26,6 +26,8 @@ export const PrometheusSpec = Base.extend({
   remoteWrite: z.array(Ref).default([]),
   // Fixed number of remote-write shards (parallel connections); unset: Prometheus' own default.
   remoteWriteShards: z.number().int().min(1).max(50).optional(),
+  // Samples per remote-write request (Prometheus' max_samples_per_send, default 2000); unset: the default.
+  remoteWriteMaxSamplesPerSend: z.number().int().min(1).optional(),
 });
 
 export const SidecarSpec = Base.extend({
