@@ -97,12 +97,13 @@ describe('Finding B, faulty: standalone receives behind Services, each Query rep
     const h = holdings(run, Object.values(samples).flat());
     expect(h.wrong).toBe(0);
     expect(h.union, 'every sample Prometheus sent is in one receive or the other').toBe(h.expected);
-    // Each receive holds what the connections the Service gave it carried: roughly half. The bounds
-    // leave room for how Prometheus' shards use their connections, not for a receive that holds
-    // (almost) nothing or (almost) everything.
+    // Each receive holds what the connections the Service gave it carried: each Prometheus has two
+    // to each receive and sends every sample in its own request over whichever is free, so about
+    // half (45% to 55% in every run so far). The bounds leave room for that draw, not for a receive
+    // that holds a small part or nearly everything.
     for (const [r, { share }] of Object.entries(h.perReceive)) {
-      expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.2);
-      expect(share, `${r}'s share`).toBeLessThanOrEqual(0.8);
+      expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
+      expect(share, `${r}'s share`).toBeLessThanOrEqual(0.7);
     }
     log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${run.connections['observer/receive-write']}`);
   });

@@ -13,20 +13,12 @@ import { alignDown, gridPoints, valueAt } from '../workload/series.ts';
 export const RECEIVES = ['observer/receive-0', 'observer/receive-1'];
 export const QUERY_REPLICAS = ['observer/query-0', 'observer/query-1'];
 export const FRONTEND = 'observer/query-frontend';
-const WRITE_SERVICE = 'observer/receive-write';
 const GRPC_SERVICE = 'observer/receive-grpc';
 export const TENANT = 'default-tenant';
 /** Identical requests per measurement. */
 export const TRIES = 20;
 /** Live data the frozen window holds: 9 grid slots. */
 export const WINDOW_MS = 120_000;
-/**
- * Added to every answer of the remote-write Service. Prometheus' shards flush together every 5 s.
- * On loopback a request is over before the next shard starts, so the newest kept-alive connection
- * (one receive) carries nearly everything; with a cluster's round trip the shards' requests overlap
- * and each takes its own connection, which the Service spread over both receives, as in the POC.
- */
-export const WRITE_LATENCY_MS = 5;
 /** What Thanos sends for "no bound" (math.MaxInt64), and what an empty TSDB head reports as its min time. */
 export const MAX_INT64 = 2n ** 63n - 1n;
 
@@ -57,15 +49,11 @@ export interface JitterRun {
 
 /**
  * Each Query replica reading what the preset says (through the gRPC Service: replica i reads
- * receive i), remote write slowed to a cluster's pace, live from a slot every Prometheus
- * remote-writes, until every sample of a WINDOW_MS window has been sent.
+ * receive i), live from a slot every Prometheus remote-writes, until every sample of a WINDOW_MS
+ * window has been sent.
  */
 export async function prepareJitter(t: RunningTopology, log: (line: string) => void): Promise<JitterRun> {
   if (QUERY_REPLICAS.some((q) => queryEndpoints(t, q).includes(GRPC_SERVICE))) await pinEachQueryToItsReceive(t, log);
-
-  const write = t.service(WRITE_SERVICE);
-  if (!write.setLatency) throw new Error(`the ${t.substrate} substrate cannot add latency to a Service, which spreads remote write as in a cluster`);
-  write.setLatency(WRITE_LATENCY_MS);
 
   const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
   const step = t.workload.workload.stepMs;

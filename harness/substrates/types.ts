@@ -46,11 +46,6 @@ export interface ServiceControls {
   pin(backend: number | undefined): void;
   /** Connections accepted so far, per backend. */
   readonly connections: readonly number[];
-  /**
-   * Delay what the backends send back by ms (0: none), on connections accepted from now on: the
-   * round trip between nodes that a request pays in a cluster and not on loopback.
-   */
-  setLatency?(ms: number): void;
 }
 
 export interface Substrate {

@@ -111,6 +111,10 @@ export function receiveJitter(variant: JitterVariant): Topology {
     ],
     components: [
       // Several shards: several remote-write connections, spread over the receives like in a cluster.
+      // A real Prometheus sends thousands of samples per scrape, in many requests at once over all
+      // of them; with the workload's 10 series, one sample per request does the same (at the default
+      // 2000 the shards flush one small request each, one after another, so the newest kept-alive
+      // connection, one receive, carries nearly everything).
       // One scrape per workload grid slot, so each sample is remote-written once and what each
       // receive holds is a clean share (at 5s the exporter serves a slot three times).
       {
@@ -121,6 +125,7 @@ export function receiveJitter(variant: JitterVariant): Topology {
         scrapeInterval: '15s',
         remoteWrite: [`${OBSERVER}/receive-write`],
         remoteWriteShards: 4,
+        remoteWriteMaxSamplesPerSend: 1,
       },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 2, mode: hashring ? 'hashring' : 'standalone', replicationFactor: hashring ? 2 : 1 },
       {

@@ -1,8 +1,6 @@
 // A kube-proxy-like Service on 127.0.0.1: an L4 proxy that picks one backend per TCP connection.
 // Long-lived connections (gRPC, HTTP keep-alive) therefore stay pinned to one backend, exactly as
-// behind a ClusterIP Service. Fault switches: cut (refuse and drop everything), restore; pin; and
-// latency, because on loopback a request takes ~0.1 ms where a cluster's network adds milliseconds,
-// which changes how clients spread requests over their kept-alive connections.
+// behind a ClusterIP Service. Fault switches: cut (refuse and drop everything), restore.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export interface Backend {
@@ -22,7 +20,6 @@ export class ServiceProxy {
 
   private readonly balancing: 'round-robin' | 'random';
   private pinned: number | undefined;
-  private latencyMs = 0;
 
   constructor(name: string, backends: Backend[], balancing: 'round-robin' | 'random' = 'round-robin') {
     this.name = name;
@@ -57,8 +54,7 @@ export class ServiceProxy {
       });
     }
     client.pipe(upstream);
-    if (this.latencyMs === 0) upstream.pipe(client);
-    else forwardLate(upstream, client, this.latencyMs);
+    upstream.pipe(client);
   }
 
   private pickBackend(): number {
@@ -75,12 +71,6 @@ export class ServiceProxy {
     this.pinned = backend;
   }
 
-  /** Delays what backends send back by ms on connections accepted from now on (0: none). Open connections keep theirs. */
-  setLatency(ms: number): void {
-    if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`service ${this.name}: latency must be >= 0 ms, got ${ms}`);
-    this.latencyMs = ms;
-  }
-
   /** Drops every open connection and refuses new ones (a cut link). */
   cut(): void {
     this.isCut = true;
@@ -95,14 +85,4 @@ export class ServiceProxy {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** Copies from -> to, each chunk ms after it arrived; timers of equal delay fire in order, so the stream stays ordered. */
-function forwardLate(from: Socket, to: Socket, ms: number): void {
-  from.on('data', (chunk) => {
-    setTimeout(() => {
-      if (!to.destroyed) to.write(chunk);
-    }, ms);
-  });
-  from.on('end', () => setTimeout(() => to.end(), ms));
 }
