@@ -1,19 +1,10 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { arch1 } from '../topology/presets.ts';
-import { planTopology, type Addressing } from './index.ts';
+import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
+import { planTopology } from './index.ts';
 
-// A fake substrate layout: every (instance, port) gets a distinct recognisable address.
-const addressing: Addressing = {
-  listen: (id, port) => `listen/${id}/${port}`,
-  dial: (_from, target, port) => `${target}:${port}`,
-  configFile: (id, file) => `/cfg/${id}/${file}`,
-  dataDir: (id) => `/data/${id}`,
-  workloadSdUrl: () => 'http://workload/sd',
-  s3: { endpoint: 's3:9000', bucket: 'thanos', accessKey: 'a', secretKey: 's', region: 'us-east-1', insecure: true },
-};
 
-const flag = (args: string[], name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.split('=').slice(1).join('='));
 
 describe('plan of Arch 1', () => {
   const fixed = planTopology(arch1('store-and-sidecar'), addressing);
