@@ -1,12 +1,12 @@
 // Finding B (the receive "jitter") and Receive on the Stores page (finding E): the steps that bring a
 // receiveJitter topology to a frozen window that every receive has fully ingested, and the readings
 // the scenario judges (each receive's stored samples, K identical requests). Assertions are the scenario's.
-import { z } from 'zod';
 import type { RangeExpectation } from '../promql/analysis.ts';
 import { PromApiClient, type Labels, type RangeQueryResponse } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { waitFor } from '../wait.ts';
+import { remoteWriteCounters, waitForRemoteWriteUpTo } from './remote-write.ts';
 import { goLive } from '../workload/populate.ts';
 import { alignDown, gridPoints, valueAt } from '../workload/series.ts';
 
@@ -59,7 +59,9 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
   const step = t.workload.workload.stepMs;
   const window = { start: liveFromMs, end: liveFromMs + WINDOW_MS, step };
   log(`  live from ${iso(liveFromMs)}; window ${iso(window.start)} to ${iso(window.end)}`);
-  await waitForRemoteWriteBeyond(t, prometheus, window.end, log);
+  // Two slots past the window: that sample was scraped at least one scrape (three flushes of every
+  // shard) after the window's last one was appended, and each shard sends in order.
+  await waitForRemoteWriteUpTo(t, prometheus, window.end + 2 * step, log, WINDOW_MS + 120_000);
 
   const readsFrom: Record<string, string[]> = {};
   for (const q of QUERY_REPLICAS) readsFrom[q] = (await rawStores(t.url(q))).map(receiveOf).sort();
@@ -68,9 +70,9 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
   let samplesFailed = 0;
   let samplesRetried = 0;
   for (const p of prometheus) {
-    const text = await new PromApiClient(t.url(p)).metrics();
-    samplesFailed += metricSum(text, 'prometheus_remote_storage_samples_failed_total') ?? 0;
-    samplesRetried += metricSum(text, 'prometheus_remote_storage_samples_retried_total') ?? 0;
+    const counters = await remoteWriteCounters(t, p);
+    samplesFailed += counters.samplesFailed;
+    samplesRetried += counters.samplesRetried;
   }
   return { t, prometheus, liveFromMs, window, readsFrom, connections, remoteWrite: { samplesFailed, samplesRetried } };
 }
@@ -125,78 +127,24 @@ async function goLiveOnAFreshSlot(t: RunningTopology, log: (line: string) => voi
   return goLive(t);
 }
 
-/**
- * Waits until every Prometheus has sent a sample stamped at least two slots after untilMs. That
- * sample was scraped at least one scrape (15 s, three flushes of every shard) after the last sample
- * up to untilMs was appended, and each shard sends its samples in order, so all of those were sent
- * by then. Whether the receives accepted them is for the counters and the answers to say.
- */
-async function waitForRemoteWriteBeyond(t: RunningTopology, prometheus: string[], untilMs: number, log: (line: string) => void): Promise<void> {
-  const beyond = untilMs + 2 * t.workload.workload.stepMs;
-  await Promise.all(
-    prometheus.map((p) =>
-      waitFor(
-        `${p} to remote-write a sample stamped ${iso(beyond)} or later`,
-        async (note) => {
-          const text = await new PromApiClient(t.url(p)).metrics();
-          const sentMs = (metricSum(text, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds') ?? 0) * 1000;
-          note(sentMs === 0 ? 'nothing sent yet' : `sent up to ${iso(sentMs)}`);
-          return sentMs >= beyond ? sentMs : undefined;
-        },
-        { timeoutMs: WINDOW_MS + 120_000, intervalMs: 1_000, onProgress: log },
-      ),
-    ),
-  );
-}
-
 // ---- the Stores page, exactly ----
 
+/** A Stores page entry with its component type ("receive", "sidecar", ...) and exact time bounds. */
 export interface StoreEntry {
-  /** Component type: "receive", "sidecar", ... */
   type: string;
   name: string;
   lastCheck: number | undefined;
   lastError: string | null;
   labelSets: Labels[];
-  /** Exact: Thanos sends int64 milliseconds, and math.MaxInt64/MinInt64 for "none", which a JS number rounds. */
   minTime: bigint;
   maxTime: bigint;
 }
 
-const RawStoresSchema = z.object({
-  data: z.record(
-    z.string(),
-    z.array(
-      z.looseObject({
-        name: z.string(),
-        lastCheck: z.string().nullish(),
-        lastError: z.string().nullish(),
-        labelSets: z.array(z.record(z.string(), z.string())).nullish(),
-        minTime: z.string().regex(/^-?\d+$/),
-        maxTime: z.string().regex(/^-?\d+$/),
-      }),
-    ),
-  ),
-});
-
-/** Query's GET /api/v1/stores with the time bounds as sent (PromApiClient.stores() only says "unbounded"). */
+/** Query's Stores page, one entry per endpoint, bounds exact (the jitter scenario compares them to int64 values). */
 export async function rawStores(queryUrl: string): Promise<StoreEntry[]> {
-  const url = `${queryUrl}/api/v1/stores`;
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}: ${text.slice(0, 300)}`);
-  // Quote the int64 bounds before JSON.parse turns them into rounded numbers.
-  const parsed = RawStoresSchema.parse(JSON.parse(text.replace(/"(minTime|maxTime)":(-?\d+)/g, '"$1":"$2"')));
-  return Object.entries(parsed.data).flatMap(([type, entries]) =>
-    entries.map((e) => ({
-      type,
-      name: e.name,
-      lastCheck: e.lastCheck ? Date.parse(e.lastCheck) : undefined,
-      lastError: e.lastError ?? null,
-      labelSets: e.labelSets ?? [],
-      minTime: BigInt(e.minTime),
-      maxTime: BigInt(e.maxTime),
-    })),
+  const stores = await new PromApiClient(queryUrl).stores();
+  return Object.entries(stores).flatMap(([type, entries]) =>
+    entries.map((e) => ({ type, name: e.name, lastCheck: e.lastCheck, lastError: e.lastError, labelSets: e.labelSets, minTime: e.exactMinTime, maxTime: e.exactMaxTime })),
   );
 }
 

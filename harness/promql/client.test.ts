@@ -83,7 +83,7 @@ describe('PromApiClient', () => {
     expect(r.result).toEqual([{ metric: { series: '0' }, samples: [{ t: 1_764_000_000_000, v: 5 }, { t: 1_764_000_015_000, v: 6 }] }]);
   });
 
-  it('stores: recognises math.MinInt64/MaxInt64 as unbounded', async () => {
+  it('stores: recognises math.MinInt64/MaxInt64 as unbounded and keeps every bound exact', async () => {
     // Written as raw text: these numbers do not survive JSON.stringify of a JS number.
     routes.set('/api/v1/stores', {
       status: 200,
@@ -102,9 +102,16 @@ describe('PromApiClient', () => {
         labelSets: [{ cluster: 'c1', replica: 'a' }],
         minTime: 1_764_000_000_000,
         maxTime: 'unbounded',
+        exactMinTime: 1_764_000_000_000n,
+        exactMaxTime: 9_223_372_036_854_775_807n,
       },
     ]);
-    expect(stores.store?.[0]).toMatchObject({ lastError: 'rpc error: connection refused', labelSets: [], minTime: 'unbounded' });
+    expect(stores.store?.[0]).toMatchObject({
+      lastError: 'rpc error: connection refused',
+      labelSets: [],
+      minTime: 'unbounded',
+      exactMinTime: -9_223_372_036_854_775_808n,
+    });
   });
 
   it('series, labels and label values', async () => {

@@ -77,6 +77,9 @@ export interface StoreEndpoint {
   /** Thanos sends math.MinInt64 / MaxInt64 for "no bound", which JSON numbers cannot hold exactly. */
   minTime: Bound;
   maxTime: Bound;
+  /** The bounds exactly as Thanos sent them (int64 ms; math.MaxInt64/MinInt64 for none). */
+  exactMinTime: bigint;
+  exactMaxTime: bigint;
 }
 
 export class PromApiError extends Error {
@@ -125,7 +128,9 @@ const SuccessEnvelope = z.object({
 const ErrorEnvelope = z.looseObject({ status: z.string().optional(), errorType: z.string().optional(), error: z.string().optional() });
 
 const UNBOUNDED_BEYOND = 9e18;
-const BoundSchema = z.number().transform((v): Bound => (Math.abs(v) > UNBOUNDED_BEYOND ? 'unbounded' : v));
+// Int64 milliseconds, quoted before JSON.parse (see stores()), so none is rounded.
+const Int64Schema = z.string().regex(/^-?\d+$/).transform((v) => BigInt(v));
+const toBound = (v: bigint): Bound => (Number(v) > UNBOUNDED_BEYOND || Number(v) < -UNBOUNDED_BEYOND ? 'unbounded' : Number(v));
 
 const StoresSchema = z.record(
   z.string(),
@@ -135,8 +140,8 @@ const StoresSchema = z.record(
       lastCheck: z.string().nullish(),
       lastError: z.string().nullish(),
       labelSets: z.array(LabelsSchema).nullish(),
-      minTime: BoundSchema,
-      maxTime: BoundSchema,
+      minTime: Int64Schema,
+      maxTime: Int64Schema,
     }),
   ),
 );
@@ -248,7 +253,9 @@ export class PromApiClient {
 
   /** Thanos query: the StoreAPI endpoints it knows, by component type ('sidecar', 'store', 'receive', 'rule', ...). */
   async stores(): Promise<Record<string, StoreEndpoint[]>> {
-    const { data } = await this.#api('/api/v1/stores', new URLSearchParams());
+    // Thanos sends int64 bounds (math.MinInt64/MaxInt64 for none) that a JS number would round.
+    const quoteBounds = (body: string) => body.replace(/"(minTime|maxTime)":(-?\d+)/g, '"$1":"$2"');
+    const { data } = await this.#api('/api/v1/stores', new URLSearchParams(), quoteBounds);
     const parsed = this.#parse('/api/v1/stores', StoresSchema, data);
     const stores: Record<string, StoreEndpoint[]> = {};
     for (const [type, endpoints] of Object.entries(parsed)) {
@@ -257,8 +264,10 @@ export class PromApiClient {
         lastCheck: e.lastCheck ? Date.parse(e.lastCheck) : undefined,
         lastError: e.lastError ?? null,
         labelSets: e.labelSets ?? [],
-        minTime: e.minTime,
-        maxTime: e.maxTime,
+        minTime: toBound(e.minTime),
+        maxTime: toBound(e.maxTime),
+        exactMinTime: e.minTime,
+        exactMaxTime: e.maxTime,
       }));
     }
     return stores;
@@ -309,13 +318,13 @@ export class PromApiClient {
     return body;
   }
 
-  async #api(path: string, params: URLSearchParams): Promise<{ data: unknown; annotations: Annotations }> {
+  async #api(path: string, params: URLSearchParams, beforeParse: (body: string) => string = (b) => b): Promise<{ data: unknown; annotations: Annotations }> {
     const query = params.toString();
     const url = `${this.baseUrl}${path}${query ? `?${query}` : ''}`;
     const { status, body } = await this.#fetchText(url);
     let json: unknown;
     try {
-      json = JSON.parse(body);
+      json = JSON.parse(beforeParse(body));
     } catch {
       json = undefined;
     }
