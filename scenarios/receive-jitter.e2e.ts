@@ -71,6 +71,16 @@ function sharesText(h: Holdings): string {
   return `${perReceive.join(', ')} [${perCopy.join(', ')}]`;
 }
 
+/** K identical requests at once, spread over both Query replicas, give one answer: complete and exact. */
+async function expectOneCompleteAnswer(run: JitterRun) {
+  const atOnce = await tryThroughFrontend(run, 'at-once');
+  const answers = distinctAnswers(atOnce.results, tryExpectation(run));
+  for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+  expect(answers.distinct, answers.description).toBe(1);
+  const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
+  return { atOnce, answers, present };
+}
+
 /** The answer every try must give when nothing is lost: each of the N series, every slot, exact. */
 function expectCompleteAndExact(run: JitterRun, answer: Parameters<typeof analyseRange>[0]): number {
   const analysis = analyseRange(answer, tryExpectation(run));
@@ -222,11 +232,7 @@ describe('Finding B, fixed (a): every Query fans out to both receives; Receive o
 
   it('gives one answer to identical requests with chain deduplication, complete and exact', async () => {
     expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0', 'receive-1'], [QUERY_REPLICAS[1]!]: ['receive-0', 'receive-1'] });
-    const atOnce = await tryThroughFrontend(run, 'at-once');
-    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
-    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
-    expect(answers.distinct, answers.description).toBe(1);
-    const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
+    const { atOnce, answers, present } = await expectOneCompleteAnswer(run);
     const { presentPoints: penaltyPresent, expectedPoints } = penalty.analysis.summary;
     log(`[jitter fanout] ${answers.description}`);
     recordFinding({
@@ -282,11 +288,7 @@ describe('Finding B, fixed (b): a hashring over both receives with replication f
   });
 
   it('gives one answer to identical requests, complete and exact', async () => {
-    const atOnce = await tryThroughFrontend(run, 'at-once');
-    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
-    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
-    expect(answers.distinct, answers.description).toBe(1);
-    const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
+    const { atOnce, answers, present } = await expectOneCompleteAnswer(run);
     log(`[jitter hashring-rf2] ${answers.description}`);
     recordFinding({
       finding: 'B',
