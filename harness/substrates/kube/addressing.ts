@@ -2,11 +2,13 @@
 // substrates. Pure: no cluster is contacted.
 //
 //   listen       0.0.0.0:<conventional port of the component and port name> (see CONTAINER_PORTS)
-//   dial         same cluster:   <instance or service>.<namespace>.svc.<clusterDomain>:<port>
+//   dial         same cluster:   <instance or service>.<namespace of its cluster>.svc.<clusterDomain>:<port>
 //                                (every instance has its own headless Service, named after it)
 //                other cluster:  whatever the substrate's crossCluster() says for a NodePort exposure
 //                                of the target, which is recorded so the target's cluster gets that
-//                                NodePort Service (k3s: the other k3s container's address + node port)
+//                                NodePort Service (k3s: the other k3s container's address + node port);
+//                                without crossCluster() the clusters are namespaces of one Kubernetes
+//                                cluster and the DNS name is dialled, as in the same cluster
 //   configFile   /etc/thanos-ha-e2e/<file>  (each container mounts its own ConfigMap there)
 //   dataDir      /data                      (one volume per pod: a sidecar reads its Prometheus' data)
 //   s3, workload the substrate's, as pods see them
@@ -46,8 +48,8 @@ export interface Exposure {
 }
 
 export interface KubeAddressingOptions {
-  /** Namespace of every object, the same in each cluster (the DNS names contain it). */
-  namespace: string;
+  /** Namespace of each cluster's objects (the DNS names contain it): one for all, or one per cluster. */
+  namespace: string | ((cluster: string) => string);
   clusterDomain?: string;
   /** S3 as pods reach it. */
   s3: S3Access;
@@ -57,13 +59,13 @@ export interface KubeAddressingOptions {
    * host:port with which a pod of another cluster reaches an exposure, e.g. the k3s container's
    * network alias and the node port. Called while planning, once per dial.
    */
-  crossCluster: (exposure: Exposure) => string;
+  crossCluster?: (exposure: Exposure) => string;
   /** First node port handed out (default 30100); then one more per exposure, in the order of first use. */
   firstNodePort?: number;
 }
 
 export interface KubeAddressing extends Addressing {
-  readonly namespace: string;
+  namespaceOf(cluster: string): string;
   readonly clusterDomain: string;
   /** The port number of an instance's or a topology Service's port. */
   portOf(target: string, port: PortName): number;
@@ -101,7 +103,10 @@ export function kubeAddressing(topology: Topology, opts: KubeAddressingOptions):
     if (numbers.size !== 1) throw new Error(`service "${target}" balances over ${port} ports that differ (${[...numbers].join(', ')})`);
     return [...numbers][0]!;
   };
-  const host = (target: string) => `${localName(target)}.${opts.namespace}.svc.${clusterDomain}`;
+  const namespace = opts.namespace;
+  const namespaceOf = typeof namespace === 'string' ? () => namespace : namespace;
+  const host = (target: string) => `${localName(target)}.${namespaceOf(clusterOf(target))}.svc.${clusterDomain}`;
+  const crossCluster = opts.crossCluster;
 
   const exposures = new Map<string, Exposure>();
   let nextNodePort = opts.firstNodePort ?? 30100;
@@ -117,7 +122,7 @@ export function kubeAddressing(topology: Topology, opts: KubeAddressingOptions):
   };
 
   return {
-    namespace: opts.namespace,
+    namespaceOf,
     clusterDomain,
     portOf,
     host,
@@ -125,7 +130,7 @@ export function kubeAddressing(topology: Topology, opts: KubeAddressingOptions):
     exposures: () => [...exposures.values()],
     listen: (id, port) => `0.0.0.0:${portOf(id, port)}`,
     dial: (from, target, port) =>
-      clusterOf(from) === clusterOf(target) ? `${host(target)}:${portOf(target, port)}` : opts.crossCluster(expose(target, port)),
+      clusterOf(from) === clusterOf(target) || !crossCluster ? `${host(target)}:${portOf(target, port)}` : crossCluster(expose(target, port)),
     configFile: (_id, file) => `${CONFIG_DIR}/${file}`,
     dataDir: () => DATA_DIR,
     workloadSdUrl: opts.workloadSdUrl,

@@ -268,7 +268,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
   return {
     topology: plan.topology.name,
     cluster,
-    namespace: addressing.namespace,
+    namespace: addressing.namespaceOf(cluster),
     paths: { config: CONFIG_DIR, data: DATA_DIR },
     imagePullPolicy: opts.imagePullPolicy ?? 'IfNotPresent',
     storage: opts.storage ?? { type: 'emptyDir' },

@@ -4,18 +4,16 @@
 //      Service IP and by DNS name (a Job running thanos-ha-e2e/probe, a static Go GET in a scratch image);
 //   2. the same from the host: the Service's NodePort on 127.0.0.1, and `kubectl port-forward`.
 // Leaves namespace thanos-ha-e2e-smoke behind only on failure (to look at); deletes it on success.
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
+import { cacheRoot, type Env } from '../../../binaries/cache.ts';
 import { formatElapsed } from '../../../binaries/go-build.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
 import { pinnedVersion } from '../../../binaries/versions.ts';
-import { buildImage } from '../../k3s/images/image.ts';
-import { componentImageTag, IMAGE_REPOSITORY } from '../../k3s/images/components.ts';
+import { componentImageTag } from '../../k3s/images/components.ts';
+import { buildGoToolImage } from '../../k3s/images/go-tool.ts';
 import { builtClusterBinaries } from './build.ts';
 import { clusterLayout, CLUSTER_DOMAIN } from './config.ts';
 import { loadImages } from './index.ts';
@@ -37,7 +35,7 @@ export async function smoke(opts: { env?: Env; onProgress?: (line: string) => vo
 
   const prometheusImage = componentImageTag('prometheus', pinnedVersion('prometheus').version);
   const prometheusTar = await imageTar(prometheusImage, env);
-  const probe = await buildProbeImage(env, progress);
+  const probe = await buildGoToolImage({ name: 'probe', source: PROBE_SOURCE }, { env, onProgress: progress });
   await loadImages([prometheusTar, probe.tarFile], { env, onProgress: progress });
 
   const t = Date.now();
@@ -102,38 +100,6 @@ async function imageTar(tag: string, env: Env): Promise<string> {
   const found = (await readdir(dir).catch(() => [] as string[])).find((f) => f.startsWith(prefix) && f.endsWith('.tar'));
   if (!found) throw new Error(`no image tar for ${tag} in ${dir}: run node harness/cli.ts images`);
   return join(dir, found);
-}
-
-async function buildProbeImage(env: Env, progress: (line: string) => void) {
-  const source = await readFile(PROBE_SOURCE, 'utf8');
-  const id = `probe-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`;
-  const binary = join(cacheRoot(env), 'bin', id, 'probe');
-  if (!(await isFile(binary))) {
-    await mkdir(join(cacheRoot(env), 'bin'), { recursive: true });
-    await withFileLock(join(cacheRoot(env), 'bin', `${id}.lock`), async () => {
-      if (await isFile(binary)) return;
-      progress('building the probe binary (a few seconds)');
-      const workDir = join(cacheRoot(env), 'work', `${id}.${process.pid}`);
-      try {
-        await mkdir(workDir, { recursive: true });
-        await writeFile(join(workDir, 'go.mod'), 'module probe\n\ngo 1.22\n');
-        await writeFile(join(workDir, 'main.go'), source);
-        const built = await execa('nice', ['-n', '19', 'go', 'build', '-trimpath', '-buildvcs=false', '-ldflags=-s -w', '-o', 'probe', '.'], {
-          cwd: workDir,
-          env: { ...env, GOWORK: 'off', CGO_ENABLED: '0', GOFLAGS: '' },
-          reject: false,
-          all: true,
-          stdin: 'ignore',
-        });
-        if (built.exitCode !== 0) throw new Error(`go build of probe failed: ${(built.all ?? '').trim().split('\n').at(-1)}`);
-        await mkdir(dirname(binary), { recursive: true });
-        await rename(join(workDir, 'probe'), binary);
-      } finally {
-        await removeWorkDir(workDir);
-      }
-    });
-  }
-  return buildImage({ tag: `${IMAGE_REPOSITORY}/probe:1`, files: { '/probe': binary }, entrypoint: ['/probe'] }, { env, onProgress: progress });
 }
 
 function prometheusManifest(image: string): string {
@@ -201,8 +167,4 @@ spec:
         imagePullPolicy: Never
         args: ${JSON.stringify(urls)}
 `;
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
 }
