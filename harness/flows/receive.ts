@@ -95,7 +95,7 @@ async function pinEachQueryToItsReceive(t: RunningTopology, log: (line: string) 
   for (const q of QUERY_REPLICAS) await t.stop(q);
   for (const [i, q] of QUERY_REPLICAS.entries()) {
     const receive = RECEIVES[i]!;
-    grpc.pin(backends.indexOf(receive));
+    await grpc.pin(backends.indexOf(receive));
     await t.start(q);
     await waitFor(
       `${q} to read ${receive} through ${GRPC_SERVICE}`,
@@ -107,7 +107,7 @@ async function pinEachQueryToItsReceive(t: RunningTopology, log: (line: string) 
       { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
     );
   }
-  grpc.pin(undefined);
+  await grpc.pin(undefined);
 }
 
 /**

@@ -1,4 +1,5 @@
 // Choosing a substrate: THANOS_HA_E2E_SUBSTRATE (or the CLI's --substrate) is the only switch.
+import { kubeSubstrate } from './kube/index.ts';
 import { processSubstrate } from './process/index.ts';
 import type { Substrate, SubstrateName } from './types.ts';
 
@@ -11,8 +12,9 @@ export function substrateFromEnv(env: NodeJS.ProcessEnv = process.env): Substrat
   switch (name) {
     case 'process':
       return processSubstrate;
-    case 'k3s':
     case 'kube':
+      return kubeSubstrate;
+    case 'k3s':
       throw new Error(`substrate "${name}" is not available yet in this version; use THANOS_HA_E2E_SUBSTRATE=process`);
     default:
       throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);

@@ -39,12 +39,12 @@ export interface RunningTopology extends AsyncDisposable {
 }
 
 export interface ServiceControls {
-  /** Drop every open connection and refuse new ones (a cut link). */
-  cut(): void;
-  restore(): void;
+  /** Refuse new connections (process: and drop open ones; Kubernetes: open ones stay, as with kube-proxy). */
+  cut(): void | Promise<void>;
+  restore(): void | Promise<void>;
   /** Send every new connection to one backend (index in the service's backends); undefined: balance. */
-  pin(backend: number | undefined): void;
-  /** Connections accepted so far, per backend. */
+  pin(backend: number | undefined): void | Promise<void>;
+  /** Connections accepted so far, per backend; empty where the substrate cannot count them (Kubernetes). */
   readonly connections: readonly number[];
 }
 

@@ -14,7 +14,7 @@ describe('workload exporter', () => {
 
     exporter.arm(T0 + 15_000);
     expect(await (await fetch(`${exporter.url}/metrics`)).text()).toBe(''); // T0 is before the armed time
-    expect(await (await fetch(`${exporter.url}${SD_PATH}`)).json()).toEqual([{ targets: [exporter.advertisedAddress], labels: {} }]);
+    expect(await (await fetch(`${exporter.url}${SD_PATH}`)).json()).toEqual([{ targets: [`127.0.0.1:${exporter.port}`], labels: {} }]);
     expect(exporter.servedRange()).toBeUndefined();
 
     now = T0 + 16_000;
@@ -51,7 +51,7 @@ describe('workload exporter', () => {
     await using exporter = await startExporter({ now: () => now });
     exporter.arm(T0);
     expect(await (await fetch(`${exporter.url}${SD_PATH}?scraper=p0`)).json()).toEqual([
-      { targets: [exporter.advertisedAddress], labels: { __param_scraper: 'p0' } },
+      { targets: [`127.0.0.1:${exporter.port}`], labels: { __param_scraper: 'p0' } },
     ]);
     const slot = async (scraper: string) => {
       const body = await (await fetch(`${exporter.url}/metrics?scraper=${scraper}`)).text();

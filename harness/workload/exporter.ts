@@ -24,7 +24,10 @@ export interface ExporterOptions {
   host?: string;
   /** Default 0: any free port (see handle.port). */
   port?: number;
-  /** host:port that SD_PATH gives Prometheus as the target. Default `${host}:${port}`. */
+  /**
+   * host:port that SD_PATH gives Prometheus as the target. Default: the SD request's Host header,
+   * i.e. the address the scraper reached the exporter at (directly, or through a relay pod).
+   */
   advertisedAddress?: string;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
@@ -47,7 +50,7 @@ export class WorkloadExporter implements AsyncDisposable {
   readonly workload: Workload;
   readonly host: string;
   readonly port: number;
-  readonly advertisedAddress: string;
+  readonly advertisedAddress: string | undefined;
 
   readonly #server: ReturnType<typeof createServer>;
   readonly #now: () => number;
@@ -68,7 +71,7 @@ export class WorkloadExporter implements AsyncDisposable {
     this.workload = opts.workload ?? DEFAULT_WORKLOAD;
     this.host = opts.host ?? '127.0.0.1';
     this.port = (server.address() as AddressInfo).port;
-    this.advertisedAddress = opts.advertisedAddress ?? `${this.host}:${this.port}`;
+    this.advertisedAddress = opts.advertisedAddress;
   }
 
   static async start(opts: ExporterOptions = {}): Promise<WorkloadExporter> {
@@ -164,7 +167,8 @@ export class WorkloadExporter implements AsyncDisposable {
       // ?scraper=<id> comes back on every scrape as a URL parameter (Prometheus' __param_ labels).
       const scraper = url.searchParams.get('scraper');
       const labels = scraper ? { __param_scraper: scraper } : {};
-      const targets = this.armed ? [{ targets: [this.advertisedAddress], labels }] : [];
+      const target = this.advertisedAddress ?? req.headers.host ?? `${this.host}:${this.port}`;
+      const targets = this.armed ? [{ targets: [target], labels }] : [];
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(targets));
     } else {
       res.writeHead(404).end();

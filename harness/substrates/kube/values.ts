@@ -58,7 +58,8 @@ export interface ContainerValues {
   command?: string[];
   args: string[];
   ports: ContainerPortValues[];
-  readinessProbe: { path: string; port: number };
+  /** HTTP GET of path, or a TCP connect when there is no path (servers without a health endpoint). */
+  readinessProbe: { path?: string; port: number };
   /** ConfigMap mounted at CONFIG_DIR; absent when the process has no files. */
   configMap?: string;
 }

@@ -4,6 +4,7 @@
 //   Docker engine      the running one, or dockerd started as root (docker.ts)
 //   pause image        thanos-ha-e2e/pause:3.10, a static Go binary (pause.ts)
 //   component images   thanos-ha-e2e/<name>:<pinned version> from the provisioned binaries (components.ts)
+//   workload relay     thanos-ha-e2e/workload-relay:1 (kube/workload-relay)
 //   k3s image          looked for, not built (k3s.ts says why)
 //
 // Each image's `docker save` tar lands in <cache>/images/, ready for `ctr -n k8s.io images import` or
@@ -18,6 +19,8 @@ import { ensureDocker, type DockerEngine } from './docker.ts';
 import type { BuiltImage } from './image.ts';
 import { k3sImageStatus, type K3sImageStatus } from './k3s.ts';
 import { buildPauseImage } from './pause.ts';
+import { WORKLOAD_RELAY } from '../../kube/workload-relay/image.ts';
+import { buildGoToolImage } from './go-tool.ts';
 
 export { COMPONENT_IMAGES, componentImageTag } from './components.ts';
 export { PAUSE_IMAGE } from './pause.ts';
@@ -47,6 +50,7 @@ export async function buildImages(opts: { env?: Env; onProgress?: (line: string)
       };
       report(await buildPauseImage({ env, onProgress: progress }));
       for (const name of COMPONENT_IMAGES) report(await buildComponentImage(name, { env, onProgress: progress }));
+      report(await buildGoToolImage(WORKLOAD_RELAY, { env, onProgress: progress }));
       return built;
     },
     { onWait: (pid) => progress(`waiting for another process (pid ${pid}) that is building the images`) },

@@ -1,0 +1,158 @@
+// One Kubernetes cluster as the kube and k3s substrates use it: a KubeConfig, the namespaces the run
+// created there, Helm releases of charts/thanos-ha-e2e, pod readiness, scaling and logs.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { waitFor } from '../../wait.ts';
+import { CHART_DIR } from './render.ts';
+import { chartValuesYaml, type ChartValues } from './values.ts';
+
+export const RUN_LABEL = 'thanos-ha-e2e.io/run';
+export const OWNER_LABEL = 'thanos-ha-e2e.io/owner';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class KubeCluster {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly discovery: DiscoveryV1Api;
+  /** Namespaces this run created (and only those are deleted). */
+  readonly created: string[] = [];
+
+  /** The topology cluster(s) it hosts, for messages. */
+  readonly name: string;
+  readonly kubeConfig: KubeConfig;
+  /** The kubeconfig as a file, for helm. */
+  readonly kubeconfigFile: string;
+
+  constructor(name: string, kubeConfig: KubeConfig, kubeconfigFile: string) {
+    this.name = name;
+    this.kubeConfig = kubeConfig;
+    this.kubeconfigFile = kubeconfigFile;
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  }
+
+  get context(): string {
+    return this.kubeConfig.getCurrentContext();
+  }
+
+  /** Creates a namespace that must not exist yet; it is labelled with the run and owner (see janitor). */
+  async createNamespace(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.core.createNamespace({ body: { metadata: { name, labels } } });
+    } catch (err) {
+      throw new Error(`cannot create namespace ${name} in context ${this.context}: ${apiMessage(err)}`);
+    }
+    this.created.push(name);
+  }
+
+  async deleteNamespaces(): Promise<void> {
+    await Promise.all(this.created.map((name) => this.core.deleteNamespace({ name }).catch(() => undefined)));
+    this.created.length = 0;
+  }
+
+  /** helm install of charts/thanos-ha-e2e with these values; returns without waiting (readiness is ours). */
+  async install(helm: string, release: string, values: ChartValues, dir: string): Promise<void> {
+    const valuesFile = join(dir, `values-${release}.yaml`);
+    await writeFile(valuesFile, chartValuesYaml(values));
+    const result = await execa(
+      helm,
+      ['install', release, CHART_DIR, '--namespace', values.namespace, '--values', valuesFile, '--kubeconfig', this.kubeconfigFile, '--kube-context', this.context],
+      { reject: false, all: true, stdin: 'ignore' },
+    );
+    if (result.exitCode !== 0) throw new Error(`helm install ${release} into ${this.context}/${values.namespace} failed: ${lastLine(result.all)}`);
+  }
+
+  async pod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    return this.core.readNamespacedPod({ name, namespace }).catch(() => undefined);
+  }
+
+  /** Waits for Ready; gives up at once, naming the container and its last log line, if one cannot start. */
+  async waitPodReady(namespace: string, name: string, timeoutMs: number, onProgress: (line: string) => void): Promise<void> {
+    let fatal: string | undefined;
+    await waitFor(
+      `pod ${namespace}/${name} to be ready`,
+      async (note) => {
+        const pod = await this.pod(namespace, name);
+        if (!pod) return note('not created yet'), undefined;
+        if (isReady(pod)) return true;
+        note(podStatusLine(pod));
+        const broken = (pod.status?.containerStatuses ?? []).find((c) => FATAL_WAITING.has(c.state?.waiting?.reason ?? ''));
+        if (broken) {
+          const previous = await this.core.readNamespacedPodLog({ name, namespace, container: broken.name, previous: true, tailLines: 1 }).catch(() => '');
+          fatal = `${broken.name} ${broken.state!.waiting!.reason}${broken.state!.waiting!.message ? ` (${broken.state!.waiting!.message})` : ''}${previous.trim() ? `; its last log line: ${previous.trim()}` : ''}`;
+        }
+        return undefined;
+      },
+      { timeoutMs, intervalMs: 500, onProgress, abort: () => fatal },
+    );
+  }
+
+  async waitPodGone(namespace: string, name: string, timeoutMs: number, onProgress: (line: string) => void): Promise<void> {
+    await waitFor(`pod ${namespace}/${name} to be gone`, async () => ((await this.pod(namespace, name)) ? undefined : true), { timeoutMs, intervalMs: 250, onProgress });
+  }
+
+  async scale(namespace: string, statefulSet: string, replicas: number): Promise<void> {
+    await this.apps.patchNamespacedStatefulSetScale({ name: statefulSet, namespace, body: { spec: { replicas } } }, mergePatch);
+  }
+
+  async deletePodNow(namespace: string, name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+
+  async setServiceSelector(namespace: string, service: string, selector: Record<string, string | null>): Promise<void> {
+    await this.core.patchNamespacedService({ name: service, namespace, body: { spec: { selector } } }, mergePatch);
+  }
+
+  /** Ready endpoint addresses of a Service, from its EndpointSlices. */
+  async readyEndpoints(namespace: string, service: string): Promise<string[]> {
+    const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+    return slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses));
+  }
+
+  async logs(namespace: string, pod: string, container: string): Promise<string> {
+    return this.core.readNamespacedPodLog({ name: pod, namespace, container }).catch((err: unknown) => `(no log: ${apiMessage(err)})\n`);
+  }
+
+  async events(namespace: string): Promise<string> {
+    const list = await this.core.listNamespacedEvent({ namespace }).catch(() => undefined);
+    return (list?.items ?? [])
+      .map((e) => `${e.lastTimestamp?.toISOString() ?? e.eventTime ?? ''} ${e.type} ${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}: ${e.message}`)
+      .join('\n');
+  }
+}
+
+/** Waiting reasons that do not resolve by themselves. */
+const FATAL_WAITING = new Set(['CrashLoopBackOff', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+export function isReady(pod: V1Pod): boolean {
+  return !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** "Pending: prometheus ErrImageNeverPull" and the like, for progress lines and errors. */
+export function podStatusLine(pod: V1Pod): string {
+  const waiting = (pod.status?.containerStatuses ?? [])
+    .filter((c) => !c.ready)
+    .map((c) => `${c.name} ${c.state?.waiting?.reason ?? (c.state?.terminated ? `exited ${c.state.terminated.exitCode}` : 'not ready')}${c.restartCount ? ` (${c.restartCount} restarts)` : ''}`);
+  const unscheduled = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  return [pod.status?.phase ?? 'unknown', ...waiting, ...(unscheduled ? [`unschedulable: ${unscheduled.message}`] : [])].join(', ');
+}
+
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+function lastLine(text: string | undefined): string {
+  return (text ?? '').trim().split('\n').at(-1) ?? '';
+}

@@ -1,0 +1,398 @@
+// Deploying a topology onto Kubernetes clusters: what the k3s and kube substrates share once they
+// have a KubeCluster per topology cluster. Each topology cluster gets its own namespace (two may live
+// in one Kubernetes cluster), the infra release (workload relay, maybe S3), then the topology release
+// of charts/thanos-ha-e2e with values from the plan. The test process reaches every pod through
+// port-forward, so nothing depends on node addresses being reachable from it.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BinaryName } from '../../binaries/versions.ts';
+import { planTopology, type Plan, type PortName, type ProcessPlan, type S3Access } from '../../plan/index.ts';
+import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
+import type { Topology } from '../../topology/model.ts';
+import { waitFor } from '../../wait.ts';
+import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { registerCleanup } from '../teardown.ts';
+import type { RunningTopology, ServiceControls, SubstrateName, UpOptions } from '../types.ts';
+import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
+import { isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
+import { infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
+import { forwardLocalPort, type LocalForward } from './port-forward.ts';
+import { chartValues, clustersOf, POD_LABEL } from './values.ts';
+import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
+
+const READY_TIMEOUT_MS = 5 * 60_000;
+const GONE_TIMEOUT_MS = 2 * 60_000;
+const CLUSTER_DOMAIN = 'cluster.local';
+
+export type ImageName = BinaryName | 'workload-relay';
+
+export interface KubeDeployOptions extends UpOptions {
+  substrate: Exclude<SubstrateName, 'process'>;
+  /** The Kubernetes cluster of each topology cluster (the same one may serve several). */
+  clusters: Record<string, KubeCluster>;
+  /** host:port a pod of another Kubernetes cluster dials for a NodePort exposure; absent: one cluster. */
+  crossCluster?: (exposure: Exposure) => string;
+  /** S3 as pods and the test process reach it; absent: versitygw in the first cluster's namespace. */
+  s3?: { pods: S3Access; test: S3Endpoint };
+  images: Partial<Record<ImageName, string>>;
+  imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
+  /** The provisioned helm binary. */
+  helm: string;
+  /** Prefix of every namespace this run creates: <prefix>-<topology cluster>. */
+  namespacePrefix: string;
+  /** The substrate's own teardown (containers, networks), run after the namespaces are deleted. */
+  release?: () => Promise<void>;
+}
+
+const fsName = (id: string) => id.replace('/', '_');
+const podName = (p: ProcessPlan) => `${localName(p.pod)}-0`;
+
+export async function deployTopology(topology: Topology, opts: KubeDeployOptions): Promise<RunningTopology> {
+  const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const runId = opts.namespacePrefix;
+  const namespaceOf = (cluster: string) => `${opts.namespacePrefix}-${cluster}`.slice(0, 63);
+  const clusterFor = (cluster: string): KubeCluster => {
+    const c = opts.clusters[cluster];
+    if (!c) throw new Error(`no Kubernetes cluster for topology cluster "${cluster}" (have: ${Object.keys(opts.clusters).join(', ')})`);
+    return c;
+  };
+  const image = (name: ImageName) => opts.images[name] ?? failNow(`no image for ${name}`);
+  const runDir = await mkdtemp(join(tmpdir(), `thanos-ha-e2e-${opts.substrate}-`));
+
+  let exporter: WorkloadExporter | undefined;
+  let bucket: Bucket | undefined;
+  const tunnels: WorkloadTunnel[] = [];
+  const forwards: LocalForward[] = [];
+  const kubeClusters = () => [...new Set(Object.values(opts.clusters))];
+  const stopEverything = async () => {
+    const steps: [string, () => Promise<unknown> | unknown][] = [
+      ['workload tunnels', () => tunnels.forEach((t) => t.close())],
+      ['port-forwards', () => Promise.all(forwards.map((f) => f.close()))],
+      ['workload exporter', () => exporter?.close()],
+      ['S3 client', () => bucket?.close()],
+      ['namespaces', () => deleteNamespaces(kubeClusters(), onProgress)],
+      ['substrate', () => opts.release?.()],
+      ['values files', () => (opts.keep ? undefined : rm(runDir, { recursive: true, force: true }))],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        onProgress(`teardown of ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+  // On a hard exit there is no time for API calls: the next run's janitor deletes namespaces whose owner is gone.
+  const teardown = registerCleanup(`${opts.substrate} run ${runId}`, stopEverything, () => undefined);
+
+  try {
+    const used = clustersOf(planTopology(topology, kubeAddressing(topology, placeholder(namespaceOf))));
+    const labels = { [RUN_LABEL]: runId, [OWNER_LABEL]: ownerLabel() };
+    for (const cluster of used) await clusterFor(cluster).createNamespace(namespaceOf(cluster), labels);
+    onProgress(`namespaces ${used.map((c) => `${clusterFor(c).context}/${namespaceOf(c)}`).join(', ')}`);
+
+    // Infra first: the topology's pods dial the relay and S3 as soon as they start.
+    const s3Cluster = opts.s3 ? undefined : used[0]!;
+    if (s3Cluster && new Set(used.map(clusterFor)).size > 1) {
+      throw new Error('the run\'s own S3 only serves clusters that share one Kubernetes cluster: set THANOS_HA_E2E_S3_ENDPOINT (and bucket, keys) to an S3 every cluster reaches');
+    }
+    for (const cluster of used) {
+      const values = infraValues({
+        topology: topology.name,
+        cluster,
+        namespace: namespaceOf(cluster),
+        relayImage: image('workload-relay'),
+        ...(cluster === s3Cluster ? { s3Image: image('versitygw') } : {}),
+        imagePullPolicy: opts.imagePullPolicy,
+      });
+      await clusterFor(cluster).install(opts.helm, 'infra', values, runDir);
+    }
+    await Promise.all(
+      used.flatMap((cluster) =>
+        [RELAY_NAME, ...(cluster === s3Cluster ? [S3_NAME] : [])].map((name) => clusterFor(cluster).waitPodReady(namespaceOf(cluster), `${name}-0`, READY_TIMEOUT_MS, onProgress)),
+      ),
+    );
+
+    exporter = await startExporter({ host: '127.0.0.1', port: 0 });
+    for (const cluster of used) {
+      const tunnel = new WorkloadTunnel(clusterFor(cluster).kubeConfig, { namespace: namespaceOf(cluster), pod: `${RELAY_NAME}-0`, port: RELAY_TUNNEL_PORT }, exporter.port, onProgress);
+      tunnels.push(tunnel);
+      await tunnel.start();
+    }
+
+    let s3: { pods: S3Access; test: S3Endpoint };
+    if (opts.s3) s3 = opts.s3;
+    else {
+      const s3Forward = await forwardLocalPort(clusterFor(s3Cluster!).kubeConfig, async () => ({ namespace: namespaceOf(s3Cluster!), pod: `${S3_NAME}-0`, port: S3_PORT }), onProgress);
+      forwards.push(s3Forward);
+      s3 = {
+        pods: { endpoint: `${S3_NAME}.${namespaceOf(s3Cluster!)}.svc.${CLUSTER_DOMAIN}:${S3_PORT}`, bucket: topology.bucket, insecure: true, ...S3_CREDENTIALS },
+        test: { url: `http://127.0.0.1:${s3Forward.port}`, bucket: topology.bucket, ...S3_CREDENTIALS },
+      };
+    }
+    bucket = new Bucket(s3.test);
+    if (!opts.s3) await bucket.create();
+
+    const addressing = kubeAddressing(topology, {
+      namespace: namespaceOf,
+      clusterDomain: CLUSTER_DOMAIN,
+      s3: s3.pods,
+      workloadSdUrl: (from) => `http://${RELAY_NAME}.${namespaceOf(clusterOf(from))}.svc.${CLUSTER_DOMAIN}:${RELAY_PUBLIC_PORT}/sd?scraper=${encodeURIComponent(from)}`,
+      ...(opts.crossCluster ? { crossCluster: opts.crossCluster } : {}),
+    });
+    const plan = planTopology(topology, addressing);
+
+    // Local ports for every instance port and Service, resolved to a pod at each connection.
+    const ports = new Map<string, number>();
+    for (const p of plan.processes) {
+      const cluster = clusterFor(p.cluster);
+      for (const port of p.ports) {
+        const target = { namespace: namespaceOf(p.cluster), pod: podName(p), port: addressing.portOf(p.id, port) };
+        const forward = await forwardLocalPort(cluster.kubeConfig, async () => target, onProgress);
+        forwards.push(forward);
+        ports.set(`${p.id}:${port}`, forward.port);
+      }
+    }
+    const byId = new Map(plan.processes.map((p) => [p.id, p]));
+    for (const s of plan.services) {
+      const cluster = clusterFor(s.cluster);
+      const namespace = namespaceOf(s.cluster);
+      const port = addressing.portOf(s.id, s.port);
+      // Like `kubectl port-forward svc/...`: the first ready backend at the time of each connection.
+      const forward = await forwardLocalPort(
+        cluster.kubeConfig,
+        async () => {
+          for (const backend of s.backends) {
+            const pod = await cluster.pod(namespace, podName(byId.get(backend)!));
+            if (pod && isReady(pod)) return { namespace, pod: pod.metadata!.name!, port };
+          }
+          throw new Error(`no ready backend behind ${s.id}`);
+        },
+        onProgress,
+      );
+      forwards.push(forward);
+      ports.set(`${s.id}:${s.port}`, forward.port);
+    }
+
+    const started = Date.now();
+    for (const cluster of clustersOf(plan)) {
+      const values = chartValues(plan, cluster, { addressing, images: opts.images, imagePullPolicy: opts.imagePullPolicy });
+      await writeFile(join(runDir, `plan-${cluster}.json`), JSON.stringify(plan.processes.filter((p) => p.cluster === cluster), null, 2));
+      await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
+    }
+    onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods; waiting for readiness`);
+    const running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress });
+    const onePerPod = new Map(plan.processes.map((p) => [p.pod, p.id]));
+    await Promise.all([...onePerPod.values()].map((id) => running.waitReady(id)));
+    onProgress(`  all ${plan.processes.length} instances ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return running;
+  } catch (err) {
+    if (opts.logsOnFailure) {
+      const files = await collectNamespaceLogs(kubeClusters(), opts.logsOnFailure).catch(() => []);
+      onProgress(`bring-up failed: ${files.length} pod logs copied to ${opts.logsOnFailure}`);
+    }
+    await teardown();
+    throw err;
+  }
+}
+
+class KubeTopology implements RunningTopology {
+  readonly substrate: Exclude<SubstrateName, 'process'>;
+  readonly topology: Topology;
+  readonly plan: Plan;
+  readonly runDir: string;
+  readonly bucket: Bucket;
+  readonly workload: WorkloadExporter;
+  readonly #ports: Map<string, number>;
+  readonly #namespaceOf: (cluster: string) => string;
+  readonly #clusterFor: (cluster: string) => KubeCluster;
+  readonly #teardown: () => Promise<void>;
+  readonly #onProgress: (line: string) => void;
+  readonly #services = new Map<string, ServiceControls>();
+
+  constructor(init: {
+    substrate: Exclude<SubstrateName, 'process'>;
+    topology: Topology;
+    plan: Plan;
+    runDir: string;
+    bucket: Bucket;
+    exporter: WorkloadExporter;
+    ports: Map<string, number>;
+    namespaceOf: (cluster: string) => string;
+    clusterFor: (cluster: string) => KubeCluster;
+    teardown: () => Promise<void>;
+    onProgress: (line: string) => void;
+  }) {
+    this.substrate = init.substrate;
+    this.topology = init.topology;
+    this.plan = init.plan;
+    this.runDir = init.runDir;
+    this.bucket = init.bucket;
+    this.workload = init.exporter;
+    this.#ports = init.ports;
+    this.#namespaceOf = init.namespaceOf;
+    this.#clusterFor = init.clusterFor;
+    this.#teardown = init.teardown;
+    this.#onProgress = init.onProgress;
+  }
+
+  url(target: string, port: PortName = 'http'): string {
+    const p = this.#ports.get(`${target}:${port}`);
+    if (p === undefined) throw new Error(`no ${port} port for "${target}" in topology ${this.topology.name}`);
+    return `http://127.0.0.1:${p}`;
+  }
+
+  #instance(id: string): ProcessPlan {
+    return this.plan.processes.find((p) => p.id === id) ?? failNow(`no instance "${id}" in topology ${this.topology.name}: ${this.plan.processes.map((p) => p.id).join(', ')}`);
+  }
+
+  /** Ready as the process substrate means it: the pod is Ready (every container's probe passes). */
+  async waitReady(id: string): Promise<void> {
+    const p = this.#instance(id);
+    await this.#clusterFor(p.cluster).waitPodReady(this.#namespaceOf(p.cluster), podName(p), READY_TIMEOUT_MS, this.#onProgress);
+  }
+
+  // An instance is stopped with its pod: a sidecar goes with its Prometheus, as on Kubernetes.
+  async stop(id: string): Promise<void> {
+    const p = this.#instance(id);
+    const cluster = this.#clusterFor(p.cluster);
+    const namespace = this.#namespaceOf(p.cluster);
+    await cluster.scale(namespace, localName(p.pod), 0);
+    await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
+  }
+
+  async kill(id: string): Promise<void> {
+    const p = this.#instance(id);
+    const cluster = this.#clusterFor(p.cluster);
+    const namespace = this.#namespaceOf(p.cluster);
+    await cluster.scale(namespace, localName(p.pod), 0);
+    await cluster.deletePodNow(namespace, podName(p));
+    await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
+  }
+
+  async start(id: string): Promise<void> {
+    const p = this.#instance(id);
+    await this.#clusterFor(p.cluster).scale(this.#namespaceOf(p.cluster), localName(p.pod), 1);
+    await this.waitReady(id);
+  }
+
+  service(id: string): ServiceControls {
+    const existing = this.#services.get(id);
+    if (existing) return existing;
+    const s = this.plan.services.find((x) => x.id === id) ?? failNow(`no service "${id}" in topology ${this.topology.name}: ${this.plan.services.map((x) => x.id).join(', ') || 'none'}`);
+    const cluster = this.#clusterFor(s.cluster);
+    const namespace = this.#namespaceOf(s.cluster);
+    const name = localName(s.id);
+    const podOf = (backend: string) => localName(this.#instance(backend).pod);
+    // Selector changes take effect for new connections once the EndpointSlices (and kube-proxy) follow.
+    const select = async (pod: string | null, expect: (addresses: string[], podIps: Map<string, string>) => boolean, what: string) => {
+      await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
+      await waitFor(
+        `${id} to ${what}`,
+        async (note) => {
+          const addresses = await cluster.readyEndpoints(namespace, name);
+          const podIps = new Map<string, string>();
+          for (const b of s.backends) {
+            const found = await cluster.pod(namespace, podName(this.#instance(b)));
+            if (found?.status?.podIP && isReady(found)) podIps.set(podOf(b), found.status.podIP);
+          }
+          note(`endpoints ${addresses.join(', ') || 'none'}`);
+          return expect(addresses, podIps) ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, onProgress: this.#onProgress },
+      );
+    };
+    const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+    const controls: ServiceControls = {
+      cut: () => select('none', (addresses) => addresses.length === 0, 'have no endpoints'),
+      restore: () => select(null, (addresses, ips) => sameSet(addresses, [...ips.values()]), 'select all its ready backends'),
+      pin: (backend) =>
+        backend === undefined
+          ? controls.restore()
+          : select(podOf(s.backends[backend] ?? failNow(`${id} has no backend ${backend}`)), (addresses, ips) => sameSet(addresses, [ips.get(podOf(s.backends[backend]!))!].filter(Boolean)), `send to ${s.backends[backend]} only`),
+      // kube-proxy does not count connections; the process substrate's proxy does.
+      connections: [],
+    };
+    this.#services.set(id, controls);
+    return controls;
+  }
+
+  async collectLogs(dir: string): Promise<string[]> {
+    await mkdir(dir, { recursive: true });
+    const files: string[] = [];
+    for (const p of this.plan.processes) {
+      const file = join(dir, `${fsName(p.id)}.log`);
+      await writeFile(file, await this.#clusterFor(p.cluster).logs(this.#namespaceOf(p.cluster), podName(p), localName(p.component)));
+      files.push(file);
+    }
+    for (const cluster of new Set(this.plan.processes.map((p) => p.cluster))) {
+      const file = join(dir, `${cluster}.events.txt`);
+      await writeFile(file, await this.#clusterFor(cluster).events(this.#namespaceOf(cluster)));
+      files.push(file);
+    }
+    return files;
+  }
+
+  async close(): Promise<void> {
+    await this.#teardown();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+async function deleteNamespaces(clusters: KubeCluster[], onProgress: (line: string) => void): Promise<void> {
+  const deleted = clusters.flatMap((c) => c.created.map((ns) => ({ c, ns })));
+  await Promise.all(clusters.map((c) => c.deleteNamespaces()));
+  // Wait until they are gone, so that "nothing left behind" is checked, not assumed.
+  await Promise.all(
+    deleted.map(({ c, ns }) =>
+      waitFor(`namespace ${ns} to be deleted`, async () => ((await c.core.readNamespace({ name: ns }).catch(() => undefined)) ? undefined : true), {
+        timeoutMs: GONE_TIMEOUT_MS,
+        intervalMs: 500,
+        onProgress,
+      }),
+    ),
+  );
+}
+
+/** Every container log of every namespace the run created, for a failed bring-up. */
+async function collectNamespaceLogs(clusters: KubeCluster[], dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const c of clusters) {
+    for (const namespace of c.created) {
+      const pods = await c.core.listNamespacedPod({ namespace });
+      for (const pod of pods.items) {
+        for (const container of pod.spec?.containers ?? []) {
+          const file = join(dir, `${namespace}_${pod.metadata!.name}_${container.name}.log`);
+          await writeFile(file, await c.logs(namespace, pod.metadata!.name!, container.name));
+          files.push(file);
+        }
+      }
+      const events = join(dir, `${namespace}.events.txt`);
+      await writeFile(events, await c.events(namespace));
+      files.push(events);
+    }
+  }
+  return files;
+}
+
+/** Which host and process own a namespace, as a label value: "<host>.<pid>". */
+export function ownerLabel(): string {
+  return `${(process.env.HOSTNAME ?? 'host').replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 50)}.${process.pid}`;
+}
+
+function placeholder(namespaceOf: (cluster: string) => string) {
+  return {
+    namespace: namespaceOf,
+    s3: { endpoint: 's3:0', bucket: 'b', accessKey: 'a', secretKey: 's', region: 'r', insecure: true },
+    workloadSdUrl: () => 'http://relay/sd',
+  };
+}
+
+function failNow(message: string): never {
+  throw new Error(message);
+}

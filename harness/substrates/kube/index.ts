@@ -1,0 +1,154 @@
+// The kube substrate: existing clusters from kubeconfig contexts (the note's two EKS clusters, or the
+// local cluster of `node harness/cli.ts cluster up`). Everything it creates lives in namespaces it
+// creates (thanos-ha-e2e-<run>-<cluster>) and is deleted with them; nothing else is touched.
+//
+//   THANOS_HA_E2E_KUBE_CONTEXTS   observer=<context>,observee=<context> (one context for both is fine:
+//                                 each topology cluster gets its own namespace)
+//   KUBECONFIG                    where the contexts are (default ~/.kube/config)
+//   THANOS_HA_E2E_S3_ENDPOINT     host:port of an S3 every cluster reaches, with THANOS_HA_E2E_S3_BUCKET,
+//                                 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (and
+//                                 THANOS_HA_E2E_S3_INSECURE=1 for plain http). Unset: versitygw in a
+//                                 namespace of the run (only when both contexts are one cluster).
+//   THANOS_HA_E2E_KUBE_NODE_<CLUSTER>  address pods of the other cluster dial this one's NodePorts at
+//                                 (default: the first node's InternalIP), when the contexts differ
+//   THANOS_HA_E2E_IMAGE_PREFIX    where the images are (default thanos-ha-e2e, i.e. loaded locally)
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Env } from '../../binaries/cache.ts';
+import { resolveBinary } from '../../binaries/provision.ts';
+import { pinnedVersion } from '../../binaries/versions.ts';
+import type { Topology } from '../../topology/model.ts';
+import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
+import { apiMessage, KubeCluster } from './cluster.ts';
+import { deployTopology, type ImageName } from './deploy.ts';
+
+export const IMAGE_PREFIX = 'thanos-ha-e2e';
+
+export interface KubeSettings {
+  contexts: Record<string, string>;
+  s3?: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string; insecure: boolean };
+}
+
+/** Reads and checks the environment; a one-line error says what is missing and how to set it. */
+export function kubeSettings(env: Env = process.env): KubeSettings {
+  const spec = env.THANOS_HA_E2E_KUBE_CONTEXTS;
+  if (!spec) throw new Error('the kube substrate needs THANOS_HA_E2E_KUBE_CONTEXTS, e.g. observer=eks-observer,observee=eks-observee (kubeconfig contexts)');
+  const contexts: Record<string, string> = {};
+  for (const pair of spec.split(',')) {
+    const [cluster, context] = pair.split('=').map((s) => s.trim());
+    if (!cluster || !context) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS: "${pair}" is not <cluster>=<context> (e.g. observer=eks-observer,observee=eks-observee)`);
+    contexts[cluster] = context;
+  }
+  if (!env.THANOS_HA_E2E_S3_ENDPOINT) return { contexts };
+  const need = (name: string) => env[name] || failNow(`THANOS_HA_E2E_S3_ENDPOINT is set but ${name} is not: set it too (or unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3)`);
+  return {
+    contexts,
+    s3: {
+      endpoint: env.THANOS_HA_E2E_S3_ENDPOINT.replace(/^https?:\/\//, ''),
+      bucket: need('THANOS_HA_E2E_S3_BUCKET'),
+      accessKey: need('AWS_ACCESS_KEY_ID'),
+      secretKey: need('AWS_SECRET_ACCESS_KEY'),
+      region: env.AWS_REGION || 'us-east-1',
+      insecure: env.THANOS_HA_E2E_S3_INSECURE === '1' || env.THANOS_HA_E2E_S3_ENDPOINT.startsWith('http://'),
+    },
+  };
+}
+
+/** The images pods run: built by `node harness/cli.ts images` and loaded, or pushed under THANOS_HA_E2E_IMAGE_PREFIX. */
+export function componentImages(env: Env = process.env): Partial<Record<ImageName, string>> {
+  const prefix = env.THANOS_HA_E2E_IMAGE_PREFIX || IMAGE_PREFIX;
+  const versioned = (name: 'thanos' | 'prometheus' | 'alertmanager' | 'versitygw') => `${prefix}/${name}:${pinnedVersion(name).version}`;
+  return {
+    thanos: versioned('thanos'),
+    prometheus: versioned('prometheus'),
+    alertmanager: versioned('alertmanager'),
+    versitygw: versioned('versitygw'),
+    'workload-relay': `${prefix}/workload-relay:1`,
+  };
+}
+
+export async function connectContexts(contexts: Record<string, string>, dir: string, env: Env = process.env): Promise<Record<string, KubeCluster>> {
+  const byContext = new Map<string, KubeCluster>();
+  const clusters: Record<string, KubeCluster> = {};
+  for (const [cluster, context] of Object.entries(contexts)) {
+    let kube = byContext.get(context);
+    if (!kube) {
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromDefault();
+      if (!kubeConfig.getContextObject(context)) {
+        const where = env.KUBECONFIG || '~/.kube/config';
+        throw new Error(`no kubeconfig context "${context}" (for ${cluster}) in ${where}: have ${kubeConfig.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+      }
+      kubeConfig.setCurrentContext(context);
+      const file = join(dir, `kubeconfig-${byContext.size}`);
+      await writeFile(file, kubeConfig.exportConfig());
+      await chmod(file, 0o600);
+      kube = new KubeCluster(cluster, kubeConfig, file);
+      try {
+        await kube.core.listNamespace({ limit: 1 });
+      } catch (err) {
+        throw new Error(`cannot reach the API server of context "${context}" (${kubeConfig.getCurrentCluster()?.server}): ${apiMessage(err)}`);
+      }
+      byContext.set(context, kube);
+    }
+    clusters[cluster] = kube;
+  }
+  return clusters;
+}
+
+export const kubeSubstrate: Substrate = {
+  name: 'kube',
+  async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
+    const settings = kubeSettings();
+    for (const c of topology.clusters) {
+      if (!settings.contexts[c.name]) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS has no context for cluster "${c.name}" of ${topology.name}: add ${c.name}=<context>`);
+    }
+    const helm = (await resolveBinary('helm', { onProgress: opts.onProgress })).path;
+    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
+    const clusters = await connectContexts(settings.contexts, dir);
+    const separate = new Set(Object.values(clusters)).size > 1;
+    const nodes = separate ? await nodeAddresses(clusters) : {};
+    return deployTopology(topology, {
+      ...opts,
+      substrate: 'kube',
+      clusters,
+      ...(separate ? { crossCluster: (e) => `${nodes[e.cluster]}:${e.nodePort}` } : {}),
+      ...(settings.s3
+        ? {
+            s3: {
+              pods: settings.s3,
+              test: { url: `${settings.s3.insecure ? 'http' : 'https'}://${settings.s3.endpoint}`, bucket: settings.s3.bucket, accessKey: settings.s3.accessKey, secretKey: settings.s3.secretKey, region: settings.s3.region },
+            },
+          }
+        : {}),
+      images: componentImages(),
+      imagePullPolicy: 'IfNotPresent',
+      helm,
+      namespacePrefix: `thanos-ha-e2e-${randomBytes(3).toString('hex')}`,
+    });
+  },
+};
+
+/** Where each cluster's NodePorts are dialled from the other clusters. */
+async function nodeAddresses(clusters: Record<string, KubeCluster>, env: Env = process.env): Promise<Record<string, string>> {
+  const result: Record<string, string> = {};
+  for (const [cluster, kube] of Object.entries(clusters)) {
+    const configured = env[`THANOS_HA_E2E_KUBE_NODE_${cluster.toUpperCase().replace(/-/g, '_')}`];
+    if (configured) {
+      result[cluster] = configured;
+      continue;
+    }
+    const nodes = await kube.core.listNode();
+    const address = nodes.items[0]?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (!address) throw new Error(`no node InternalIP in context ${kube.context} for ${cluster}: set THANOS_HA_E2E_KUBE_NODE_${cluster.toUpperCase()}`);
+    result[cluster] = address;
+  }
+  return result;
+}
+
+function failNow(message: string): never {
+  throw new Error(message);
+}
