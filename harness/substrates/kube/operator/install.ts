@@ -33,7 +33,8 @@ export const OBJSTORE_SECRET = { name: 'thanos-objstore', key: 'objstore.yml' } 
 const FIELD_MANAGER = 'thanos-ha-e2e';
 const S3_PORT = 7070;
 const BUCKET = 'thanos';
-const LABELS = { 'app.kubernetes.io/part-of': 'thanos-ha-e2e' };
+/** On everything created here, CRDs included: what to select by when a killed run left something behind. */
+export const LABELS = { 'app.kubernetes.io/part-of': 'thanos-ha-e2e', 'thanos-ha-e2e.io/scenario': 'operator-block-size' };
 
 export interface InstallFigures {
   operatorVersion: string;
@@ -182,6 +183,7 @@ export class OperatorEnvironment {
         }
         // Server-side apply: these CRDs are too large for client-side apply's last-applied annotation.
         this.createdCrds.push(name);
+        crd.metadata = { ...crd.metadata, labels: { ...crd.metadata?.labels, ...LABELS } };
         await cluster.objects.patch(crd as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
       }
     }
