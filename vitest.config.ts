@@ -15,13 +15,27 @@ export default defineConfig({
         },
       },
       {
+        // The substrate comes from THANOS_HA_E2E_SUBSTRATE (default process).
         test: {
           name: 'e2e',
           include: ['scenarios/**/*.e2e.ts'],
           fileParallelism: false,
           testTimeout: 10 * 60_000,
           hookTimeout: 30 * 60_000,
-          globalSetup: ['harness/binaries/vitest-global-setup.ts'],
+          globalSetup: ['harness/substrates/vitest-substrate-check.ts', 'harness/binaries/vitest-global-setup.ts'],
+        },
+      },
+      {
+        // The same scenario files on k3s in Docker; skipped with a one-line reason where Docker or an image is missing.
+        test: {
+          name: 'k3s',
+          include: ['scenarios/**/*.e2e.ts'],
+          exclude: ['scenarios/teardown.e2e.ts'], // checks processes and run directories: process substrate only
+          env: { THANOS_HA_E2E_SUBSTRATE: 'k3s' },
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 30 * 60_000,
+          globalSetup: ['harness/substrates/vitest-substrate-check.ts'],
         },
       },
     ],

@@ -1,9 +1,9 @@
 // What a scenario file uses to get a running topology: the substrate comes from the environment,
 // logs land in reports/ when a test fails, and teardown happens whatever the outcome.
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { REPORTS_DIR } from './report/paths.ts';
-import { substrateFromEnv, type RunningTopology } from './substrates/index.ts';
+import { substrateFromEnv, unavailableVariable, type RunningTopology } from './substrates/index.ts';
 import type { Topology } from './topology/model.ts';
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -18,10 +18,19 @@ export function useTopology(topology: Topology, setup?: (t: RunningTopology) => 
   let failed = false;
   const logsDir = join(REPORTS_DIR, 'runs', topology.name, 'logs');
   const keep = process.env.THANOS_HA_E2E_KEEP === '1';
+  const substrate = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
+  // Set by the project's global setup (substrates/vitest-substrate-check.ts) when the substrate cannot run here.
+  const unavailable = process.env[unavailableVariable(substrate)];
+  if (unavailable) {
+    beforeEach((ctx) => ctx.skip(`${substrate} substrate unavailable: ${unavailable}`));
+    return () => {
+      throw new Error(`the ${substrate} substrate is unavailable: ${unavailable}`);
+    };
+  }
 
   beforeAll(async () => {
     const started = Date.now();
-    log(`[${topology.name}] bringing up on ${process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process'}: ${topology.description}`);
+    log(`[${topology.name}] bringing up on ${substrate}: ${topology.description}`);
     running = await substrateFromEnv().up(topology, { onProgress: log, keep, logsOnFailure: logsDir });
     log(`[${topology.name}] up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     if (setup) {

@@ -25,11 +25,17 @@ export class KubeCluster {
   readonly kubeConfig: KubeConfig;
   /** The kubeconfig as a file, for helm. */
   readonly kubeconfigFile: string;
+  /**
+   * kube-proxy's metrics URL when the test process can read it (a local cluster): Service changes
+   * then wait until kube-proxy has programmed them, not only until the EndpointSlices show them.
+   */
+  kubeProxyMetricsUrl: string | undefined;
 
   constructor(name: string, kubeConfig: KubeConfig, kubeconfigFile: string) {
     this.name = name;
     this.kubeConfig = kubeConfig;
     this.kubeconfigFile = kubeconfigFile;
+    this.kubeProxyMetricsUrl = undefined;
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
@@ -107,6 +113,27 @@ export class KubeCluster {
     await this.core.patchNamespacedService({ name: service, namespace, body: { spec: { selector } } }, mergePatch);
   }
 
+  /**
+   * Waits until kube-proxy has synced every change queued since sinceMs (its rules then carry the
+   * EndpointSlices as they were at sinceMs); returns false when its metrics cannot be read.
+   */
+  async waitKubeProxySynced(sinceMs: number, onProgress: (line: string) => void): Promise<boolean> {
+    const url = this.kubeProxyMetricsUrl;
+    if (!url) return false;
+    await waitFor(
+      `kube-proxy to program the change`,
+      async (note) => {
+        const text = await (await fetch(url, { signal: AbortSignal.timeout(2_000) })).text();
+        const queued = gauge(text, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds') * 1000;
+        const synced = gauge(text, 'kubeproxy_sync_proxy_rules_last_timestamp_seconds') * 1000;
+        note(`queued ${new Date(queued).toISOString()}, synced ${new Date(synced).toISOString()}`);
+        return queued >= sinceMs && synced >= queued ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, onProgress },
+    );
+    return true;
+  }
+
   /** Ready endpoint addresses of a Service, from its EndpointSlices. */
   async readyEndpoints(namespace: string, service: string): Promise<string[]> {
     const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
@@ -127,6 +154,12 @@ export class KubeCluster {
 
 /** Waiting reasons that do not resolve by themselves. */
 const FATAL_WAITING = new Set(['CrashLoopBackOff', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** An IPv4 kube-proxy gauge ("name{ip_family="IPv4"} value"), or 0. */
+function gauge(metrics: string, name: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{ip_family="IPv4"}`) || l.startsWith(`${name} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
 
 export function isReady(pod: V1Pod): boolean {
   return !pod.metadata?.deletionTimestamp && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

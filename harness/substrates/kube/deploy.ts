@@ -287,6 +287,7 @@ class KubeTopology implements RunningTopology {
     const podOf = (backend: string) => localName(this.#instance(backend).pod);
     // Selector changes take effect for new connections once the EndpointSlices (and kube-proxy) follow.
     const select = async (pod: string | null, expect: (addresses: string[], podIps: Map<string, string>) => boolean, what: string) => {
+      const changedAt = Date.now();
       await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
       await waitFor(
         `${id} to ${what}`,
@@ -302,6 +303,8 @@ class KubeTopology implements RunningTopology {
         },
         { timeoutMs: 60_000, intervalMs: 250, onProgress: this.#onProgress },
       );
+      // Where kube-proxy's metrics are out of reach (EKS), new connections may follow a moment later.
+      await cluster.waitKubeProxySynced(changedAt, this.#onProgress);
     };
     const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
     const controls: ServiceControls = {

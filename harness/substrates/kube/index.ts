@@ -92,6 +92,7 @@ export async function connectContexts(contexts: Record<string, string>, dir: str
       } catch (err) {
         throw new Error(`cannot reach the API server of context "${context}" (${kubeConfig.getCurrentCluster()?.server}): ${apiMessage(err)}`);
       }
+      kube.kubeProxyMetricsUrl = await localKubeProxyMetrics(kubeConfig, env);
       byContext.set(context, kube);
     }
     clusters[cluster] = kube;
@@ -131,6 +132,19 @@ export const kubeSubstrate: Substrate = {
     });
   },
 };
+
+/**
+ * kube-proxy's metrics, when the test process can read them: THANOS_HA_E2E_KUBE_PROXY_METRICS, or
+ * 127.0.0.1:10249 (its default bind address) when the API server is on this machine too.
+ */
+async function localKubeProxyMetrics(kubeConfig: KubeConfig, env: Env): Promise<string | undefined> {
+  if (env.THANOS_HA_E2E_KUBE_PROXY_METRICS) return env.THANOS_HA_E2E_KUBE_PROXY_METRICS;
+  const server = new URL(kubeConfig.getCurrentCluster()?.server ?? 'https://unknown');
+  if (!['127.0.0.1', 'localhost'].includes(server.hostname)) return undefined;
+  const url = 'http://127.0.0.1:10249/metrics';
+  const text = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.text()).catch(() => '');
+  return text.includes('kubeproxy_sync_proxy_rules_last_timestamp_seconds') ? url : undefined;
+}
 
 /** Where each cluster's NodePorts are dialled from the other clusters. */
 async function nodeAddresses(clusters: Record<string, KubeCluster>, env: Env = process.env): Promise<Record<string, string>> {

@@ -1,0 +1,184 @@
+// The k3s substrate: one K3sContainer per topology cluster (observer, observee) on one testcontainers
+// Network, S3 in a container on the same network (LocalStack 4.14.0, or versitygw), the component
+// images copied into k3s's airgap directory, then the kube substrate's deploy path (deploy.ts).
+//
+//   THANOS_HA_E2E_S3              localstack (default) | versitygw
+//   THANOS_HA_E2E_LOCALSTACK_IMAGE  default localstack/localstack:4.14.0, the last that starts without
+//                                 a token; LOCALSTACK_AUTH_TOKEN is passed through for newer tags
+//   THANOS_HA_E2E_K3S_IMAGE       default rancher/k3s:v1.33.5-k3s1 (k3s.ts)
+//
+// Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
+// forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
+import { LocalstackContainer } from '@testcontainers/localstack';
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { cacheRoot, type Env } from '../../binaries/cache.ts';
+import { resolveBinary } from '../../binaries/provision.ts';
+import { Bucket } from '../../s3/bucket.ts';
+import type { Topology } from '../../topology/model.ts';
+import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
+import { KubeCluster } from '../kube/cluster.ts';
+import { deployTopology } from '../kube/deploy.ts';
+import { componentImages } from '../kube/index.ts';
+import { S3_CREDENTIALS, S3_PORT } from '../kube/infra.ts';
+import { dockerServerVersion } from './images/docker.ts';
+import { imageExists } from './images/image.ts';
+import { k3sImage } from './images/k3s.ts';
+import { PAUSE_IMAGE } from './images/pause.ts';
+
+export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
+const LOCALSTACK_PORT = 4566;
+const AIRGAP_DIR = '/var/lib/rancher/k3s/agent/images';
+
+export type S3Backend = 'localstack' | 'versitygw';
+
+export function s3Backend(env: Env = process.env): S3Backend {
+  const value = env.THANOS_HA_E2E_S3 || 'localstack';
+  if (value !== 'localstack' && value !== 'versitygw') throw new Error(`THANOS_HA_E2E_S3="${value}" is not an S3 backend of the k3s substrate: use localstack or versitygw`);
+  return value;
+}
+
+export function localstackImage(env: Env = process.env): string {
+  return env.THANOS_HA_E2E_LOCALSTACK_IMAGE || DEFAULT_LOCALSTACK_IMAGE;
+}
+
+/** The images a k3s run needs in the local engine: the k3s image is run, the others are copied into k3s. */
+export function requiredImages(env: Env = process.env): string[] {
+  const components = componentImages(env);
+  return [
+    k3sImage(env),
+    ...(s3Backend(env) === 'localstack' ? [localstackImage(env)] : []),
+    PAUSE_IMAGE,
+    components.thanos!,
+    components.prometheus!,
+    components.alertmanager!,
+    components.versitygw!,
+    components['workload-relay']!,
+  ];
+}
+
+/** Why the k3s substrate cannot run here, in one line, or undefined when it can. */
+export async function k3sUnavailable(env: Env = process.env): Promise<string | undefined> {
+  if (!(await dockerServerVersion(env))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
+  const missing: string[] = [];
+  for (const image of requiredImages(env)) if (!(await imageExists(image, env))) missing.push(image);
+  if (missing.length === 0) return undefined;
+  return `image(s) not in the local Docker engine: ${missing.join(', ')} (node harness/cli.ts images builds the thanos-ha-e2e ones; pull or docker load the others)`;
+}
+
+export const k3sSubstrate: Substrate = {
+  name: 'k3s',
+  async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
+    const env = process.env;
+    const progress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const unavailable = await k3sUnavailable(env);
+    if (unavailable) throw new Error(`the k3s substrate cannot start: ${unavailable}`);
+    // testcontainers reports a container's host as the Docker gateway when it runs in a container
+    // itself; mapped ports are published on 127.0.0.1 too, and tests talk only to this machine.
+    if (!env.DOCKER_HOST && !env.TESTCONTAINERS_HOST_OVERRIDE) env.TESTCONTAINERS_HOST_OVERRIDE = 'localhost';
+    const helm = (await resolveBinary('helm', { onProgress: progress })).path;
+    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-k3s-'));
+
+    const containers: StartedTestContainer[] = [];
+    let network: StartedNetwork | undefined;
+    const release = async () => {
+      for (const c of containers.reverse()) await c.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
+      await network?.stop().catch(() => undefined);
+    };
+    try {
+      network = await new Network().start();
+      const backend = s3Backend(env);
+      const started = Date.now();
+      progress(`starting S3 (${backend}) and ${topology.clusters.length} k3s clusters on network ${network.getName()}`);
+      const s3Container = await startS3(backend, network, env);
+      containers.push(s3Container);
+      const s3Port = backend === 'localstack' ? LOCALSTACK_PORT : S3_PORT;
+      const s3 = {
+        pods: { endpoint: `${s3Container.getIpAddress(network.getName())}:${s3Port}`, bucket: topology.bucket, insecure: true, ...S3_CREDENTIALS },
+        test: { url: `http://127.0.0.1:${s3Container.getMappedPort(s3Port)}`, bucket: topology.bucket, ...S3_CREDENTIALS },
+      };
+      const bucket = new Bucket(s3.test);
+      await bucket.create();
+      bucket.close();
+
+      const tars = await imageTars(env);
+      const k3s: Record<string, StartedK3sContainer> = {};
+      await Promise.all(
+        topology.clusters.map(async (c) => {
+          const clusterStarted = Date.now();
+          const container = await new K3sContainer(k3sImage(env))
+            .withNetwork(network!)
+            .withNetworkAliases(`${c.name}-k3s`)
+            .withCommand(['server', '--disable=traefik,metrics-server,servicelb,local-storage', `--pause-image=${PAUSE_IMAGE}`])
+            .withCopyFilesToContainer(tars.map((source, i) => ({ source, target: `${AIRGAP_DIR}/image-${i}.tar` })))
+            .start();
+          containers.push(container);
+          k3s[c.name] = container;
+          progress(`  k3s ${c.name} started in ${((Date.now() - clusterStarted) / 1000).toFixed(1)}s`);
+        }),
+      );
+      progress(`  S3 and k3s clusters up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+      const clusters: Record<string, KubeCluster> = {};
+      for (const [name, container] of Object.entries(k3s)) {
+        const kubeConfig = new KubeConfig();
+        kubeConfig.loadFromString(container.getKubeConfig());
+        const file = join(dir, `kubeconfig-${name}`);
+        await writeFile(file, kubeConfig.exportConfig(), { mode: 0o600 });
+        clusters[name] = new KubeCluster(name, kubeConfig, file);
+      }
+      const nodeIp = Object.fromEntries(Object.entries(k3s).map(([name, c]) => [name, c.getIpAddress(network!.getName())]));
+      return await deployTopology(topology, {
+        ...opts,
+        substrate: 'k3s',
+        clusters,
+        crossCluster: (e) => `${nodeIp[e.cluster]}:${e.nodePort}`,
+        s3,
+        images: componentImages(env),
+        imagePullPolicy: 'Never',
+        helm,
+        namespacePrefix: 'thanos-ha-e2e',
+        release,
+      });
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  },
+};
+
+async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
+  if (backend === 'localstack') {
+    const container = new LocalstackContainer(localstackImage(env)).withNetwork(network).withNetworkAliases('s3').withEnvironment({
+      SERVICES: 's3',
+      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKey,
+      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretKey,
+      ...(env.LOCALSTACK_AUTH_TOKEN ? { LOCALSTACK_AUTH_TOKEN: env.LOCALSTACK_AUTH_TOKEN } : {}),
+    });
+    return container.start();
+  }
+  return new GenericContainer(componentImages(env).versitygw!)
+    .withNetwork(network)
+    .withNetworkAliases('s3')
+    .withExposedPorts(S3_PORT)
+    // A scratch image has no directories to write to: tmpfs mounts give versitygw its two.
+    .withTmpFs({ '/data': 'rw', '/meta': 'rw' })
+    .withCommand(['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `:${S3_PORT}`, '--quiet', 'posix', '--sidecar', '/meta', '/data'])
+    .withWaitStrategy(Wait.forListeningPorts())
+    .start();
+}
+
+/** The saved tars of the images pods run (what `node harness/cli.ts images` wrote). */
+async function imageTars(env: Env): Promise<string[]> {
+  const dir = join(cacheRoot(env), 'images');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const wanted = [PAUSE_IMAGE, ...Object.values(componentImages(env))].map((tag) => `${tag.replace(/[/:]/g, '_')}-`);
+  const tars = [...new Set(wanted)].map((prefix) => files.find((f) => f.startsWith(prefix) && f.endsWith('.tar')));
+  const missing = [...new Set(wanted)].filter((_, i) => !tars[i]);
+  if (missing.length) throw new Error(`no saved image tar for ${missing.join(', ')} in ${dir}: run node harness/cli.ts images`);
+  return tars.map((f) => join(dir, f!));
+}
