@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { doctor, formatDoctorReport } from './binaries/doctor.ts';
 import { resolveAll } from './binaries/provision.ts';
+import { activeVersionOverrides } from './binaries/versions.ts';
 import { writeSummary } from './report/summary.ts';
 import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
 import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
@@ -71,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
     case 'doctor': {
       const report = await doctor();
       console.log(formatDoctorReport(report));
+      // The "pinned" column shows the version in effect; say where it differs from fixtures/versions.json.
+      for (const o of activeVersionOverrides()) {
+        console.log(`version override: ${o.binaries.join(', ')} ${o.version} from ${o.variable} (fixtures/versions.json pins ${o.pinned})`);
+      }
       return report.ok ? 0 : 1;
     }
     case 'setup': {
