@@ -9,7 +9,9 @@ import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
 import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
 import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
 import { RUNS_BASE } from './substrates/process/index.ts';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './topology/presets.ts';
@@ -101,6 +103,19 @@ async function main(argv: string[]): Promise<number> {
     case 'clean': {
       const cleaned = cleanAbandonedRuns(RUNS_BASE);
       log(cleaned.length ? `cleaned ${cleaned.length} abandoned run(s): ${cleaned.join(', ')}` : `no abandoned runs under ${RUNS_BASE}`);
+      if (process.env.THANOS_HA_E2E_KUBE_CONTEXTS) {
+        // Namespaces of kube runs of this host whose process died (see substrates/kube/janitor.ts).
+        const { connectContexts, kubeSettings } = await import('./substrates/kube/index.ts');
+        const { cleanAbandonedNamespaces } = await import('./substrates/kube/janitor.ts');
+        const dir = mkdtempSync(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
+        try {
+          for (const kube of new Set(Object.values(await connectContexts(kubeSettings().contexts, dir)))) {
+            if ((await cleanAbandonedNamespaces(kube, log)).length === 0) log(`no abandoned namespaces of this host in context ${kube.context}`);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
       return 0;
     }
     case 'topologies': {

@@ -17,6 +17,7 @@ import type { RunningTopology, ServiceControls, SubstrateName, UpOptions } from 
 import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
 import { isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
+import { ownerLabel } from './janitor.ts';
 import { forwardLocalPort, type LocalForward } from './port-forward.ts';
 import { chartValues, clustersOf, POD_LABEL } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
@@ -381,11 +382,6 @@ async function collectNamespaceLogs(clusters: KubeCluster[], dir: string): Promi
     }
   }
   return files;
-}
-
-/** Which host and process own a namespace, as a label value: "<host>.<pid>". */
-export function ownerLabel(): string {
-  return `${(process.env.HOSTNAME ?? 'host').replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 50)}.${process.pid}`;
 }
 
 function placeholder(namespaceOf: (cluster: string) => string) {

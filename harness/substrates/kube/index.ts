@@ -24,6 +24,7 @@ import type { Topology } from '../../topology/model.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { apiMessage, KubeCluster } from './cluster.ts';
 import { deployTopology, type ImageName } from './deploy.ts';
+import { cleanAbandonedNamespaces } from './janitor.ts';
 
 export const IMAGE_PREFIX = 'thanos-ha-e2e';
 
@@ -110,6 +111,7 @@ export const kubeSubstrate: Substrate = {
     const helm = (await resolveBinary('helm', { onProgress: opts.onProgress })).path;
     const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
     const clusters = await connectContexts(settings.contexts, dir);
+    for (const kube of new Set(Object.values(clusters))) await cleanAbandonedNamespaces(kube, opts.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
     const separate = new Set(Object.values(clusters)).size > 1;
     const nodes = separate ? await nodeAddresses(clusters) : {};
     return deployTopology(topology, {
