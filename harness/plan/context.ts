@@ -8,9 +8,16 @@ export interface Instance {
   replica: number;
 }
 
+/** The versions of the binaries the plan is for, where a flag differs between releases. */
+export interface PlanVersions {
+  /** Thanos release, no leading v ("0.42.4"). */
+  thanos: string;
+}
+
 export interface PlanContext {
   topology: Topology;
   addressing: Addressing;
+  versions: PlanVersions;
   /** Instance ids of a component ref, or [ref] itself when it names a service. */
   instancesOf(ref: string): string[];
   /** Instance ids behind a ref: a component's instances, or the instances a service balances over. */
@@ -74,4 +81,17 @@ export function processOf(
     externalLabels: {},
     ...own,
   };
+}
+
+/** [major, minor] of a release version ("0.41.0", "v0.42.0-rc.1"); a one-line error for anything else. */
+export function majorMinor(version: string): [number, number] {
+  const match = /^v?(\d+)\.(\d+)\.\d+/.exec(version);
+  if (!match) throw new Error(`"${version}" is not a release version like 1.2.3`);
+  return [Number(match[1]), Number(match[2])];
+}
+
+/** Whether a release is older than major.minor. */
+export function isBefore(version: string, major: number, minor: number): boolean {
+  const [x, y] = majorMinor(version);
+  return x !== major ? x < major : y < minor;
 }

@@ -1,7 +1,8 @@
-// The plan: a pure function from a topology (and a substrate's addressing) to processes and services.
+// The plan: a pure function from a topology (a substrate's addressing, the binaries' versions) to processes and services.
 // Every substrate starts exactly these processes with exactly these arguments and files.
 import { refOf, type Component, type Topology } from '../topology/model.ts';
-import type { Instance, PlanContext } from './context.ts';
+import { pinnedVersion } from '../binaries/versions.ts';
+import type { Instance, PlanContext, PlanVersions } from './context.ts';
 import { planPrometheus } from './prometheus.ts';
 import { planQueryFrontend } from './query-frontend.ts';
 import { planQuery } from './query.ts';
@@ -13,6 +14,10 @@ import { planAlertmanager } from './alertmanager.ts';
 import type { Addressing, Plan, ProcessPlan, ServicePlan } from './types.ts';
 
 export type { Addressing, Plan, PortName, ProcessPlan, S3Access, ServicePlan } from './types.ts';
+export type { PlanVersions } from './context.ts';
+
+/** The versions this process provisions and runs: fixtures/versions.json with the environment's overrides. */
+export const runVersions = (): PlanVersions => ({ thanos: pinnedVersion('thanos').version });
 
 function replicasOf(c: Component, topology: Topology): number {
   if (c.kind === 'prometheus' || c.kind === 'query' || c.kind === 'receive') return c.replicas;
@@ -29,12 +34,17 @@ export function instanceIds(c: Component, topology: Topology): Instance[] {
   return Array.from({ length: n }, (_, replica) => ({ id: n === 1 ? refOf(c) : `${refOf(c)}-${replica}`, replica }));
 }
 
-export function planTopology(topology: Topology, addressing: Addressing): Plan {
+/**
+ * `versions` defaults to what this process runs (runVersions()), so every substrate plans for the
+ * binaries it starts; pass them to plan for other releases (unit tests do).
+ */
+export function planTopology(topology: Topology, addressing: Addressing, versions: PlanVersions = runVersions()): Plan {
   const components = new Map(topology.components.map((c) => [refOf(c), c]));
   const services = new Set(topology.services.map(refOf));
   const ctx: PlanContext = {
     topology,
     addressing,
+    versions,
     component: (ref) => {
       const c = components.get(ref);
       if (!c) throw new Error(`no component ${ref}`);
