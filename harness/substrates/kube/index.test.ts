@@ -1,0 +1,84 @@
+// kubeSettings(env): what the kube substrate reads from the environment, and the one-line error for
+// each way of getting it wrong. No cluster is contacted.
+import { describe, expect, it } from 'vitest';
+import { kubeSettings } from './index.ts';
+
+const CONTEXTS = 'observer=eks-observer,observee=eks-observee';
+const S3 = {
+  THANOS_HA_E2E_KUBE_CONTEXTS: CONTEXTS,
+  THANOS_HA_E2E_S3_ENDPOINT: 's3.eu-west-1.amazonaws.com',
+  THANOS_HA_E2E_S3_BUCKET: 'thanos-ha',
+  AWS_ACCESS_KEY_ID: 'AKIA123',
+  AWS_SECRET_ACCESS_KEY: 'secret',
+};
+
+/** The error kubeSettings throws for env, checked to be one line. */
+function errorOf(env: Record<string, string | undefined>): string {
+  let message: string | undefined;
+  try {
+    kubeSettings(env);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  expect(message, `no error for ${JSON.stringify(env)}`).toBeDefined();
+  expect(message).not.toContain('\n');
+  return message!;
+}
+
+describe('kubeSettings', () => {
+  it('says how to set THANOS_HA_E2E_KUBE_CONTEXTS when it is missing or empty', () => {
+    const expected = 'the kube substrate needs THANOS_HA_E2E_KUBE_CONTEXTS, e.g. observer=eks-observer,observee=eks-observee (kubeconfig contexts)';
+    expect(errorOf({})).toBe(expected);
+    expect(errorOf({ THANOS_HA_E2E_KUBE_CONTEXTS: '' })).toBe(expected);
+    // S3 alone does not stand in for the contexts.
+    expect(errorOf({ ...S3, THANOS_HA_E2E_KUBE_CONTEXTS: undefined })).toBe(expected);
+  });
+
+  it('names the malformed pair', () => {
+    const cases: [string, string][] = [
+      ['observer', 'observer'],
+      ['observer=', 'observer='],
+      ['=eks-observer', '=eks-observer'],
+      [' = ', ' = '],
+      ['observer=eks-observer,observee', 'observee'],
+      ['observer=eks-observer,', ''],
+      ['observer=eks-observer,,observee=eks-observee', ''],
+      ['observer:eks-observer', 'observer:eks-observer'],
+    ];
+    for (const [spec, pair] of cases) {
+      expect(errorOf({ THANOS_HA_E2E_KUBE_CONTEXTS: spec }), spec).toBe(
+        `THANOS_HA_E2E_KUBE_CONTEXTS: "${pair}" is not <cluster>=<context> (e.g. observer=eks-observer,observee=eks-observee)`,
+      );
+    }
+  });
+
+  it('names the S3 variable missing when THANOS_HA_E2E_S3_ENDPOINT is set', () => {
+    for (const missing of ['THANOS_HA_E2E_S3_BUCKET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const) {
+      const expected = `THANOS_HA_E2E_S3_ENDPOINT is set but ${missing} is not: set it too (or unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3)`;
+      expect(errorOf({ ...S3, [missing]: undefined }), missing).toBe(expected);
+      expect(errorOf({ ...S3, [missing]: '' }), `${missing} empty`).toBe(expected);
+    }
+    // With nothing but the endpoint, the first one missing is named.
+    expect(errorOf({ THANOS_HA_E2E_KUBE_CONTEXTS: CONTEXTS, THANOS_HA_E2E_S3_ENDPOINT: 'minio:9000' })).toContain('but THANOS_HA_E2E_S3_BUCKET is not');
+  });
+
+  it('reads the contexts, trimmed, and no S3 without an endpoint', () => {
+    expect(kubeSettings({ THANOS_HA_E2E_KUBE_CONTEXTS: CONTEXTS })).toEqual({ contexts: { observer: 'eks-observer', observee: 'eks-observee' } });
+    expect(kubeSettings({ THANOS_HA_E2E_KUBE_CONTEXTS: ' observer = local , observee=local ' })).toEqual({ contexts: { observer: 'local', observee: 'local' } });
+    // Bucket and keys without an endpoint: the run's own S3, the rest ignored.
+    expect(kubeSettings({ ...S3, THANOS_HA_E2E_S3_ENDPOINT: '' })).toEqual({ contexts: { observer: 'eks-observer', observee: 'eks-observee' } });
+  });
+
+  it('reads an S3: scheme stripped, https unless told otherwise, region defaulting to us-east-1', () => {
+    expect(kubeSettings(S3)).toEqual({
+      contexts: { observer: 'eks-observer', observee: 'eks-observee' },
+      s3: { endpoint: 's3.eu-west-1.amazonaws.com', bucket: 'thanos-ha', accessKey: 'AKIA123', secretKey: 'secret', region: 'us-east-1', insecure: false },
+    });
+    const s3 = (env: Record<string, string>) => kubeSettings({ ...S3, ...env }).s3!;
+    expect(s3({ THANOS_HA_E2E_S3_ENDPOINT: 'https://s3.example:443', AWS_REGION: 'eu-west-1' })).toMatchObject({ endpoint: 's3.example:443', region: 'eu-west-1', insecure: false });
+    expect(s3({ THANOS_HA_E2E_S3_ENDPOINT: 'http://minio.minio.svc:9000' })).toMatchObject({ endpoint: 'minio.minio.svc:9000', insecure: true });
+    expect(s3({ THANOS_HA_E2E_S3_ENDPOINT: 'minio.minio.svc:9000', THANOS_HA_E2E_S3_INSECURE: '1' })).toMatchObject({ endpoint: 'minio.minio.svc:9000', insecure: true });
+    expect(s3({ THANOS_HA_E2E_S3_ENDPOINT: 'minio.minio.svc:9000', THANOS_HA_E2E_S3_INSECURE: 'true' })).toMatchObject({ insecure: false }); // only "1" means yes
+    expect(s3({ AWS_REGION: '' })).toMatchObject({ region: 'us-east-1' });
+  });
+});
