@@ -95,6 +95,10 @@ export async function resolveBinary(name: BinaryName, opts: ResolveOptions = {})
 
 /** Resolves every binary, one after the other (builds compete for the same cores anyway). */
 export async function resolveAll(opts: ResolveOptions = {}): Promise<ResolvedBinary[]> {
+  // The versions (fixtures/versions.json and the environment's overrides) are read once for every
+  // binary: an invalid override fails each binary with the same error, so it is reported once, here,
+  // before anything is provisioned.
+  for (const name of BINARY_NAMES) pinnedVersion(name);
   const resolved: ResolvedBinary[] = [];
   const failures: string[] = [];
   for (const name of BINARY_NAMES) {
@@ -104,7 +108,7 @@ export async function resolveAll(opts: ResolveOptions = {}): Promise<ResolvedBin
       failures.push(oneLine(error)); // keep going: the others may still be provisioned for next time
     }
   }
-  if (failures.length > 0) throw new Error(failures.join('\n'));
+  if (failures.length > 0) throw new Error([...new Set(failures)].join('\n')); // a cause shared by several binaries once
   return resolved;
 }
 
