@@ -9,7 +9,7 @@
 //
 // Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
 // forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -88,6 +88,7 @@ export const k3sSubstrate: Substrate = {
     const release = async () => {
       for (const c of containers.reverse()) await c.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
       await network?.stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
     };
     try {
       network = await new Network().start();

@@ -44,12 +44,19 @@ describe('kubeSettings', () => {
       ['observer=eks-observer,', ''],
       ['observer=eks-observer,,observee=eks-observee', ''],
       ['observer:eks-observer', 'observer:eks-observer'],
+      ['observer=a=b', 'observer=a=b'],
     ];
     for (const [spec, pair] of cases) {
       expect(errorOf({ THANOS_HA_E2E_KUBE_CONTEXTS: spec }), spec).toBe(
         `THANOS_HA_E2E_KUBE_CONTEXTS: "${pair}" is not <cluster>=<context> (e.g. observer=eks-observer,observee=eks-observee)`,
       );
     }
+  });
+
+  it('refuses a cluster named twice rather than letting the last one win', () => {
+    expect(errorOf({ THANOS_HA_E2E_KUBE_CONTEXTS: 'observer=a,observee=b,observer=c' })).toBe(
+      'THANOS_HA_E2E_KUBE_CONTEXTS names cluster "observer" twice: give each cluster one context',
+    );
   });
 
   it('names the S3 variable missing when THANOS_HA_E2E_S3_ENDPOINT is set', () => {

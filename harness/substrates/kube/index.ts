@@ -13,7 +13,7 @@
 //                                 (default: the first node's InternalIP), when the contexts differ
 //   THANOS_HA_E2E_IMAGE_PREFIX    where the images are (default thanos-ha-e2e, i.e. loaded locally)
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -39,8 +39,10 @@ export function kubeSettings(env: Env = process.env): KubeSettings {
   if (!spec) throw new Error('the kube substrate needs THANOS_HA_E2E_KUBE_CONTEXTS, e.g. observer=eks-observer,observee=eks-observee (kubeconfig contexts)');
   const contexts: Record<string, string> = {};
   for (const pair of spec.split(',')) {
-    const [cluster, context] = pair.split('=').map((s) => s.trim());
-    if (!cluster || !context) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS: "${pair}" is not <cluster>=<context> (e.g. observer=eks-observer,observee=eks-observee)`);
+    const parts = pair.split('=').map((s) => s.trim());
+    const [cluster, context] = parts;
+    if (parts.length !== 2 || !cluster || !context) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS: "${pair}" is not <cluster>=<context> (e.g. observer=eks-observer,observee=eks-observee)`);
+    if (contexts[cluster]) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS names cluster "${cluster}" twice: give each cluster one context`);
     contexts[cluster] = context;
   }
   if (!env.THANOS_HA_E2E_S3_ENDPOINT) return { contexts };
@@ -109,11 +111,20 @@ export const kubeSubstrate: Substrate = {
       if (!settings.contexts[c.name]) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS has no context for cluster "${c.name}" of ${topology.name}: add ${c.name}=<context>`);
     }
     const helm = (await resolveBinary('helm', { onProgress: opts.onProgress })).path;
+    // The kubeconfig copies hold credentials: removed with the run, or at once if it never starts.
     const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
-    const clusters = await connectContexts(settings.contexts, dir);
-    for (const kube of new Set(Object.values(clusters))) await cleanAbandonedNamespaces(kube, opts.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
+    const removeDir = () => rm(dir, { recursive: true, force: true });
+    let clusters: Record<string, KubeCluster>;
+    let nodes: Record<string, string> = {};
+    try {
+      clusters = await connectContexts(settings.contexts, dir);
+      for (const kube of new Set(Object.values(clusters))) await cleanAbandonedNamespaces(kube, opts.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
+      if (new Set(Object.values(clusters)).size > 1) nodes = await nodeAddresses(clusters);
+    } catch (err) {
+      await removeDir();
+      throw err;
+    }
     const separate = new Set(Object.values(clusters)).size > 1;
-    const nodes = separate ? await nodeAddresses(clusters) : {};
     return deployTopology(topology, {
       ...opts,
       substrate: 'kube',
@@ -131,6 +142,7 @@ export const kubeSubstrate: Substrate = {
       imagePullPolicy: 'IfNotPresent',
       helm,
       namespacePrefix: `thanos-ha-e2e-${randomBytes(3).toString('hex')}`,
+      release: removeDir,
     });
   },
 };
