@@ -6,7 +6,7 @@ import { resolveAll } from './binaries/provision.ts';
 import { activeVersionOverrides } from './binaries/versions.ts';
 import { writeSummary } from './report/summary.ts';
 import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
-import { SUBSTRATES, substrateFromEnv } from './substrates/index.ts';
+import { SUBSTRATES, substrateFromEnv, substrateUnavailable } from './substrates/index.ts';
 import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
 import { RUNS_BASE } from './substrates/process/index.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -77,6 +77,11 @@ async function main(argv: string[]): Promise<number> {
       // The "pinned" column shows the version in effect; say where it differs from fixtures/versions.json.
       for (const o of activeVersionOverrides()) {
         console.log(`version override: ${o.binaries.join(', ')} ${o.version} from ${o.variable} (fixtures/versions.json pins ${o.pinned})`);
+      }
+      // Informational: only the process substrate is needed for npm test.
+      for (const name of SUBSTRATES) {
+        const reason = await substrateUnavailable(name);
+        console.log(`substrate ${name.padEnd(8)} ${reason ? `unavailable: ${reason}` : 'available'}`);
       }
       return report.ok ? 0 : 1;
     }
