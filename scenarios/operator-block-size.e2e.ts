@@ -52,7 +52,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
   let failed = false;
 
   beforeAll(async () => {
-    const cluster = kubeCluster('observee');
+    const cluster = await kubeCluster('observee');
     log(`[${SCENARIO}] observee context ${cluster.context} (${cluster.server})`);
     op = new OperatorEnvironment(cluster, { onProgress: log });
     const started = Date.now();

@@ -2,12 +2,14 @@
 //
 //   THANOS_HA_E2E_SUBSTRATE=kube                       the only switch; anything else skips the scenario
 //   THANOS_HA_E2E_KUBE_CONTEXTS=observer=ctxA,observee=ctxB   kubeconfig contexts per role
-//   KUBECONFIG                                         default ~/.kube/config (first file if a list)
+//   KUBECONFIG                                         default ~/.kube/config (a list is merged, as kubectl does)
 //
 // The operator scenario needs one cluster: the observee's, where prometheus-operator runs in the note.
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+// The contexts are the kube substrate's: read by its kubeSettings() and connected by its connectContexts(),
+// so the same variables mean the same clusters (and give the same one-line errors) for both.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   ApiException,
   ApiextensionsV1Api,
@@ -19,6 +21,7 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import type { Env } from '../../../binaries/cache.ts';
+import { connectContexts, kubeSettings } from '../index.ts';
 
 export type KubeRole = 'observer' | 'observee';
 
@@ -30,24 +33,16 @@ export function kubeSkipReason(env: Env = process.env): string | undefined {
   return undefined;
 }
 
-/** "observer=ctxA,observee=ctxB" -> { observer: 'ctxA', observee: 'ctxB' }; a one-line error on anything else. */
-export function parseKubeContexts(value: string): Record<KubeRole, string> {
-  const out: Partial<Record<KubeRole, string>> = {};
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [role, context, ...rest] = part.split('=').map((s) => s.trim());
-    if ((role !== 'observer' && role !== 'observee') || !context || rest.length > 0) {
-      throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS: "${part}" is not observer=<context> or observee=<context>`);
-    }
-    out[role] = context;
-  }
-  if (!out.observer || !out.observee) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS="${value}": needs both observer=<context> and observee=<context>`);
-  return out as Record<KubeRole, string>;
+/** The kubeconfig context of a role in THANOS_HA_E2E_KUBE_CONTEXTS (parsed by kubeSettings); a one-line error if it has none. */
+export function roleContext(role: KubeRole, env: Env = process.env): string {
+  const context = kubeSettings(env).contexts[role];
+  if (!context) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS has no context for "${role}", which the operator scenario runs on: add ${role}=<context>`);
+  return context;
 }
 
 export interface KubeCluster {
   context: string;
   server: string;
-  kubeconfigFile: string;
   kc: KubeConfig;
   core: CoreV1Api;
   apps: AppsV1Api;
@@ -59,22 +54,22 @@ export interface KubeCluster {
   local: boolean;
 }
 
-/** The API clients of one role's context. */
-export function kubeCluster(role: KubeRole, env: Env = process.env): KubeCluster {
-  const contexts = parseKubeContexts(env.THANOS_HA_E2E_KUBE_CONTEXTS ?? '');
-  const kubeconfigFile = (env.KUBECONFIG ?? '').split(delimiter).find(Boolean) ?? join(homedir(), '.kube', 'config');
-  if (!existsSync(kubeconfigFile)) throw new Error(`kubeconfig ${kubeconfigFile} does not exist (set KUBECONFIG)`);
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigFile);
-  const context = contexts[role];
-  const ctx = kc.getContextObject(context);
-  if (!ctx) throw new Error(`kubeconfig ${kubeconfigFile} has no context "${context}" (the ${role} in THANOS_HA_E2E_KUBE_CONTEXTS); it has: ${kc.getContexts().map((c) => c.name).join(', ')}`);
-  kc.setCurrentContext(context);
-  const server = kc.getCluster(ctx.cluster)?.server ?? '';
+/** The API clients of one role's context, once its API server has answered. */
+export async function kubeCluster(role: KubeRole, env: Env = process.env): Promise<KubeCluster> {
+  const context = roleContext(role, env);
+  // connectContexts leaves a kubeconfig copy (for helm) in the directory; nothing here runs helm, and
+  // the copy holds credentials, so it goes at once.
+  const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
+  let kc: KubeConfig;
+  try {
+    kc = (await connectContexts({ [role]: context }, dir, env))[role]!.kubeConfig;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const server = kc.getCurrentCluster()?.server ?? '';
   return {
     context,
     server,
-    kubeconfigFile,
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
