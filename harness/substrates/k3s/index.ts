@@ -9,6 +9,7 @@
 //
 // Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
 // forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { cacheRoot, type Env } from '../../binaries/cache.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import { Bucket } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
+import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { KubeCluster } from '../kube/cluster.ts';
 import { deployTopology } from '../kube/deploy.ts';
@@ -85,11 +87,18 @@ export const k3sSubstrate: Substrate = {
 
     const containers: StartedTestContainer[] = [];
     let network: StartedNetwork | undefined;
-    const release = async () => {
+    const removeAll = async () => {
       for (const c of containers.reverse()) await c.stop({ remove: true, removeVolumes: true }).catch(() => undefined);
       await network?.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     };
+    // Registered before the first container starts: Ctrl-C while k3s boots removes it too. On a hard
+    // exit there is only time for `docker rm -f` (ryuk, where it runs, is the second net).
+    const release = registerCleanup('k3s containers', removeAll, () => {
+      const ids = containers.map((c) => c.getId());
+      if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore' });
+      if (network) spawnSync('docker', ['network', 'rm', network.getId()], { stdio: 'ignore' });
+    });
     try {
       network = await new Network().start();
       const backend = s3Backend(env);
@@ -152,7 +161,7 @@ export const k3sSubstrate: Substrate = {
   },
 };
 
-async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
+export async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
   if (backend === 'localstack') {
     const container = new LocalstackContainer(localstackImage(env)).withNetwork(network).withNetworkAliases('s3').withEnvironment({
       SERVICES: 's3',
@@ -169,7 +178,9 @@ async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): P
     // A scratch image has no directories to write to: tmpfs mounts give versitygw its two.
     .withTmpFs({ '/data': 'rw', '/meta': 'rw' })
     .withCommand(['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `:${S3_PORT}`, '--quiet', 'posix', '--sidecar', '/meta', '/data'])
-    .withWaitStrategy(Wait.forListeningPorts())
+    // Any HTTP answer means it is up (it refuses anonymous requests); a scratch image has no shell
+    // for testcontainers' in-container port check.
+    .withWaitStrategy(Wait.forHttp('/', S3_PORT).forStatusCodeMatching(() => true))
     .start();
 }
 

@@ -95,7 +95,8 @@ async function startDockerd(logFile: string, env: Env): Promise<void> {
   const log = await open(logFile, 'a');
   try {
     await log.write(`\n# ${new Date().toISOString()} started by thanos-ha-e2e (pid ${process.pid})\n`);
-    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', log.fd, log.fd], env: env as NodeJS.ProcessEnv });
+    // --ip: published container ports (testcontainers' mapped ports) bind to 127.0.0.1, not every interface.
+    const child = spawn('dockerd', ['--ip=127.0.0.1'], { detached: true, stdio: ['ignore', log.fd, log.fd], env: env as NodeJS.ProcessEnv });
     child.on('error', () => {}); // reported by waitForDocker through the log / timeout
     child.unref();
   } finally {
