@@ -11,6 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['harness/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           testTimeout: 30_000,
         },
       },
@@ -19,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['scenarios/**/*.e2e.ts'],
+          // After unit, before k3s: two topologies side by side would skew each other on 2 cores.
+          sequence: { groupOrder: 1 },
           fileParallelism: false,
           testTimeout: 10 * 60_000,
           hookTimeout: 30 * 60_000,
@@ -32,6 +35,7 @@ export default defineConfig({
           include: ['scenarios/**/*.e2e.ts'],
           exclude: ['scenarios/teardown.e2e.ts'], // checks processes and run directories: process substrate only
           env: { THANOS_HA_E2E_SUBSTRATE: 'k3s' },
+          sequence: { groupOrder: 2 },
           fileParallelism: false,
           testTimeout: 10 * 60_000,
           hookTimeout: 30 * 60_000,
