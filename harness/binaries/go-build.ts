@@ -124,6 +124,47 @@ async function downloadModule(module: string, version: string, workDir: string, 
   return info.Dir;
 }
 
+export interface LoggedRunOptions {
+  cwd: string;
+  env: Env;
+  /** Gets a `$ command` line, then the command's stderr and stdout. */
+  log: string;
+  /** Return stdout (still copied to the log afterwards) instead of streaming it into the log. */
+  captureStdout?: boolean;
+  /** Lowest CPU and I/O priority (nice -n 19 ionice -c3): other work shares these 2 cores. */
+  niced?: boolean;
+  /** What the command works on, for the error: "go build of <of> failed ...". */
+  of?: string;
+}
+
+/**
+ * Runs a build step with its output in a log file, for builds that are not a plain `goBuild` (the
+ * kube substrate's cluster binaries and prometheus-operator). Returns stdout when captured, else ''.
+ * A non-zero exit throws one line: "go mod edit of <of> failed (exit 1): <the log's last line>; log: <file>".
+ */
+export async function runLogged(command: string, args: string[], opts: LoggedRunOptions): Promise<string> {
+  const [file, argv] = opts.niced ? ['nice', ['-n', '19', 'ionice', '-c3', command, ...args]] : [command, args];
+  await appendFile(opts.log, `\n$ ${file} ${argv.join(' ')}\n`);
+  const result = await execa(file, argv, {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    stdout: opts.captureStdout ? 'pipe' : { file: opts.log, append: true },
+    stderr: { file: opts.log, append: true },
+  });
+  if (opts.captureStdout) await appendFile(opts.log, `${result.stdout}\n`);
+  if (result.exitCode !== 0) {
+    // The command and its subcommands up to the first flag: "go build", "go mod download".
+    const subcommands = args.slice(0, 2);
+    const flag = subcommands.findIndex((arg) => arg.startsWith('-'));
+    const what = [command, ...(flag === -1 ? subcommands : subcommands.slice(0, flag))].join(' ');
+    throw new Error(`${what}${opts.of ? ` of ${opts.of}` : ''} failed (exit ${result.exitCode}): ${await lastLine(opts.log)}; log: ${opts.log}`);
+  }
+  return typeof result.stdout === 'string' ? result.stdout : '';
+}
+
 /** Stamps the pinned version into the binary, so that `--version` tells the truth. */
 export function ldflags(pin: PinnedVersion, now: Date = new Date()): string {
   const flags = ['-s', '-w']; // no symbol table / DWARF: smaller binary, faster link; stack traces still work

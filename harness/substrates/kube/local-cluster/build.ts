@@ -18,7 +18,7 @@ import { appendFile, mkdir, readFile, rename, stat, writeFile, cp, rm } from 'no
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { findGo, formatElapsed } from '../../../binaries/go-build.ts';
+import { findGo, formatElapsed, runLogged, type LoggedRunOptions } from '../../../binaries/go-build.ts';
 import { withFileLock } from '../../../binaries/lock.ts';
 import { CLUSTER_VERSIONS } from './versions.ts';
 
@@ -40,9 +40,12 @@ interface BuildSpec {
   packages: { pkg: string; out: string }[];
   ldflags: string;
   /** Edits the copied go.mod so the module builds outside its repository. */
-  fixGoMod?: (sourceDir: string, env: Env, log: string) => Promise<void>;
+  fixGoMod?: (sourceDir: string, logged: GoLog) => Promise<void>;
   coldMinutes: number;
 }
+
+/** The Go environment, log file and build ID every go command of one build runs with. */
+type GoLog = Pick<LoggedRunOptions, 'env' | 'log' | 'of'>;
 
 const PROGRESS_EVERY_MS = 30_000;
 
@@ -67,7 +70,7 @@ function specs(now = new Date()): { kubernetes: BuildSpec; etcd: BuildSpec; core
       version: `v${kubernetes}`,
       packages: KUBE_BINARIES.map((name) => ({ pkg: `./cmd/${name}`, out: name })),
       ldflags: ['-s', '-w', ...kubeVersionFlags].join(' '),
-      fixGoMod: (dir, env, log) => usePublishedStaging(dir, `v0.${minor}.${patch}`, env, log),
+      fixGoMod: (dir, logged) => usePublishedStaging(dir, `v0.${minor}.${patch}`, logged),
       coldMinutes: 35,
     },
     etcd: {
@@ -145,15 +148,16 @@ async function build(spec: BuildSpec, env: Env, progress: (line: string) => void
   const started = Date.now();
   progress(`building ${spec.id} from the Go module proxy with ${goVersion}; a first build takes ~${spec.coldMinutes} min on 2 cores (log: ${log})`);
   const ticker = setInterval(() => progress(`  still building ${spec.id}: ${formatElapsed(Date.now() - started)} elapsed`), PROGRESS_EVERY_MS);
+  const logged: GoLog = { env: goEnv, log, of: spec.id };
   try {
-    const download = await run('go', ['mod', 'download', '-json', `${spec.module}@${spec.version}`], workDir, goEnv, log, true);
+    const download = await runLogged('go', ['mod', 'download', '-json', `${spec.module}@${spec.version}`], { ...logged, cwd: workDir, captureStdout: true });
     const dir = (JSON.parse(download) as { Dir?: string; Error?: string });
     if (!dir.Dir) throw new Error(`go mod download ${spec.module}@${spec.version}: ${dir.Error ?? 'no directory'} (log: ${log})`);
     const sourceDir = join(workDir, 'src');
     await cp(dir.Dir, sourceDir, { recursive: true });
     await execa('chmod', ['-R', 'u+w', sourceDir]);
     await rm(join(sourceDir, 'vendor'), { recursive: true, force: true });
-    await spec.fixGoMod?.(sourceDir, goEnv, log);
+    await spec.fixGoMod?.(sourceDir, logged);
 
     const outDir = join(workDir, 'out');
     await mkdir(outDir);
@@ -161,8 +165,7 @@ async function build(spec: BuildSpec, env: Env, progress: (line: string) => void
     const [only] = spec.packages;
     if (spec.packages.length === 1 && only) args.push('-o', join(outDir, only.out), only.pkg);
     else args.push('-o', `${outDir}/`, ...spec.packages.map((p) => p.pkg));
-    // Other work shares these 2 cores: lowest CPU and I/O priority.
-    await run('nice', ['-n', '19', 'ionice', '-c3', 'go', ...args], sourceDir, goEnv, log);
+    await runLogged('go', args, { ...logged, cwd: sourceDir, niced: true });
     for (const { out } of spec.packages) {
       if (!(await isFile(join(outDir, out)))) throw new Error(`go build of ${spec.id} produced no ${out} (log: ${log})`);
     }
@@ -175,26 +178,8 @@ async function build(spec: BuildSpec, env: Env, progress: (line: string) => void
   }
 }
 
-async function run(command: string, args: string[], cwd: string, env: Env, log: string, captureStdout = false): Promise<string> {
-  await appendFile(log, `\n$ ${command} ${args.join(' ')}\n`);
-  const result = await execa(command, args, {
-    cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    stdout: captureStdout ? 'pipe' : { file: log, append: true },
-    stderr: { file: log, append: true },
-  });
-  if (captureStdout) await appendFile(log, `${result.stdout}\n`);
-  if (result.exitCode !== 0) {
-    throw new Error(`${command === 'nice' ? 'go build' : `${command} ${args[0]}`} failed (exit ${result.exitCode}): ${await lastLine(log)}; log: ${log}`);
-  }
-  return typeof result.stdout === 'string' ? result.stdout : '';
-}
-
 /** k8s.io/kubernetes: replace ./staging/src/k8s.io/<name> with the published k8s.io/<name> at `stagingVersion`. */
-async function usePublishedStaging(sourceDir: string, stagingVersion: string, env: Env, log: string): Promise<void> {
+async function usePublishedStaging(sourceDir: string, stagingVersion: string, logged: GoLog): Promise<void> {
   const goMod = await readFile(join(sourceDir, 'go.mod'), 'utf8');
   const staged = [...goMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s*=>\s*\.\/staging\//gm)].map((m) => m[1] ?? '');
   if (staged.length === 0) throw new Error('k8s.io/kubernetes go.mod has no ./staging replaces: this build recipe does not fit the release');
@@ -204,22 +189,16 @@ async function usePublishedStaging(sourceDir: string, stagingVersion: string, en
     // Required as v0.0.0 (only meaningful with the replace); some staged modules are not required at all.
     if (new RegExp(`^\\s*${module.replaceAll('.', '\\.')} v0\\.0\\.0\\s*$`, 'm').test(goMod)) args.push(`-require=${module}@${stagingVersion}`);
   }
-  await run('go', args, sourceDir, env, log);
+  await runLogged('go', args, { ...logged, cwd: sourceDir });
 }
 
 /** etcd's modules: drop replaces that point into the repository (../api, ./FORBIDDEN_DEPENDENCY stays harmless). */
-async function dropRelativeReplaces(sourceDir: string, env: Env, log: string): Promise<void> {
+async function dropRelativeReplaces(sourceDir: string, logged: GoLog): Promise<void> {
   const goMod = await readFile(join(sourceDir, 'go.mod'), 'utf8');
   const relative = [...goMod.matchAll(/^\s*(?:replace\s+)?([\w./-]+)\s*=>\s*\.\.\//gm)].map((m) => m[1] ?? '');
-  if (relative.length) await run('go', ['mod', 'edit', ...relative.map((m) => `-dropreplace=${m}`)], sourceDir, env, log);
+  if (relative.length) await runLogged('go', ['mod', 'edit', ...relative.map((m) => `-dropreplace=${m}`)], { ...logged, cwd: sourceDir });
 }
 
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);
-}
-
-async function lastLine(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  const line = text.trimEnd().split('\n').at(-1) ?? '';
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

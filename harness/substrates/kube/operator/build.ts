@@ -8,11 +8,11 @@
 //
 // Like harness/binaries: CGO_ENABLED=0, GOWORK=off, niced, under a lock, in <cache>/work/<id>.<pid>/,
 // then one atomic rename of the finished directory.
-import { appendFile, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { findGo, formatElapsed } from '../../../binaries/go-build.ts';
+import { findGo, formatElapsed, runLogged } from '../../../binaries/go-build.ts';
 import { withFileLock } from '../../../binaries/lock.ts';
 import { PROMETHEUS_OPERATOR } from './versions.ts';
 
@@ -77,14 +77,15 @@ async function build(env: Env, progress: (line: string) => void): Promise<void> 
   const started = Date.now();
   progress(`building ${ID} (operator, prometheus-config-reloader) from the Go module proxy with ${goVersion}; ~6 min on 2 cores (log: ${log})`);
   const ticker = setInterval(() => progress(`  still building ${ID}: ${formatElapsed(Date.now() - started)} elapsed`), 30_000);
+  const logged = { env: goEnv, log, of: ID };
   try {
-    const download = JSON.parse(await run('go', ['mod', 'download', '-json', moduleAtVersion], workDir, goEnv, log, true)) as { Dir?: string; Error?: string };
+    const download = JSON.parse(await runLogged('go', ['mod', 'download', '-json', moduleAtVersion], { ...logged, cwd: workDir, captureStdout: true })) as { Dir?: string; Error?: string };
     if (!download.Dir) throw new Error(`go mod download ${moduleAtVersion}: ${download.Error ?? 'no directory'} (log: ${log})`);
     const sourceDir = join(workDir, 'src');
     await cp(download.Dir, sourceDir, { recursive: true });
     await execa('chmod', ['-R', 'u+w', sourceDir]);
     await rm(join(sourceDir, 'vendor'), { recursive: true, force: true });
-    await run('go', ['mod', 'edit', ...NESTED_MODULES.map((m) => `-dropreplace=${m}`)], sourceDir, goEnv, log);
+    await runLogged('go', ['mod', 'edit', ...NESTED_MODULES.map((m) => `-dropreplace=${m}`)], { ...logged, cwd: sourceDir });
 
     const outDir = join(workDir, 'out');
     await mkdir(outDir);
@@ -96,8 +97,7 @@ async function build(env: Env, progress: (line: string) => void): Promise<void> 
       BuildDate: new Date().toISOString().replace(/-/g, '').replace('T', '-').slice(0, 17), // 20060102-15:04:05, as promu
     }).map(([k, v]) => `-X github.com/prometheus/common/version.${k}=${v}`);
     const ldflags = ['-s', '-w', ...stamp].join(' ');
-    // Other work shares these 2 cores: lowest CPU and I/O priority.
-    await run('nice', ['-n', '19', 'ionice', '-c3', 'go', 'build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...PACKAGES.map((p) => p.pkg)], sourceDir, goEnv, log);
+    await runLogged('go', ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags}`, '-o', `${outDir}/`, ...PACKAGES.map((p) => p.pkg)], { ...logged, cwd: sourceDir, niced: true });
     for (const { out } of PACKAGES) if (!(await isFile(join(outDir, out)))) throw new Error(`go build of ${ID} produced no ${out} (log: ${log})`);
     await cp(join(sourceDir, 'example', 'prometheus-operator-crd'), join(outDir, 'crds'), { recursive: true });
     await cp(join(sourceDir, 'example', 'rbac', 'prometheus-operator', 'prometheus-operator-cluster-role.yaml'), join(outDir, 'cluster-role.yaml'));
@@ -109,26 +109,6 @@ async function build(env: Env, progress: (line: string) => void): Promise<void> 
     clearInterval(ticker);
     await removeWorkDir(workDir);
   }
-}
-
-async function run(command: string, args: string[], cwd: string, env: Env, log: string, captureStdout = false): Promise<string> {
-  await appendFile(log, `\n$ ${command} ${args.join(' ')}\n`);
-  const result = await execa(command, args, {
-    cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    stdout: captureStdout ? 'pipe' : { file: log, append: true },
-    stderr: { file: log, append: true },
-  });
-  if (captureStdout) await appendFile(log, `${result.stdout}\n`);
-  if (result.exitCode !== 0) {
-    const text = await readFile(log, 'utf8').catch(() => '');
-    const last = text.trimEnd().split('\n').at(-1) ?? '';
-    throw new Error(`${command === 'nice' ? 'go build' : `${command} ${args[0]}`} of ${ID} failed (exit ${result.exitCode}): ${last.slice(0, 300)}; log: ${log}`);
-  }
-  return typeof result.stdout === 'string' ? result.stdout : '';
 }
 
 async function isFile(path: string): Promise<boolean> {
