@@ -10,14 +10,14 @@
 // Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
 // forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { LocalstackContainer } from '@testcontainers/localstack';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { cacheRoot, type Env } from '../../binaries/cache.ts';
+import type { Env } from '../../binaries/cache.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import { Bucket } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
@@ -28,7 +28,7 @@ import { deployTopology } from '../kube/deploy.ts';
 import { componentImages } from '../kube/index.ts';
 import { S3_CREDENTIALS, S3_PORT } from '../kube/infra.ts';
 import { dockerServerVersion } from './images/docker.ts';
-import { imageExists } from './images/image.ts';
+import { imageExists, savedImageTar } from './images/image.ts';
 import { k3sImage } from './images/k3s.ts';
 import { PAUSE_IMAGE } from './images/pause.ts';
 
@@ -186,11 +186,6 @@ export async function startS3(backend: S3Backend, network: StartedNetwork, env: 
 
 /** The saved tars of the images pods run (what `node harness/cli.ts images` wrote). */
 async function imageTars(env: Env): Promise<string[]> {
-  const dir = join(cacheRoot(env), 'images');
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const wanted = [PAUSE_IMAGE, ...Object.values(componentImages(env))].map((tag) => `${tag.replace(/[/:]/g, '_')}-`);
-  const tars = [...new Set(wanted)].map((prefix) => files.find((f) => f.startsWith(prefix) && f.endsWith('.tar')));
-  const missing = [...new Set(wanted)].filter((_, i) => !tars[i]);
-  if (missing.length) throw new Error(`no saved image tar for ${missing.join(', ')} in ${dir}: run node harness/cli.ts images`);
-  return tars.map((f) => join(dir, f!));
+  const tags = new Set([PAUSE_IMAGE, ...Object.values(componentImages(env))]);
+  return Promise.all([...tags].map((tag) => savedImageTar(tag, env)));
 }

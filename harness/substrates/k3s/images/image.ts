@@ -82,7 +82,28 @@ export async function imageExists(tag: string, env: Env = process.env): Promise<
 
 /** Where the saved tar of an image goes: <cache>/images/<repo>_<tag>-<hash12>.tar */
 export function imageTarPath(tag: string, hash: string, env: Env = process.env): string {
-  return join(cacheRoot(env), 'images', `${tag.replace(/[/:]/g, '_')}-${hash.slice(0, 12)}.tar`);
+  return join(cacheRoot(env), 'images', `${tarPrefix(tag)}${hash.slice(0, 12)}.tar`);
+}
+
+/** <repo>_<tag>- : an image's tar file name up to the content hash, which TAR_SUFFIX matches. */
+function tarPrefix(tag: string): string {
+  return `${tag.replace(/[/:]/g, '_')}-`;
+}
+const TAR_SUFFIX = /^[0-9a-f]{12}\.tar$/;
+
+/**
+ * The saved tar of an image whose content hash the caller does not know (what `node harness/cli.ts images`
+ * or an earlier buildImage wrote): the newest <cache>/images/<repo>_<tag>-<hash12>.tar, or a one-line error.
+ */
+export async function savedImageTar(tag: string, env: Env = process.env): Promise<string> {
+  const dir = join(cacheRoot(env), 'images');
+  const prefix = tarPrefix(tag);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.startsWith(prefix) && TAR_SUFFIX.test(f.slice(prefix.length)));
+  // More than one only while buildImage replaces a tar (removeOlderTars), which may also delete one under us.
+  const tars = await Promise.all(names.map(async (f) => ({ path: join(dir, f), mtime: await stat(join(dir, f)).then((st) => st.mtimeMs, () => -1) })));
+  const newest = tars.filter((t) => t.mtime >= 0).sort((a, b) => b.mtime - a.mtime)[0];
+  if (!newest) throw new Error(`no image tar for ${tag} in ${dir}: run node harness/cli.ts images`);
+  return newest.path;
 }
 
 /** Builds the image unless one with the same content is already there, and saves its tar to the cache. */
@@ -134,7 +155,7 @@ export async function buildImage(spec: ImageSpec, opts: { env?: Env; onProgress?
 async function removeOlderTars(tarFile: string): Promise<void> {
   const prefix = basename(tarFile).replace(/-[0-9a-f]{12}\.tar$/, '-');
   for (const entry of await readdir(dirname(tarFile))) {
-    if (entry.startsWith(prefix) && /^[0-9a-f]{12}\.tar$/.test(entry.slice(prefix.length)) && entry !== basename(tarFile)) {
+    if (entry.startsWith(prefix) && TAR_SUFFIX.test(entry.slice(prefix.length)) && entry !== basename(tarFile)) {
       await rm(join(dirname(tarFile), entry), { force: true });
     }
   }

@@ -4,16 +4,17 @@
 //      Service IP and by DNS name (a Job running thanos-ha-e2e/probe, a static Go GET in a scratch image);
 //   2. the same from the host: the Service's NodePort on 127.0.0.1, and `kubectl port-forward`.
 // Leaves namespace thanos-ha-e2e-smoke behind only on failure (to look at); deletes it on success.
-import { readdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
+import type { Env } from '../../../binaries/cache.ts';
 import { formatElapsed } from '../../../binaries/go-build.ts';
 import { pinnedVersion } from '../../../binaries/versions.ts';
 import { componentImageTag } from '../../k3s/images/components.ts';
 import { buildGoToolImage } from '../../k3s/images/go-tool.ts';
+import { savedImageTar } from '../../k3s/images/image.ts';
 import { builtClusterBinaries } from './build.ts';
 import { clusterLayout, CLUSTER_DOMAIN } from './config.ts';
 import { loadImages } from './index.ts';
@@ -34,7 +35,7 @@ export async function smoke(opts: { env?: Env; onProgress?: (line: string) => vo
   };
 
   const prometheusImage = componentImageTag('prometheus', pinnedVersion('prometheus').version);
-  const prometheusTar = await imageTar(prometheusImage, env);
+  const prometheusTar = await savedImageTar(prometheusImage, env);
   const probe = await buildGoToolImage({ name: 'probe', source: PROBE_SOURCE }, { env, onProgress: progress });
   await loadImages([prometheusTar, probe.tarFile], { env, onProgress: progress });
 
@@ -92,14 +93,6 @@ async function get(url: string): Promise<string> {
   const text = (await response.text()).trim();
   if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${text}`);
   return `${response.status} ${text}`;
-}
-
-async function imageTar(tag: string, env: Env): Promise<string> {
-  const dir = join(cacheRoot(env), 'images');
-  const prefix = `${tag.replace(/[/:]/g, '_')}-`;
-  const found = (await readdir(dir).catch(() => [] as string[])).find((f) => f.startsWith(prefix) && f.endsWith('.tar'));
-  if (!found) throw new Error(`no image tar for ${tag} in ${dir}: run node harness/cli.ts images`);
-  return join(dir, found);
 }
 
 function prometheusManifest(image: string): string {

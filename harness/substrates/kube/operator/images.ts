@@ -8,13 +8,12 @@
 // What a node already has is read from the Node objects (status.images). On the local cluster the
 // missing ones are built (operator images) or taken from <cache>/images (component images) and
 // imported into its containerd; on any other cluster a missing image is a one-line error naming the tars.
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheRoot, type Env } from '../../../binaries/cache.ts';
 import { pinnedVersion } from '../../../binaries/versions.ts';
 import { componentImageTag, IMAGE_REPOSITORY } from '../../k3s/images/components.ts';
 import { ensureDocker } from '../../k3s/images/docker.ts';
-import { buildImage } from '../../k3s/images/image.ts';
+import { buildImage, savedImageTar } from '../../k3s/images/image.ts';
 import { loadImages } from '../local-cluster/index.ts';
 import type { OperatorBuild } from './build.ts';
 import type { KubeCluster } from './cluster.ts';
@@ -65,7 +64,7 @@ export async function ensureOperatorImages(
       tars.push(image.tarFile);
     }
   }
-  for (const tag of missing.filter((t) => !operatorSpecs.some((s) => s.tag === t))) tars.push(await cachedTar(tag, env));
+  for (const tag of missing.filter((t) => !operatorSpecs.some((s) => s.tag === t))) tars.push(await savedImageTar(tag, env));
   progress(`  importing ${tars.length} image(s) into the local cluster: ${missing.join(', ')}`);
   await loadImages(tars, { env, onProgress: progress });
   return { loaded: missing };
@@ -76,12 +75,4 @@ async function missingOnNodes(cluster: KubeCluster, tags: string[]): Promise<str
   const nodes = await cluster.core.listNode();
   const names = new Set(nodes.items.flatMap((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])));
   return tags.filter((tag) => !names.has(tag) && !names.has(`docker.io/${tag}`));
-}
-
-async function cachedTar(tag: string, env: Env): Promise<string> {
-  const dir = join(cacheRoot(env), 'images');
-  const prefix = `${tag.replace(/[/:]/g, '_')}-`;
-  const found = (await readdir(dir).catch(() => [] as string[])).find((f) => f.startsWith(prefix) && f.endsWith('.tar'));
-  if (!found) throw new Error(`no image tar for ${tag} in ${dir}: run node harness/cli.ts images`);
-  return join(dir, found);
 }
