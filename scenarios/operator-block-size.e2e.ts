@@ -45,6 +45,12 @@ const RECONCILE_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 180_000;
 const seconds = (ms: number) => +(ms / 1000).toFixed(1);
 
+/** Adds the Reconciled condition's state to `seen` when it differs from the last one: every state it went through, in order. */
+function noteState(seen: string[], c: Condition | undefined): void {
+  const state = c ? `Reconciled=${c.status} gen=${c.observedGeneration} reason=${c.reason ?? ''} message="${c.message ?? ''}"` : 'no Reconciled condition';
+  if (seen.at(-1) !== state) seen.push(state);
+}
+
 describe.skipIf(skip !== undefined)(`finding C: block duration through prometheus-operator ${PROMETHEUS_OPERATOR.version} (kube)`, () => {
   let op: OperatorEnvironment | undefined;
   let prometheuses: OperatedPrometheuses;
@@ -85,8 +91,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
       const { value: outcome, ms } = await prometheuses.waitReconciled(
         name,
         async (c) => {
-          const state = c ? `Reconciled=${c.status} gen=${c.observedGeneration} reason=${c.reason ?? ''} message="${c.message ?? ''}"` : 'no Reconciled condition';
-          if (seen.at(-1) !== state) seen.push(state);
+          noteState(seen, c);
           if (c && c.observedGeneration === resource.metadata.generation && c.status === 'False') return { condition: c, sts: false };
           return (await prometheuses.statefulSetsOf(name)).length > 0 ? { condition: c, sts: true } : undefined;
         },
@@ -149,8 +154,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
       const { value: outcome, ms } = await prometheuses.waitReconciled(
         name,
         async (c) => {
-          const state = c ? `Reconciled=${c.status} gen=${c.observedGeneration} reason=${c.reason ?? ''} message="${c.message ?? ''}"` : 'no Reconciled condition';
-          if (seen.at(-1) !== state) seen.push(state);
+          noteState(seen, c);
           if (c && c.observedGeneration === patched.metadata.generation && c.status === 'False') return { condition: c as Condition, changed: false };
           const now = await prometheuses.statefulSet(name);
           return now?.metadata?.generation !== before.metadata?.generation ? { condition: c, changed: true } : undefined;
