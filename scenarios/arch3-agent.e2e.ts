@@ -171,7 +171,9 @@ describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (findi
     expect(seen?.alerts ?? [], 'alerts in Alertmanager before the deadline').toEqual([]);
     expect(await run.alertmanager.alerts()).toEqual([]);
     expect(after.evaluations).toBeGreaterThan(before.evaluations);
-    expect(after.failures).toBe(0);
+    // Judged over the window only: on Kubernetes the Ruler's Query needs a few refreshes to find
+    // Store after the pods start, and the evaluations before that fail without saying anything here.
+    expect(after.failures - before.failures).toBe(0);
     expect(await run.ruler.alerts()).toEqual([]);
     expect(await alertingRule(run)).toMatchObject({ health: 'ok', state: 'inactive', alerts: [] });
 

@@ -228,6 +228,17 @@ describe('charts/thanos-ha-e2e itself', () => {
     );
   });
 
+  it('creates every StatefulSet with 1 replica, or 0 when the substrate starts pods in order', async () => {
+    for (const r of renders) for (const sts of statefulSets(r)) expect(sts.spec!.replicas, `${r.preset} ${sts.metadata.name}`).toBe(1);
+    const { plan, addressing } = kubePlan(PRESETS['arch3-ruler-through-query']!());
+    const values = chartValues(plan, 'observer', { addressing, images: IMAGES, startStopped: true });
+    const stopped = parseAllDocuments(await helmTemplate(values, { helm, dir }))
+      .map((d) => d.toJSON() as Manifest | null)
+      .filter((m): m is Manifest => m?.kind === 'StatefulSet');
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const sts of stopped) expect(sts.spec!.replicas, sts.metadata.name).toBe(0);
+  });
+
   it('checks hand-written values against values.schema.json', async () => {
     const values = renders.find((r) => r.preset === 'arch1-store-and-sidecar' && r.cluster === 'observer')!.values;
     const broken = { ...values, pods: [{ ...values.pods[0]!, containers: [] }] };

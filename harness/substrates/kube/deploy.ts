@@ -178,14 +178,13 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
 
     const started = Date.now();
     for (const cluster of clustersOf(plan)) {
-      const values = chartValues(plan, cluster, { addressing, images: opts.images, imagePullPolicy: opts.imagePullPolicy });
+      const values = chartValues(plan, cluster, { addressing, images: opts.images, imagePullPolicy: opts.imagePullPolicy, startStopped: true });
       await writeFile(join(runDir, `plan-${cluster}.json`), JSON.stringify(plan.processes.filter((p) => p.cluster === cluster), null, 2));
       await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
     }
-    onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods; waiting for readiness`);
+    onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods, starting them in the plan's order`);
     const running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress });
-    const onePerPod = new Map(plan.processes.map((p) => [p.pod, p.id]));
-    await Promise.all([...onePerPod.values()].map((id) => running.waitReady(id)));
+    await startInWaves(plan, (id) => running.start(id), onProgress);
     onProgress(`  all ${plan.processes.length} instances ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return running;
   } catch (err) {
@@ -344,6 +343,26 @@ class KubeTopology implements RunningTopology {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * Starts pods in waves, as the process substrate starts processes: a pod starts once every instance
+ * its processes dial first (`after`) is ready. A Ruler that evaluated before its Query answered would
+ * count failed evaluations the scenario did not cause.
+ */
+async function startInWaves(plan: Plan, start: (instance: string) => Promise<void>, onProgress: (line: string) => void): Promise<void> {
+  const pods = new Map<string, ProcessPlan[]>();
+  for (const p of plan.processes) pods.set(p.pod, [...(pods.get(p.pod) ?? []), p]);
+  const ready = new Set<string>();
+  let remaining = [...pods.keys()];
+  while (remaining.length) {
+    const wave = remaining.filter((pod) => pods.get(pod)!.every((p) => p.after.every((a) => ready.has(a) || pods.get(pod)!.some((q) => q.id === a))));
+    if (!wave.length) throw new Error(`circular start order among pods ${remaining.join(', ')}`);
+    await Promise.all(wave.map((pod) => start(pods.get(pod)![0]!.id)));
+    for (const pod of wave) for (const p of pods.get(pod)!) ready.add(p.id);
+    onProgress(`  ready: ${wave.map((pod) => localName(pod)).join(', ')}`);
+    remaining = remaining.filter((pod) => !wave.includes(pod));
   }
 }
 

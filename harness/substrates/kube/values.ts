@@ -42,6 +42,8 @@ export interface ChartValuesOptions {
   imagePullPolicy?: 'IfNotPresent' | 'Never' | 'Always';
   /** emptyDir (default: data is lost when a pod is deleted) or a PVC per StatefulSet (kept across stop/start). */
   storage?: Storage;
+  /** Create every pod stopped (replicas 0): the substrate starts them in the plan's order. */
+  startStopped?: boolean;
 }
 
 export interface ContainerPortValues {
@@ -74,6 +76,8 @@ export interface PodValues {
   /** The selector's labels and those of the Services it backs. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** 0: created stopped, for the substrate to start once what it dials is ready; absent: 1. */
+  replicas?: 0;
   containers: ContainerValues[];
 }
 
@@ -253,6 +257,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
         // Changed files roll the pod on upgrade.
         [`${LABEL_PREFIX}/config-sha256`]: createHash('sha256').update(configText).digest('hex'),
       },
+      ...(opts.startStopped ? { replicas: 0 as const } : {}),
       containers,
     });
   }
