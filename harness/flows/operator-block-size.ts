@@ -5,9 +5,10 @@
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { pinnedVersion } from '../binaries/versions.ts';
+import { cannotStart } from '../substrates/kube/cluster.ts';
 import { readOrUndefined } from '../substrates/kube/operator/cluster.ts';
 import { OPERATOR_IMAGES } from '../substrates/kube/operator/images.ts';
-import { CANNOT_START, MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from '../substrates/kube/operator/install.ts';
+import { MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from '../substrates/kube/operator/install.ts';
 import { waitFor } from '../wait.ts';
 
 export const MIN_BLOCK_DURATION = 'storage.tsdb.min-block-duration';
@@ -166,8 +167,8 @@ export class OperatedPrometheuses {
         }
         const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
         for (const s of statuses) {
-          const reason = s.state?.waiting?.reason ?? (s.state?.terminated?.exitCode ? s.state.terminated.reason : undefined);
-          if (reason && CANNOT_START.test(reason)) fatal = `container ${s.name} of ${podName} cannot start: ${reason} ${s.state?.waiting?.message ?? ''}`.trim();
+          const reason = cannotStart(s);
+          if (reason) fatal = `container ${s.name} of ${podName} cannot start: ${reason} ${s.state?.waiting?.message ?? ''}`.trim();
         }
         const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
         note(`${pod.status?.phase}; ${(pod.status?.containerStatuses ?? []).map((s) => `${s.name} ready=${s.ready}`).join(', ')}`);

@@ -27,6 +27,7 @@ import { KubeCluster } from '../kube/cluster.ts';
 import { deployTopology } from '../kube/deploy.ts';
 import { componentImages } from '../kube/index.ts';
 import { S3_CREDENTIALS, S3_PORT } from '../kube/infra.ts';
+import { versitygwArgs } from '../process/s3-server.ts';
 import { dockerServerVersion } from './images/docker.ts';
 import { imageExists, savedImageTar } from './images/image.ts';
 import { k3sImage } from './images/k3s.ts';
@@ -161,7 +162,7 @@ export const k3sSubstrate: Substrate = {
   },
 };
 
-export async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
+async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
   if (backend === 'localstack') {
     const container = new LocalstackContainer(localstackImage(env)).withNetwork(network).withNetworkAliases('s3').withEnvironment({
       SERVICES: 's3',
@@ -177,7 +178,7 @@ export async function startS3(backend: S3Backend, network: StartedNetwork, env: 
     .withExposedPorts(S3_PORT)
     // A scratch image has no directories to write to: tmpfs mounts give versitygw its two.
     .withTmpFs({ '/data': 'rw', '/meta': 'rw' })
-    .withCommand(['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `:${S3_PORT}`, '--quiet', 'posix', '--sidecar', '/meta', '/data'])
+    .withCommand(versitygwArgs(`:${S3_PORT}`, '/data', '/meta'))
     // Any HTTP answer means it is up (it refuses anonymous requests); a scratch image has no shell
     // for testcontainers' in-container port check.
     .withWaitStrategy(Wait.forHttp('/', S3_PORT).forStatusCodeMatching(() => true))

@@ -2,7 +2,7 @@
 // created there, Helm releases of charts/thanos-ha-e2e, pod readiness, scaling and logs.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { waitFor } from '../../wait.ts';
 import { CHART_DIR } from './render.ts';
@@ -86,7 +86,7 @@ export class KubeCluster {
         if (!pod) return note('not created yet'), undefined;
         if (isReady(pod)) return true;
         note(podStatusLine(pod));
-        const broken = (pod.status?.containerStatuses ?? []).find((c) => FATAL_WAITING.has(c.state?.waiting?.reason ?? ''));
+        const broken = (pod.status?.containerStatuses ?? []).find((c) => cannotStart(c));
         if (broken) {
           const previous = await this.core.readNamespacedPodLog({ name, namespace, container: broken.name, previous: true, tailLines: 1 }).catch(() => '');
           fatal = `${broken.name} ${broken.state!.waiting!.reason}${broken.state!.waiting!.message ? ` (${broken.state!.waiting!.message})` : ''}${previous.trim() ? `; its last log line: ${previous.trim()}` : ''}`;
@@ -152,8 +152,14 @@ export class KubeCluster {
   }
 }
 
-/** Waiting reasons that do not resolve by themselves. */
-const FATAL_WAITING = new Set(['CrashLoopBackOff', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+/** Waiting reasons that no amount of waiting fixes (an image that may not be pulled, a crashing binary). */
+const CANNOT_START = new Set(['CrashLoopBackOff', 'ErrImageNeverPull', 'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** Why a container will not start by waiting, or undefined. */
+export function cannotStart(status: V1ContainerStatus): string | undefined {
+  const reason = status.state?.waiting?.reason;
+  return reason && CANNOT_START.has(reason) ? reason : undefined;
+}
 
 /** An IPv4 kube-proxy gauge ("name{ip_family="IPv4"} value"), or 0. */
 function gauge(metrics: string, name: string): number {
@@ -174,16 +180,21 @@ export function podStatusLine(pod: V1Pod): string {
   return [pod.status?.phase ?? 'unknown', ...waiting, ...(unscheduled ? [`unschedulable: ${unscheduled.message}`] : [])].join(', ');
 }
 
+/** One line from an API error: the server's Status message when there is one. */
 export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
+  if (err instanceof ApiException) {
+    const body = err.body as unknown;
+    let message: string | undefined;
+    if (typeof body === 'string') {
+      try {
+        message = (JSON.parse(body) as { message?: string }).message;
+      } catch {
+        message = body;
+      }
+    } else if (body && typeof body === 'object') message = (body as { message?: string }).message;
+    return `HTTP ${err.code}: ${(message ?? err.message).replace(/\s+/g, ' ').slice(0, 400)}`;
   }
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 400);
 }
 
 function lastLine(text: string | undefined): string {

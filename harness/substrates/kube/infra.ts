@@ -1,7 +1,7 @@
 // What a Kubernetes run needs besides the topology, as a release of the same chart: the workload relay
 // in every cluster namespace (pods reach the test process's exporter through it) and, when no S3 is
 // given, versitygw as S3 in the first one. Installed and ready before the topology starts.
-import { S3_CREDENTIALS } from '../process/s3-server.ts';
+import { S3_CREDENTIALS, versitygwArgs } from '../process/s3-server.ts';
 import { LABEL_PREFIX, POD_LABEL, type ChartValues, type PodValues, type ServiceValues } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT } from './workload-relay/tunnel.ts';
 
@@ -26,8 +26,7 @@ export function infraValues(opts: InfraOptions): ChartValues {
   if (opts.s3Image) {
     // POSIX backend on the pod's data volume, metadata in xattrs (a scratch image has no shell to
     // create a sidecar directory first; emptyDir on ext4/xfs/overlay supports user xattrs).
-    const args = ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `:${S3_PORT}`, '--quiet', 'posix', '/data'];
-    pods.push(singleContainerPod(S3_NAME, opts.s3Image, args, [S3_PORT]));
+    pods.push(singleContainerPod(S3_NAME, opts.s3Image, versitygwArgs(`:${S3_PORT}`, '/data'), [S3_PORT]));
     services.push(clusterIpService(S3_NAME, S3_PORT));
   }
   return {

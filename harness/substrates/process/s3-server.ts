@@ -7,6 +7,14 @@ import { SupervisedProcess } from './supervised-process.ts';
 
 export const S3_CREDENTIALS = { accessKey: 'thanos-ha-e2e', secretKey: 'thanos-ha-e2e-secret', region: 'us-east-1' };
 
+/**
+ * versitygw's arguments on every substrate: the POSIX backend at root, object metadata in a sidecar
+ * directory (no reliance on xattr support of the filesystem) or, without one, in xattrs.
+ */
+export function versitygwArgs(listen: string, root: string, sidecarDir?: string): string[] {
+  return ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', listen, '--quiet', 'posix', ...(sidecarDir ? ['--sidecar', sidecarDir] : []), root];
+}
+
 export async function startS3Server(opts: {
   binaryPath: string;
   runDir: string;
@@ -21,8 +29,7 @@ export async function startS3Server(opts: {
   const proc = new SupervisedProcess({
     id: 's3',
     binaryPath: opts.binaryPath,
-    // A sidecar metadata dir: object metadata without relying on xattr support of the filesystem.
-    args: ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `127.0.0.1:${opts.port}`, '--quiet', 'posix', '--sidecar', metaDir, dataDir],
+    args: versitygwArgs(`127.0.0.1:${opts.port}`, dataDir, metaDir),
     cwd: dir,
     logFile: join(dir, 'versitygw.log'),
     runDir: opts.runDir,

@@ -40,7 +40,7 @@ export function roleContext(role: KubeRole, env: Env = process.env): string {
   return context;
 }
 
-export interface KubeCluster {
+export interface OperatorCluster {
   context: string;
   server: string;
   kc: KubeConfig;
@@ -55,7 +55,7 @@ export interface KubeCluster {
 }
 
 /** The API clients of one role's context, once its API server has answered. */
-export async function kubeCluster(role: KubeRole, env: Env = process.env): Promise<KubeCluster> {
+export async function kubeCluster(role: KubeRole, env: Env = process.env): Promise<OperatorCluster> {
   const context = roleContext(role, env);
   // connectContexts leaves a kubeconfig copy (for helm) in the directory; nothing here runs helm, and
   // the copy holds credentials, so it goes at once.
@@ -95,21 +95,4 @@ export async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | un
     if (isNotFound(err)) return undefined;
     throw err;
   }
-}
-
-/** One line from an API error: the server's Status message when there is one. */
-export function apiErrorLine(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = err.body as unknown;
-    let message: string | undefined;
-    if (typeof body === 'string') {
-      try {
-        message = (JSON.parse(body) as { message?: string }).message;
-      } catch {
-        message = body;
-      }
-    } else if (body && typeof body === 'object') message = (body as { message?: string }).message;
-    return `HTTP ${err.code}: ${(message ?? err.message).replace(/\s+/g, ' ').slice(0, 400)}`;
-  }
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 400);
 }

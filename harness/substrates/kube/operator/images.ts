@@ -16,7 +16,7 @@ import { ensureDocker } from '../../k3s/images/docker.ts';
 import { buildImage, savedImageTar } from '../../k3s/images/image.ts';
 import { loadImages } from '../local-cluster/index.ts';
 import type { OperatorBuild } from './build.ts';
-import type { KubeCluster } from './cluster.ts';
+import type { OperatorCluster } from './cluster.ts';
 import { PROMETHEUS_OPERATOR } from './versions.ts';
 
 export const OPERATOR_IMAGES = {
@@ -29,7 +29,7 @@ export const OPERATOR_IMAGES = {
 
 /** Makes every image of OPERATOR_IMAGES present on the cluster's nodes, or says which are missing. */
 export async function ensureOperatorImages(
-  cluster: KubeCluster,
+  cluster: OperatorCluster,
   build: OperatorBuild,
   opts: { env?: Env; onProgress?: (line: string) => void } = {},
 ): Promise<{ loaded: string[] }> {
@@ -71,7 +71,7 @@ export async function ensureOperatorImages(
 }
 
 /** The tags no node lists in status.images (containerd reports them as docker.io/<tag>). */
-async function missingOnNodes(cluster: KubeCluster, tags: string[]): Promise<string[]> {
+async function missingOnNodes(cluster: OperatorCluster, tags: string[]): Promise<string[]> {
   const nodes = await cluster.core.listNode();
   const names = new Set(nodes.items.flatMap((n) => (n.status?.images ?? []).flatMap((i) => i.names ?? [])));
   return tags.filter((tag) => !names.has(tag) && !names.has(`docker.io/${tag}`));

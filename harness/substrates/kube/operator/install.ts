@@ -16,22 +16,23 @@
 // the cluster-scoped RBAC and the CRDs it created, and waits until they are gone.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { loadAllYaml, PatchStrategy, PortForward, type KubernetesObject, type V1ClusterRole, type V1CustomResourceDefinition, type V1Deployment } from '@kubernetes/client-node';
+import { loadAllYaml, PatchStrategy, type KubernetesObject, type V1ClusterRole, type V1CustomResourceDefinition, type V1Deployment } from '@kubernetes/client-node';
 import type { Env } from '../../../binaries/cache.ts';
 import { formatElapsed } from '../../../binaries/go-build.ts';
 import { Bucket } from '../../../s3/bucket.ts';
 import { waitFor } from '../../../wait.ts';
-import { S3_CREDENTIALS } from '../../process/s3-server.ts';
+import { S3_CREDENTIALS, versitygwArgs } from '../../process/s3-server.ts';
 import { ensureOperatorBuild, type OperatorBuild } from './build.ts';
-import { apiErrorLine, isNotFound, readOrUndefined, type KubeCluster } from './cluster.ts';
+import { apiMessage, cannotStart } from '../cluster.ts';
+import { S3_PORT } from '../infra.ts';
+import { forwardLocalPort } from '../port-forward.ts';
+import { isNotFound, readOrUndefined, type OperatorCluster } from './cluster.ts';
 import { ensureOperatorImages, OPERATOR_IMAGES } from './images.ts';
 
 export const MONITORING = { group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' } as const;
 export const OBJSTORE_SECRET = { name: 'thanos-objstore', key: 'objstore.yml' } as const;
 const FIELD_MANAGER = 'thanos-ha-e2e';
-const S3_PORT = 7070;
 const BUCKET = 'thanos';
 /** On everything created here, CRDs included: what to select by when a killed run left something behind. */
 export const LABELS = { 'app.kubernetes.io/part-of': 'thanos-ha-e2e', 'thanos-ha-e2e.io/scenario': 'operator-block-size' };
@@ -47,7 +48,7 @@ export interface InstallFigures {
 }
 
 export class OperatorEnvironment {
-  readonly cluster: KubeCluster;
+  readonly cluster: OperatorCluster;
   readonly namespace: string;
   readonly clusterRoleName: string;
   private readonly progress: (line: string) => void;
@@ -56,7 +57,7 @@ export class OperatorEnvironment {
   private createdCrds: string[] = [];
   private touched = false;
 
-  constructor(cluster: KubeCluster, opts: { env?: Env; onProgress?: (line: string) => void } = {}) {
+  constructor(cluster: OperatorCluster, opts: { env?: Env; onProgress?: (line: string) => void } = {}) {
     this.cluster = cluster;
     const suffix = randomBytes(3).toString('hex');
     this.namespace = `thanos-ha-e2e-operator-${suffix}`;
@@ -113,7 +114,7 @@ export class OperatorEnvironment {
       try {
         await fn();
       } catch (err) {
-        if (!isNotFound(err)) failures.push(`${what}: ${apiErrorLine(err)}`);
+        if (!isNotFound(err)) failures.push(`${what}: ${apiMessage(err)}`);
       }
     };
     const started = Date.now();
@@ -216,14 +217,14 @@ export class OperatorEnvironment {
     });
     const pod = await this.waitDeploymentReady('s3', 120_000);
     // Thanos never creates its bucket: create it through the S3 API, port-forwarded to the pod.
-    await withPortForward(this.cluster, namespace, pod, S3_PORT, async (localPort) => {
-      const bucket = new Bucket({ url: `http://127.0.0.1:${localPort}`, bucket: BUCKET, ...S3_CREDENTIALS });
-      try {
-        await bucket.create();
-      } finally {
-        bucket.client.destroy();
-      }
-    });
+    const forward = await forwardLocalPort(cluster.kc, async () => ({ namespace, pod, port: S3_PORT }));
+    const bucket = new Bucket({ url: `http://127.0.0.1:${forward.port}`, bucket: BUCKET, ...S3_CREDENTIALS });
+    try {
+      await bucket.create();
+    } finally {
+      bucket.client.destroy();
+      await forward.close();
+    }
     // The Service's ClusterIP, not its DNS name: the sidecar then does not depend on cluster DNS.
     const endpoint = `${service.spec?.clusterIP}:${S3_PORT}`;
     const objstore = [
@@ -253,7 +254,8 @@ export class OperatorEnvironment {
         for (const pod of pods.items) {
           if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return pod.metadata!.name!;
           const reason = pod.status?.containerStatuses?.map((s) => s.state?.waiting?.reason ?? s.state?.terminated?.reason).find(Boolean);
-          if (reason && CANNOT_START.test(reason)) fatal = `pod ${pod.metadata?.name} cannot start: ${reason}`;
+          const fatalReason = pod.status?.containerStatuses?.map(cannotStart).find(Boolean);
+          if (fatalReason) fatal = `pod ${pod.metadata?.name} cannot start: ${fatalReason}`;
           note(`pod ${pod.metadata?.name} ${pod.status?.phase}${reason ? ` (${reason})` : ''}`);
         }
         return undefined;
@@ -262,9 +264,6 @@ export class OperatorEnvironment {
     );
   }
 }
-
-/** Container states that no amount of waiting fixes (an image that may not be pulled, a crashing binary). */
-export const CANNOT_START = /ErrImage|ImagePull|InvalidImageName|CreateContainerConfigError|CreateContainerError|CrashLoopBackOff/;
 
 function operatorDeployment(namespace: string): V1Deployment {
   const labels = { ...LABELS, 'app.kubernetes.io/name': 'prometheus-operator' };
@@ -315,8 +314,7 @@ function s3Deployment(namespace: string): V1Deployment {
               name: 'versitygw',
               image: OPERATOR_IMAGES.versitygw,
               imagePullPolicy: 'Never',
-              // Object metadata in a sidecar directory: no reliance on xattr support of the volume.
-              args: ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', `:${S3_PORT}`, '--quiet', 'posix', '--sidecar', '/meta', '/data'],
+              args: versitygwArgs(`:${S3_PORT}`, '/data', '/meta'),
               ports: [{ name: 's3', containerPort: S3_PORT }],
               readinessProbe: { tcpSocket: { port: S3_PORT }, periodSeconds: 1 },
               volumeMounts: [
@@ -333,36 +331,4 @@ function s3Deployment(namespace: string): V1Deployment {
       },
     },
   };
-}
-
-/** A listener on 127.0.0.1 whose connections are port-forwarded (through the API server) to a pod's port. */
-async function withPortForward<T>(cluster: KubeCluster, namespace: string, pod: string, port: number, fn: (localPort: number) => Promise<T>): Promise<T> {
-  const forward = new PortForward(cluster.kc);
-  const sockets = new Set<Socket>();
-  const closers: (() => void)[] = [];
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    forward.portForward(namespace, pod, [port], socket, null, socket).then(
-      (ws) => {
-        const close = () => (typeof ws === 'function' ? ws() : ws)?.close();
-        closers.push(close);
-        socket.on('close', close);
-      },
-      (err: unknown) => socket.destroy(err instanceof Error ? err : new Error(String(err))),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  try {
-    const address = server.address();
-    if (!address || typeof address === 'string') throw new Error('port-forward listener has no port');
-    return await fn(address.port);
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    for (const close of closers) close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 }
