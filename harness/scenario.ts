@@ -9,12 +9,17 @@ import type { Topology } from './topology/model.ts';
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
- * Brings the topology up before the file's tests and down after them. The returned getter gives
- * the running topology inside tests. If any test failed, every component's log is copied to
+ * Brings the topology up before the file's (or describe block's) tests, runs `setup` on it, and
+ * tears it down after them. Returns a getter for what setup returned (the running topology when
+ * there is no setup): each test reads only that. A test during which a component exited on its
+ * own fails, naming it. If any test failed, every component's log is copied to
  * reports/runs/<topology>/logs first.
  */
-export function useTopology(topology: Topology, setup?: (t: RunningTopology) => Promise<void>): () => RunningTopology {
+export function useTopology(topology: Topology): () => RunningTopology;
+export function useTopology<T>(topology: Topology, setup: (t: RunningTopology) => Promise<T>): () => T;
+export function useTopology<T>(topology: Topology, setup?: (t: RunningTopology) => Promise<T>): () => T | RunningTopology {
   let running: RunningTopology | undefined;
+  let prepared: { value: T | RunningTopology } | undefined;
   let failed = false;
   const logsDir = join(REPORTS_DIR, 'runs', topology.name, 'logs');
   const keep = process.env.THANOS_HA_E2E_KEEP === '1';
@@ -33,18 +38,22 @@ export function useTopology(topology: Topology, setup?: (t: RunningTopology) => 
     log(`[${topology.name}] bringing up on ${substrate}: ${topology.description}`);
     running = await substrateFromEnv().up(topology, { onProgress: log, keep, logsOnFailure: logsDir });
     log(`[${topology.name}] up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    if (setup) {
-      try {
-        await setup(running);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
+    try {
+      prepared = { value: setup ? await setup(running) : running };
+      if (setup) log(`[${topology.name}] prepared in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    } catch (err) {
+      failed = true;
+      throw err;
     }
   });
 
   afterEach((ctx) => {
     if (ctx.task.result?.state === 'fail') failed = true;
+    const exited = running?.failure();
+    if (exited) {
+      failed = true;
+      throw new Error(`a component of ${topology.name} exited during the test: ${exited}`);
+    }
   });
 
   afterAll(async () => {
@@ -57,7 +66,7 @@ export function useTopology(topology: Topology, setup?: (t: RunningTopology) => 
   });
 
   return () => {
-    if (!running) throw new Error(`topology ${topology.name} is not running (bring-up failed?)`);
-    return running;
+    if (!prepared) throw new Error(`topology ${topology.name} is not ready (its bring-up or setup failed: see above)`);
+    return prepared.value;
   };
 }

@@ -15,6 +15,30 @@ export class WaitTimeout extends Error {
   override name = 'WaitTimeout';
 }
 
+/** A component a wait depends on has exited: waiting longer cannot help. */
+export class ComponentExited extends Error {
+  override name = 'ComponentExited';
+}
+
+// Every wait in this process gives up at once when a running topology reports a component that
+// exited without being told to: its whole topology is what any wait depends on.
+const failureSources = new Set<() => string | undefined>();
+
+/** Registers a source of "a component exited" (one line naming it); returns how to unregister it. */
+export function abortWaitsWhen(failure: () => string | undefined): () => void {
+  failureSources.add(failure);
+  return () => failureSources.delete(failure);
+}
+
+/** The first reason a registered topology gives for every wait to stop, if any. */
+export function componentFailure(): string | undefined {
+  for (const failure of failureSources) {
+    const reason = failure();
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
 /**
  * Polls probe until it returns a value other than undefined. probe may return a `status`
  * string through `note` to show in progress lines. Throws WaitTimeout with the last note/error.
@@ -35,6 +59,8 @@ export async function waitFor<T>(
   for (;;) {
     const reason = opts.abort?.();
     if (reason) throw new Error(`gave up waiting for ${what}: ${reason}`);
+    const exited = componentFailure();
+    if (exited) throw new ComponentExited(`gave up waiting for ${what}: ${exited}`);
     try {
       const value = await probe(note);
       if (value !== undefined) return value;

@@ -6,8 +6,9 @@ import type { AlertmanagerAlert } from '../promql/alertmanager.ts';
 import { AlertmanagerClient } from '../promql/alertmanager.ts';
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum, metricValue } from '../promql/metrics.ts';
+import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import type { Topology } from '../topology/model.ts';
+import { scrapeIntervalOf, type Topology } from '../topology/model.ts';
 import { waitFor } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
 import { alignDown, alignUp } from '../workload/series.ts';
@@ -61,12 +62,6 @@ export interface RuleEvaluations {
   lastEvaluationMs: number;
 }
 
-const durationMs = (d: string): number => {
-  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
-  let total = 0;
-  for (const [, n, u] of d.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * units[u!]!;
-  return total;
-};
 
 /**
  * The longest an alert may take from the moment the exporter first serves the crossing value
@@ -90,7 +85,7 @@ export function alertLatencyBound(topology: Topology): AlertLatencyBound {
   const group = groups.find((g) => g.rules.some((r) => r.alert === ALERT.name));
   if (!group) throw new Error(`the Ruler of ${topology.name} has no rule "${ALERT.name}"`);
   const evaluationIntervalMs = durationMs(group.interval ?? ruler.evalInterval);
-  const scrapeIntervalMs = durationMs(agent.scrapeInterval);
+  const scrapeIntervalMs = durationMs(scrapeIntervalOf(agent, topology));
   const marginMs = evaluationIntervalMs;
   return {
     scrapeIntervalMs,

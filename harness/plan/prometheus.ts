@@ -1,5 +1,5 @@
 // Prometheus: every flag and config key of a Prometheus instance lives here.
-import type { Prometheus } from '../topology/model.ts';
+import { scrapeIntervalOf, type Prometheus } from '../topology/model.ts';
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
@@ -42,8 +42,9 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
       ...(Object.keys(queueConfig).length ? { queue_config: queueConfig } : {}),
     })),
   );
+  const scrapeInterval = scrapeIntervalOf(c, ctx.topology);
   const config = {
-    global: { scrape_interval: c.scrapeInterval, evaluation_interval: c.scrapeInterval, external_labels: externalLabels },
+    global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval, external_labels: externalLabels },
     scrape_configs: scrapeConfigs,
     ...(remoteWrite.length ? { remote_write: remoteWrite } : {}),
   };

@@ -33,6 +33,12 @@ export interface RunningTopology extends AsyncDisposable {
   stop(instance: string): Promise<void>;
   kill(instance: string): Promise<void>;
   start(instance: string): Promise<void>;
+  /**
+   * The first component that exited (or, on Kubernetes, failed) without the harness asking it to:
+   * one line naming it, its exit status and its last log line. undefined while all run as planned.
+   * While a topology is up, every wait gives up as soon as this says something (wait.ts).
+   */
+  failure(): string | undefined;
   /** Copies every component's log into dir; returns the files written. */
   collectLogs(dir: string): Promise<string[]>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 // The typed topology model: what runs where, and who talks to whom.
 // Everything else (flags, files, ports, chart values) is computed from this by harness/plan.
 import { z } from 'zod';
+import { durationMs } from './duration.ts';
 
 const Name = z
   .string()
@@ -18,7 +19,8 @@ export const PrometheusSpec = Base.extend({
   retention: Duration.default('4h'),
   // Named option: the default is Prometheus's (and the Thanos sidecar's required) 2h.
   blockDuration: Duration.default('2h'),
-  scrapeInterval: Duration.default('5s'),
+  // Unset: the topology's grid, one scrape per workload slot.
+  scrapeInterval: Duration.optional(),
   // Scrape the deterministic workload (targets appear only once the harness arms it).
   scrapeWorkload: z.boolean().default(true),
   // Scrape every other component of its own cluster (the observer's self-monitoring).
@@ -124,6 +126,10 @@ export const ClusterSpec = z.object({ name: Name, role: z.enum(['observer', 'obs
 export const TopologySpec = z.object({
   name: Name,
   description: z.string(),
+  // The workload grid: one sample per series every `grid`, live and in the history. 15s where a
+  // finding needs hours of history across 2h blocks; a short one (1s) where it needs live remote
+  // write only. Whole seconds: a workload value encodes the second it belongs to.
+  grid: z.string().regex(/^[1-9]\d*s$/, 'must be whole seconds, such as 1s or 15s').default('15s'),
   clusters: z.array(ClusterSpec).min(1),
   bucket: Name.default('thanos'),
   components: z.array(ComponentSpec).min(1),
@@ -149,6 +155,9 @@ export class TopologyError extends Error {
 }
 
 export const refOf = (c: { cluster: string; name: string }): string => `${c.cluster}/${c.name}`;
+
+/** A Prometheus' scrape interval: its own, or one scrape per slot of the topology's grid. */
+export const scrapeIntervalOf = (c: Prometheus, topology: { grid: string }): string => c.scrapeInterval ?? topology.grid;
 
 /** Parses and cross-checks a topology; throws a one-line TopologyError naming the field. */
 export function validateTopology(input: unknown): Topology {
@@ -206,6 +215,9 @@ export function validateTopology(input: unknown): Topology {
             fail(`${at}.remoteWrite.${j}`, `"${r}" has ${target.replicas} replicas: write through a service (or to a router)`);
         });
         if (c.mode === 'agent' && c.scrapeCluster) fail(`${at}.scrapeCluster`, 'is not supported in agent mode');
+        // The exporter serves a scraper one slot per scrape: scraping less often than the grid falls behind for good.
+        if (c.scrapeWorkload && durationMs(scrapeIntervalOf(c, topology)) > durationMs(topology.grid))
+          fail(`${at}.scrapeInterval`, `${c.scrapeInterval} is longer than the workload grid (${topology.grid}): the scrape would fall behind the workload`);
         break;
       case 'receive':
         validateReceive(c, at, byRef, fail, expect);

@@ -29,9 +29,10 @@ export function arch1(variant: Arch1Variant): Topology {
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2 },
+      // Three scrapes per 15s slot: the live data catches up within seconds of a wait.
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, scrapeInterval: '5s' },
       { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus' },
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true },
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true, scrapeInterval: '5s' },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
       { kind: 'query', name: 'query', cluster: OBSERVER, endpoints, replicaLabels: ['prometheus_replica'] },
       { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query` },
@@ -65,9 +66,9 @@ export function arch2(variant: Arch2Variant): Topology {
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, remoteWrite: [`${OBSERVER}/receive`] },
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, remoteWrite: [`${OBSERVER}/receive`], scrapeInterval: '5s' },
       { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus' },
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true },
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true, scrapeInterval: '5s' },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, bucketPrefix: OBSERVEE },
       {
@@ -166,7 +167,7 @@ export function receiveReplication(receives: number, rf: number): Topology {
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, remoteWrite: [`${OBSERVER}/receive-write`] },
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, remoteWrite: [`${OBSERVER}/receive-write`], scrapeInterval: '5s' },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: receives, mode: 'hashring', replicationFactor: rf },
       { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'], deduplicationFunc: 'chain' },
       { kind: 'query', name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'] },
@@ -199,7 +200,7 @@ export function arch3(variant: Arch3Variant): Topology {
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, mode: 'agent', remoteWrite: [`${OBSERVER}/receive`] },
+      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, mode: 'agent', remoteWrite: [`${OBSERVER}/receive`], scrapeInterval: '5s' },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, bucketPrefix: OBSERVEE },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
       { kind: 'query', name: 'rule-query', cluster: OBSERVER, endpoints: rulerQueryEndpoints, replicaLabels: ALL_REPLICA_LABELS },

@@ -4,6 +4,7 @@
 // unshipped block), then arm the exporter so the live scrape continues the same series.
 import type { ProcessPlan } from '../plan/index.ts';
 import { metricSum } from '../promql/metrics.ts';
+import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/types.ts';
 import { waitFor } from '../wait.ts';
 import { planHistory, type BlockRange, HOUR_MS } from './history.ts';
@@ -34,12 +35,6 @@ export interface PopulatedWorkload {
   timings: { backfillMs: number; firstUploadMs: number | undefined; totalMs: number };
 }
 
-const durationMs = (d: string): number => {
-  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
-  let total = 0;
-  for (const [, n, u] of d.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * units[u!]!;
-  return total;
-};
 
 async function metrics(t: RunningTopology, instance: string): Promise<string> {
   const res = await fetch(`${t.url(instance)}/metrics`, { signal: AbortSignal.timeout(5_000) });

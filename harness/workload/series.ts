@@ -1,5 +1,6 @@
 // The deterministic workload: a few series whose value at every grid timestamp is known in advance,
 // so any query answer can be checked sample by sample without storing what was written.
+import { durationMs } from '../topology/duration.ts';
 
 export interface Workload {
   metric: string;
@@ -17,6 +18,11 @@ export const DEFAULT_WORKLOAD: Workload = {
   job: 'workload',
   instance: 'workload-exporter',
 };
+
+/** The workload a topology runs: the default series on the topology's grid. */
+export function workloadOf(topology: { grid: string }): Workload {
+  return { ...DEFAULT_WORKLOAD, stepMs: durationMs(topology.grid) };
+}
 
 /** Label set of series i, including __name__. Both the backfill and the exporter use exactly this. */
 export function seriesLabels(w: Workload, i: number): Record<string, string> {

@@ -10,8 +10,9 @@ import type { BinaryName } from '../../binaries/versions.ts';
 import { planTopology, type Plan, type PortName, type ProcessPlan, type S3Access } from '../../plan/index.ts';
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
-import { waitFor } from '../../wait.ts';
+import { abortWaitsWhen, waitFor } from '../../wait.ts';
 import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { workloadOf } from '../../workload/series.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, ServiceControls, SubstrateName, UpOptions } from '../types.ts';
 import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
@@ -66,7 +67,11 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
   const tunnels: WorkloadTunnel[] = [];
   const forwards: LocalForward[] = [];
   const kubeClusters = () => [...new Set(Object.values(opts.clusters))];
+  let running: KubeTopology | undefined;
+  const unwatch = abortWaitsWhen(() => running?.failure());
   const stopEverything = async () => {
+    unwatch();
+    running?.stopWatching();
     const steps: [string, () => Promise<unknown> | unknown][] = [
       ['workload tunnels', () => tunnels.forEach((t) => t.close())],
       ['port-forwards', () => Promise.all(forwards.map((f) => f.close()))],
@@ -115,7 +120,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ),
     );
 
-    exporter = await startExporter({ host: '127.0.0.1', port: 0 });
+    exporter = await startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
     for (const cluster of used) {
       const tunnel = new WorkloadTunnel(clusterFor(cluster).kubeConfig, { namespace: namespaceOf(cluster), pod: `${RELAY_NAME}-0`, port: RELAY_TUNNEL_PORT }, exporter.port, onProgress);
       tunnels.push(tunnel);
@@ -183,8 +188,10 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
     }
     onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods, starting them in the plan's order`);
-    const running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress });
-    await startInWaves(plan, (id) => running.start(id), onProgress);
+    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress });
+    const topologyRunning = running;
+    await startInWaves(plan, (id) => topologyRunning.start(id), onProgress);
+    running.watchForFailures();
     onProgress(`  all ${plan.processes.length} instances ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return running;
   } catch (err) {
@@ -210,6 +217,10 @@ class KubeTopology implements RunningTopology {
   readonly #teardown: () => Promise<void>;
   readonly #onProgress: (line: string) => void;
   readonly #services = new Map<string, ServiceControls>();
+  /** Pods the harness stopped or killed: their going away is no failure. */
+  readonly #expectedDown = new Set<string>();
+  #failure: string | undefined;
+  #watcher: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: {
     substrate: Exclude<SubstrateName, 'process'>;
@@ -256,6 +267,7 @@ class KubeTopology implements RunningTopology {
   // An instance is stopped with its pod: a sidecar goes with its Prometheus, as on Kubernetes.
   async stop(id: string): Promise<void> {
     const p = this.#instance(id);
+    this.#expectedDown.add(podName(p));
     const cluster = this.#clusterFor(p.cluster);
     const namespace = this.#namespaceOf(p.cluster);
     await cluster.scale(namespace, localName(p.pod), 0);
@@ -264,6 +276,7 @@ class KubeTopology implements RunningTopology {
 
   async kill(id: string): Promise<void> {
     const p = this.#instance(id);
+    this.#expectedDown.add(podName(p));
     const cluster = this.#clusterFor(p.cluster);
     const namespace = this.#namespaceOf(p.cluster);
     await cluster.scale(namespace, localName(p.pod), 0);
@@ -275,6 +288,41 @@ class KubeTopology implements RunningTopology {
     const p = this.#instance(id);
     await this.#clusterFor(p.cluster).scale(this.#namespaceOf(p.cluster), localName(p.pod), 1);
     await this.waitReady(id);
+    this.#expectedDown.delete(podName(p));
+  }
+
+  failure(): string | undefined {
+    return this.#failure;
+  }
+
+  /** Polls the pods every 2 s: a container that restarted, or a pod gone that nobody stopped, is a failure. */
+  watchForFailures(): void {
+    const pods = [...new Map(this.plan.processes.map((p) => [podName(p), p])).values()];
+    let busy = false;
+    this.#watcher = setInterval(() => {
+      if (busy || this.#failure) return;
+      busy = true;
+      void (async () => {
+        for (const p of pods) {
+          const name = podName(p);
+          if (this.#expectedDown.has(name)) continue;
+          const pod = await this.#clusterFor(p.cluster).pod(this.#namespaceOf(p.cluster), name);
+          if (this.#expectedDown.has(name)) continue; // stopped while we asked
+          const restarted = (pod?.status?.containerStatuses ?? []).find((c) => c.restartCount > 0);
+          if (!pod) this.#failure = `${p.id}: pod ${name} is gone, and the harness did not stop it`;
+          else if (restarted) {
+            const last = restarted.lastState?.terminated;
+            this.#failure = `${p.id}: container ${restarted.name} restarted (${last ? `${last.reason ?? 'terminated'}, exit code ${last.exitCode}` : 'unknown reason'}); its log is collected on failure`;
+          }
+          if (this.#failure) return this.#onProgress(`[${this.topology.name}] component failed: ${this.#failure}`);
+        }
+      })().finally(() => (busy = false));
+    }, 2_000);
+    this.#watcher.unref();
+  }
+
+  stopWatching(): void {
+    clearInterval(this.#watcher);
   }
 
   service(id: string): ServiceControls {

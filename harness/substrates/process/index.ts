@@ -9,8 +9,9 @@ import type { BinaryName } from '../../binaries/versions.ts';
 import { planTopology, type Addressing, type Plan, type PortName, type ProcessPlan } from '../../plan/index.ts';
 import type { Bucket } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
-import { waitFor } from '../../wait.ts';
+import { abortWaitsWhen, waitFor } from '../../wait.ts';
 import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { workloadOf } from '../../workload/series.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
@@ -99,6 +100,14 @@ class ProcessTopology implements RunningTopology {
     await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
   }
 
+  failure(): string | undefined {
+    for (const proc of [...this.processes.values(), this.s3]) {
+      const reason = proc.unexpectedExit();
+      if (reason) return reason;
+    }
+    return undefined;
+  }
+
   async collectLogs(dir: string): Promise<string[]> {
     await mkdir(dir, { recursive: true });
     const files: string[] = [];
@@ -174,8 +183,13 @@ export const processSubstrate: Substrate = {
     let exporter: WorkloadExporter | undefined;
     let s3: SupervisedProcess | undefined;
     let bucket: Bucket | undefined;
+    let running: ProcessTopology | undefined;
+    // Said at once, not when a wait times out: every wait gives up on it too (wait.ts).
+    const announce = (reason: string) => onProgress(`[${topology.name}] component exited unexpectedly: ${reason}`);
+    const unwatch = abortWaitsWhen(() => running?.failure());
     // Every step runs even if an earlier one fails: teardown must leave nothing behind.
     const stopEverything = async () => {
+      unwatch();
       const steps: [string, () => Promise<unknown> | unknown][] = [
         ['processes', () => Promise.all([...processes.values()].map((p) => p.stop()))],
         ['services', () => Promise.all([...proxies.values()].map((p) => p.close()))],
@@ -200,10 +214,10 @@ export const processSubstrate: Substrate = {
 
     try {
       const s3Port = await freePort();
-      const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket });
+      const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket, onUnexpectedExit: announce });
       s3 = started.process;
       bucket = started.bucket;
-      exporter = await startExporter({ host: '127.0.0.1', port: 0 });
+      exporter = await startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
 
       // Ports: every instance port and every service gets its own, chosen now.
       const ports = new Map<string, number>();
@@ -246,11 +260,11 @@ export const processSubstrate: Substrate = {
         }
         processes.set(
           p.id,
-          new SupervisedProcess({ id: p.id, binaryPath: binaries.get(p.binary)!, args: p.args, cwd: dir, logFile: join(dir, 'process.log'), runDir }),
+          new SupervisedProcess({ id: p.id, binaryPath: binaries.get(p.binary)!, args: p.args, cwd: dir, logFile: join(dir, 'process.log'), runDir }, announce),
         );
       }
 
-      const running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, ports, s3, teardown, onProgress });
+      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, ports, s3, teardown, onProgress });
       onProgress(`starting ${plan.processes.length} processes of ${topology.name} in ${runDir}`);
       await startAll(running, onProgress);
       return running;

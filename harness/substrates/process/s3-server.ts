@@ -20,6 +20,8 @@ export async function startS3Server(opts: {
   runDir: string;
   port: number;
   bucket: string;
+  /** Called once if versitygw exits without being stopped. */
+  onUnexpectedExit?: (reason: string) => void;
 }): Promise<{ process: SupervisedProcess; endpoint: S3Endpoint; bucket: Bucket }> {
   const dir = join(opts.runDir, 's3');
   const dataDir = join(dir, 'data');
@@ -33,7 +35,7 @@ export async function startS3Server(opts: {
     cwd: dir,
     logFile: join(dir, 'versitygw.log'),
     runDir: opts.runDir,
-  });
+  }, opts.onUnexpectedExit);
   proc.start();
   const endpoint: S3Endpoint = { url: `http://127.0.0.1:${opts.port}`, bucket: opts.bucket, ...S3_CREDENTIALS };
   const bucket = new Bucket(endpoint);

@@ -29,9 +29,13 @@ export class SupervisedProcess {
   readonly spec: ProcessSpec;
   private child: ReturnType<typeof spawnLogged> | undefined;
   private exit: { code: number | undefined; signal: string | undefined } | undefined;
+  /** Set by stop() and kill(): an exit that follows is what the harness asked for. */
+  private stopRequested = false;
+  private readonly onUnexpectedExit: ((reason: string) => void) | undefined;
 
-  constructor(spec: ProcessSpec) {
+  constructor(spec: ProcessSpec, onUnexpectedExit?: (reason: string) => void) {
     this.spec = spec;
+    this.onUnexpectedExit = onUnexpectedExit;
   }
 
   get pid(): number | undefined {
@@ -53,6 +57,11 @@ export class SupervisedProcess {
     return `${this.spec.id} ${status}: ${why} (log: ${this.spec.logFile})`;
   }
 
+  /** exitReason() of an exit nobody asked for (a crash, a kill from outside); undefined otherwise. */
+  unexpectedExit(): string | undefined {
+    return this.stopRequested ? undefined : this.exitReason();
+  }
+
   tail(lines: number): string {
     try {
       return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -64,10 +73,13 @@ export class SupervisedProcess {
   start(): void {
     if (this.running) return;
     this.exit = undefined;
+    this.stopRequested = false;
     const child = spawnLogged(this.spec);
     this.child = child;
     void child.then((r) => {
-      if (this.child === child) this.exit = { code: r.exitCode, signal: r.signal };
+      if (this.child !== child) return;
+      this.exit = { code: r.exitCode, signal: r.signal };
+      if (!this.stopRequested) this.onUnexpectedExit?.(this.exitReason()!);
     });
   }
 
@@ -75,6 +87,7 @@ export class SupervisedProcess {
   async stop(graceMs = 5_000): Promise<void> {
     const child = this.child;
     if (!child || this.exit) return;
+    this.stopRequested = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await child;
@@ -84,12 +97,14 @@ export class SupervisedProcess {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child || this.exit) return;
+    this.stopRequested = true;
     child.kill('SIGKILL');
     await child;
   }
 
   /** For exit handlers, where nothing can be awaited. */
   killNow(): void {
+    this.stopRequested = true;
     if (this.running) this.child?.kill('SIGKILL');
   }
 }
