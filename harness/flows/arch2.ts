@@ -1,11 +1,10 @@
 // Getting an Arch 2 topology (sidecar + remote write) into the state findings D and F assert on,
 // and taking its observee down. The Arch 1 counterpart of F reuses stopObservee.
-import { instanceIds } from '../plan/index.ts';
+import { queryEndpointCount } from '../plan/index.ts';
 import { PromApiClient, type StoreEndpoint } from '../promql/client.ts';
 import { metricValue } from '../promql/metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { refOf } from '../topology/model.ts';
 import { waitFor } from '../wait.ts';
 import { remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
 import { goLive, populateWorkload, waitForLiveUpTo, type PopulatedWorkload } from '../workload/populate.ts';
@@ -129,7 +128,7 @@ export async function prepareArch2(t: RunningTopology, opts: { history: boolean;
   await waitForRemoteWriteUpTo(t, prometheus, settledMs, log);
   const sinceMs = opts.history ? (await waitForStoreToLoadBucket(t, log)).loadedAt : Date.now();
   const query = new PromApiClient(t.url('observer/query'));
-  await waitForQueryEndpoints(query, queryEndpointCount(t, 'observer/query'), sinceMs, liveFromMs, log);
+  await waitForQueryEndpoints(query, queryEndpointCount(t.topology, 'observer/query'), sinceMs, liveFromMs, log);
   return { t, frontend: new PromApiClient(t.url('observer/query-frontend')), query, prometheus, history, liveFromMs, settledMs, stepMs: step };
 }
 
@@ -143,15 +142,6 @@ export async function waitForQueryToCheck(query: PromApiClient, type: string, si
     },
     { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
   );
-}
-
-/** How many StoreAPI endpoints a Query dials: every instance of every component it names. */
-export function queryEndpointCount(t: RunningTopology, queryRef: string): number {
-  const query = t.topology.components.find((c) => refOf(c) === queryRef);
-  if (query?.kind !== 'query') throw new Error(`${queryRef} is not a query in ${t.topology.name}`);
-  return query.endpoints
-    .map((ref) => t.topology.components.find((c) => refOf(c) === ref))
-    .reduce((n, c) => n + (c ? instanceIds(c, t.topology).length : 1), 0);
 }
 
 /**

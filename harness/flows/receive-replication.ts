@@ -5,7 +5,8 @@ import type { RunningTopology } from '../substrates/index.ts';
 import { WaitTimeout, waitFor } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
 import { alignUp } from '../workload/series.ts';
-import { queryEndpointCount, waitForQueryEndpoints } from './arch2.ts';
+import { queryEndpointCount } from '../plan/index.ts';
+import { waitForQueryEndpoints } from './arch2.ts';
 import { receiveCounters, remoteWriteCounters, waitForRemoteWriteUpTo, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
 
 export const PROMETHEUS = 'observee/prometheus';
@@ -121,7 +122,7 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   await waitForLiveUpTo(t, [PROMETHEUS], warmUntil, log);
   await waitForRemoteWriteUpTo(t, [PROMETHEUS], warmUntil, log);
   const warmAt = Date.now();
-  for (const q of [query, penaltyQuery]) await waitForQueryEndpoints(q, queryEndpointCount(t, 'observer/query'), warmAt, liveFromMs, log);
+  for (const q of [query, penaltyQuery]) await waitForQueryEndpoints(q, queryEndpointCount(t.topology, 'observer/query'), warmAt, liveFromMs, log);
 
   // Round robin per connection: the newest connection went to backend (accepted - 1) mod n.
   const beforeKill = await snapshot(t, receives);

@@ -34,6 +34,15 @@ export function instanceIds(c: Component, topology: Topology): Instance[] {
   return Array.from({ length: n }, (_, replica) => ({ id: n === 1 ? refOf(c) : `${refOf(c)}-${replica}`, replica }));
 }
 
+/** How many StoreAPI endpoints a Query dials: every instance of every component it names (a Service counts once). */
+export function queryEndpointCount(topology: Topology, queryRef: string): number {
+  const query = topology.components.find((c) => refOf(c) === queryRef);
+  if (query?.kind !== 'query') throw new Error(`${queryRef} is not a query in ${topology.name}`);
+  return query.endpoints
+    .map((ref) => topology.components.find((c) => refOf(c) === ref))
+    .reduce((n, c) => n + (c ? instanceIds(c, topology).length : 1), 0);
+}
+
 /**
  * `versions` defaults to what this process runs (runVersions()), so every substrate plans for the
  * binaries it starts; pass them to plan for other releases (unit tests do).
