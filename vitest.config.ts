@@ -25,7 +25,9 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 10 * 60_000,
           hookTimeout: 30 * 60_000,
-          globalSetup: ['harness/substrates/vitest-substrate-check.ts', 'harness/binaries/vitest-global-setup.ts'],
+          // Workers are processes, so that a signal to the runner can reach their teardown (vitest-signals.ts).
+          pool: 'forks',
+          globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts', 'harness/binaries/vitest-global-setup.ts'],
         },
       },
       {
@@ -39,7 +41,8 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 10 * 60_000,
           hookTimeout: 30 * 60_000,
-          globalSetup: ['harness/substrates/vitest-substrate-check.ts'],
+          pool: 'forks',
+          globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts'],
         },
       },
     ],

@@ -3,14 +3,21 @@
 import { z } from 'zod';
 import { durationMs } from './duration.ts';
 
+// A DNS label (it names Kubernetes objects), short enough for the suffixes the substrates add.
 const Name = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,50}$/, 'must be lowercase letters, digits and dashes, starting with a letter');
+  .max(51, 'must be at most 51 characters')
+  .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes, starting with a letter and not ending with a dash');
+// Kubernetes namespaces are thanos-ha-e2e-<run>-<cluster> (kube/index.ts: a 6-digit hex run; at
+// most 63 characters, and kube/deploy.ts cuts longer ones, which could merge two clusters).
+const ClusterName = Name.refine((n) => n.length <= 42, 'must be at most 42 characters: the Kubernetes namespace thanos-ha-e2e-<run>-<cluster> has at most 63');
+// What Prometheus accepts as a label name; Thanos refuses to start on others.
+const LabelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name (letters, digits, underscores, not starting with a digit)');
 const Duration = z.string().regex(/^(\d+(ms|s|m|h|d))+$/, 'must be a Prometheus duration such as 30s, 2h or 1h30m');
 // "cluster/name" of a component or a service in the same topology.
 const Ref = z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/, 'must be "cluster/name"');
 
-const Base = z.object({ name: Name, cluster: Name });
+const Base = z.object({ name: Name, cluster: ClusterName });
 
 export const PrometheusSpec = Base.extend({
   kind: z.literal('prometheus'),
@@ -30,6 +37,9 @@ export const PrometheusSpec = Base.extend({
   remoteWriteShards: z.number().int().min(1).max(50).optional(),
   // Samples per remote-write request (Prometheus' max_samples_per_send, default 2000); unset: the default.
   remoteWriteMaxSamplesPerSend: z.number().int().min(1).optional(),
+  // Longest a sample waits in a remote-write shard for its batch to fill (Prometheus'
+  // batch_send_deadline, default 5s); unset: the default.
+  remoteWriteBatchSendDeadline: Duration.optional(),
 });
 
 export const SidecarSpec = Base.extend({
@@ -58,8 +68,8 @@ export const ReceiveSpec = Base.extend({
   // Upload blocks to S3 under this prefix; unset: no upload.
   bucketPrefix: Name.optional(),
   // External label naming the receive replica (its value is the instance name).
-  replicaLabel: z.string().min(1).default('receive_replica'),
-  labels: z.record(z.string(), z.string()).default({}),
+  replicaLabel: LabelName.default('receive_replica'),
+  labels: z.record(LabelName, z.string()).default({}),
   tenantHeader: z.string().min(1).default('THANOS-TENANT'),
   defaultTenant: z.string().min(1).default('default-tenant'),
   retention: Duration.default('15d'),
@@ -72,8 +82,8 @@ export const RulerSpec = Base.extend({
   // Rule groups, as the YAML of a Prometheus rule file.
   rules: z.string().min(1),
   evalInterval: Duration.default('5s'),
-  replicaLabel: z.string().min(1).default('rule_replica'),
-  labels: z.record(z.string(), z.string()).default({}),
+  replicaLabel: LabelName.default('rule_replica'),
+  labels: z.record(LabelName, z.string()).default({}),
 });
 
 export const AlertmanagerSpec = Base.extend({
@@ -87,7 +97,7 @@ export const QuerySpec = Base.extend({
   kind: z.literal('query'),
   replicas: z.number().int().min(1).max(4).default(1),
   endpoints: z.array(Ref).min(1, 'a query needs at least one endpoint'),
-  replicaLabels: z.array(z.string().min(1)).default([]),
+  replicaLabels: z.array(LabelName).default([]),
   // How replicas are merged. Unset: Thanos' default, "penalty" (follows one replica, switches on
   // gaps); "chain" merges every sample of every replica (for copies with the same timestamps).
   deduplicationFunc: z.enum(['penalty', 'chain']).optional(),
@@ -114,14 +124,14 @@ export const ComponentSpec = z.discriminatedUnion('kind', [
 // A kube-proxy-like Service: one address in front of several instances, balancing per connection.
 export const ServiceSpec = z.object({
   name: Name,
-  cluster: Name,
+  cluster: ClusterName,
   targets: z.array(Ref).min(1),
   port: z.enum(['http', 'grpc', 'remote-write']),
   // Per TCP connection, as kube-proxy: round robin (deterministic) or random (iptables mode).
   balancing: z.enum(['round-robin', 'random']).default('round-robin'),
 });
 
-export const ClusterSpec = z.object({ name: Name, role: z.enum(['observer', 'observee']) });
+export const ClusterSpec = z.object({ name: ClusterName, role: z.enum(['observer', 'observee']) });
 
 export const TopologySpec = z.object({
   name: Name,
@@ -131,7 +141,7 @@ export const TopologySpec = z.object({
   // write only. Whole seconds: a workload value encodes the second it belongs to.
   grid: z.string().regex(/^[1-9]\d*s$/, 'must be whole seconds, such as 1s or 15s').default('15s'),
   clusters: z.array(ClusterSpec).min(1),
-  bucket: Name.default('thanos'),
+  bucket: Name.refine((n) => n.length >= 3, 'must be at least 3 characters (an S3 bucket name)').default('thanos'),
   components: z.array(ComponentSpec).min(1),
   services: z.array(ServiceSpec).default([]),
 });
@@ -171,7 +181,13 @@ export function validateTopology(input: unknown): Topology {
     throw new TopologyError(`invalid topology "${topology.name}": ${field} ${message}`);
   };
 
-  const clusters = new Set(topology.clusters.map((c) => c.name));
+  // The kube substrates install the topology as a Helm release named after it, beside their "infra" one.
+  if (topology.name === 'infra') fail('name', '"infra" is the name of the Kubernetes substrates\' own Helm release');
+  const clusters = new Set<string>();
+  topology.clusters.forEach((c, i) => {
+    if (clusters.has(c.name)) fail(`clusters.${i}.name`, `"${c.name}" is declared twice`);
+    clusters.add(c.name);
+  });
   const byRef = new Map<string, Component | Service>();
   const add = (where: string, item: Component | Service) => {
     if (!clusters.has(item.cluster)) fail(`${where}.cluster`, `"${item.cluster}" is not a declared cluster`);
@@ -180,15 +196,19 @@ export function validateTopology(input: unknown): Topology {
   };
   topology.components.forEach((c, i) => add(`components.${i}`, c));
   topology.services.forEach((s, i) => add(`services.${i}`, s));
+  validateNames(topology, fail);
 
   const kindOf = (ref: string) => {
     const item = byRef.get(ref);
     return item && 'kind' in item ? item.kind : item ? 'service' : undefined;
   };
-  const expect = (field: string, ref: string, kinds: string[]) => {
+  // port: what the referring component dials; a service must offer that one.
+  const expect = (field: string, ref: string, kinds: string[], port?: ServicePort) => {
     const kind = kindOf(ref);
     if (!kind) fail(field, `refers to "${ref}", which does not exist`);
     if (!kinds.includes(kind!)) fail(field, `refers to "${ref}" (a ${kind}), expected one of: ${kinds.join(', ')}`);
+    const service = byRef.get(ref) as Service;
+    if (kind === 'service' && port && service.port !== port) fail(field, `refers to service "${ref}", whose port is ${service.port}, not ${port}`);
   };
 
   topology.components.forEach((c, i) => {
@@ -199,17 +219,25 @@ export function validateTopology(input: unknown): Topology {
         if (!prom || !('kind' in prom) || prom.kind !== 'prometheus')
           fail(`${at}.prometheus`, `"${c.prometheus}" is not a Prometheus in cluster "${c.cluster}"`);
         if ((prom as Prometheus).mode === 'agent') fail(`${at}.prometheus`, 'a sidecar cannot run beside an agent-mode Prometheus');
+        // On Kubernetes a sidecar is a container in its Prometheus' pod: two would want the same ports.
+        const other = topology.components.findIndex((o) => o.kind === 'sidecar' && o.cluster === c.cluster && o.prometheus === c.prometheus);
+        if (other < i) fail(`${at}.prometheus`, `"${c.prometheus}" already has a sidecar (components.${other})`);
         break;
       }
       case 'query':
-        c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'receive', 'ruler', 'service']));
+        c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'receive', 'ruler', 'service'], 'grpc'));
         break;
-      case 'query-frontend':
-        expect(`${at}.downstream`, c.downstream, ['query', 'service']);
+      case 'query-frontend': {
+        expect(`${at}.downstream`, c.downstream, ['query', 'service'], 'http');
+        // Its downstream is one URL.
+        const downstream = byRef.get(c.downstream)!;
+        if ('kind' in downstream && instanceNames(downstream, topology).length > 1)
+          fail(`${at}.downstream`, `"${c.downstream}" has ${instanceNames(downstream, topology).length} replicas: put a service in front`);
         break;
+      }
       case 'prometheus':
         c.remoteWrite.forEach((r, j) => {
-          expect(`${at}.remoteWrite.${j}`, r, ['receive', 'service']);
+          expect(`${at}.remoteWrite.${j}`, r, ['receive', 'service'], 'remote-write');
           const target = byRef.get(r);
           if (target && 'kind' in target && target.kind === 'receive' && target.replicas > 1)
             fail(`${at}.remoteWrite.${j}`, `"${r}" has ${target.replicas} replicas: write through a service (or to a router)`);
@@ -223,8 +251,8 @@ export function validateTopology(input: unknown): Topology {
         validateReceive(c, at, byRef, fail, expect);
         break;
       case 'ruler':
-        expect(`${at}.query`, c.query, ['query', 'service']);
-        c.alertmanagers.forEach((a, j) => expect(`${at}.alertmanagers.${j}`, a, ['alertmanager', 'service']));
+        expect(`${at}.query`, c.query, ['query', 'service'], 'http');
+        c.alertmanagers.forEach((a, j) => expect(`${at}.alertmanagers.${j}`, a, ['alertmanager', 'service'], 'http'));
         break;
       case 'store':
       case 'alertmanager':
@@ -232,9 +260,72 @@ export function validateTopology(input: unknown): Topology {
     }
   });
   topology.services.forEach((s, i) =>
-    s.targets.forEach((t, j) => expect(`services.${i}.targets.${j}`, t, ['prometheus', 'sidecar', 'store', 'query', 'receive', 'ruler', 'alertmanager'])),
+    s.targets.forEach((t, j) => {
+      const field = `services.${i}.targets.${j}`;
+      expect(field, t, ['prometheus', 'sidecar', 'store', 'query', 'receive', 'ruler', 'alertmanager']);
+      const target = byRef.get(t) as Component;
+      // On Kubernetes a Service selects pods of its own namespace, on one port number.
+      if (target.cluster !== s.cluster) fail(field, `"${t}" is in cluster "${target.cluster}", the service in "${s.cluster}": a Kubernetes Service only selects pods of its own cluster`);
+      if (!PORTS_OF[target.kind].includes(s.port)) fail(field, `"${t}" (a ${target.kind}) has no ${s.port} port`);
+      const first = byRef.get(s.targets[0]!) as Component;
+      if (target.kind !== first.kind) fail(field, `"${t}" is a ${target.kind}, "${s.targets[0]}" a ${first.kind}: a service balances over one kind`);
+    }),
   );
   return topology;
+}
+
+type ServicePort = Service['port'];
+
+/** The ports each kind serves (the plan's ProcessPlan.ports, of those a service can have). */
+export const PORTS_OF: Record<ComponentKind, ServicePort[]> = {
+  prometheus: ['http'],
+  sidecar: ['http', 'grpc'],
+  store: ['http', 'grpc'],
+  query: ['http', 'grpc'],
+  'query-frontend': ['http'],
+  receive: ['http', 'grpc', 'remote-write'],
+  ruler: ['http', 'grpc'],
+  alertmanager: ['http'],
+};
+
+/** Local names of a component's instances, as plan/index.ts instanceIds() names them: "name", or "name-<i>" with replicas. */
+export function instanceNames(c: Component, topology: Topology): string[] {
+  const prometheus = c.kind === 'sidecar' ? topology.components.find((p) => p.kind === 'prometheus' && p.cluster === c.cluster && p.name === c.prometheus) : c;
+  const n = prometheus && 'replicas' in prometheus ? prometheus.replicas : 1;
+  return n === 1 ? [c.name] : Array.from({ length: n }, (_, i) => `${c.name}-${i}`);
+}
+
+/** Objects the Kubernetes substrates' infra release creates in every namespace (kube/infra.ts RELAY_NAME, S3_NAME). */
+export const RESERVED_NAMES = ['workload-relay', 's3'];
+// A StatefulSet's pods carry the label controller-revision-hash=<name>-<hash of up to 10>, at most 63 characters.
+const MAX_INSTANCE_NAME = 52;
+
+/**
+ * Names that share a namespace: an instance id on the process substrate; on Kubernetes each instance
+ * is a StatefulSet and a Service, each service a Service, and an instance or service dialled from
+ * another cluster also a "<name>-nodeport" Service (kube/addressing.ts, values.ts).
+ */
+function validateNames(topology: Topology, fail: (field: string, message: string) => never): void {
+  const taken = new Map<string, string>(); // "cluster/name" -> what it names
+  const claim = (field: string, key: string, what: string) => {
+    const holder = taken.get(key);
+    if (holder) fail(field, `makes "${key}" (${what}), already the name of ${holder}`);
+    taken.set(key, what);
+  };
+  // Either may be dialled from another cluster.
+  const claimDialled = (field: string, cluster: string, name: string, what: string) => {
+    claim(field, `${cluster}/${name}`, what);
+    claim(field, `${cluster}/${name}-nodeport`, `the NodePort Service of ${what}`);
+  };
+  for (const cluster of topology.clusters) for (const name of RESERVED_NAMES) taken.set(`${cluster.name}/${name}`, "an object of the Kubernetes substrates' infra release");
+  topology.components.forEach((c, i) => {
+    for (const name of instanceNames(c, topology)) {
+      if (name.length > MAX_INSTANCE_NAME)
+        fail(`components.${i}.name`, `makes the instance name "${name}" (${name.length} characters): at most ${MAX_INSTANCE_NAME}, the longest StatefulSet name Kubernetes can run`);
+      claimDialled(`components.${i}.name`, c.cluster, name, `an instance of components.${i}`);
+    }
+  });
+  topology.services.forEach((s, i) => claimDialled(`services.${i}.name`, s.cluster, s.name, `services.${i}`));
 }
 
 function validateReceive(

@@ -16,6 +16,7 @@ import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
 import { freePort } from './ports.ts';
+import { startReaper, type Reaper } from './reaper.ts';
 import { startS3Server } from './s3-server.ts';
 import { ServiceProxy } from './service-proxy.ts';
 import { SupervisedProcess } from './supervised-process.ts';
@@ -184,6 +185,7 @@ export const processSubstrate: Substrate = {
     let s3: SupervisedProcess | undefined;
     let bucket: Bucket | undefined;
     let running: ProcessTopology | undefined;
+    let reaper: Reaper | undefined;
     // Said at once, not when a wait times out: every wait gives up on it too (wait.ts).
     const announce = (reason: string) => onProgress(`[${topology.name}] component exited unexpectedly: ${reason}`);
     const unwatch = abortWaitsWhen(() => running?.failure());
@@ -207,12 +209,15 @@ export const processSubstrate: Substrate = {
       }
       if (opts.keep) onProgress(`kept run directory ${runDir}`);
       else await rm(runDir, { recursive: true, force: true });
+      await reaper?.release(); // nothing is left for it
     };
     const teardown = registerCleanup(`run ${runDir}`, stopEverything, () => {
       for (const p of [...processes.values(), s3]) p?.killNow();
     });
 
     try {
+      // The backstop if this process dies without tearing down (SIGKILL): before anything starts.
+      reaper = await startReaper(runDir, opts.keep ?? false);
       const s3Port = await freePort();
       const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket, onUnexpectedExit: announce });
       s3 = started.process;

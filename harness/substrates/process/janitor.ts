@@ -1,5 +1,7 @@
 // Leftovers of runs whose Node process died without tearing down (kill -9, OOM): their children
 // carry THANOS_HA_E2E_RUN=<runDir> in their environment; we kill those and remove the directory.
+// The run's reaper (reaper.ts) does this as soon as the runner dies; `clean` and the next run's
+// start do it for runs whose reaper is gone too.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
