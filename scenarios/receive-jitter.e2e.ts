@@ -7,40 +7,45 @@
 // answers, depending on the Query replica that served them. Fanning every Query out to both receives
 // (a), or a hashring with replication factor 2 (b), gives one answer, complete.
 //
-// Every try asks the same range query over a frozen past window (all of it written, nothing in it
-// changes), so any difference between tries is the symptom, not new data. A range query rather than
+// The faulty configuration and fix (a) differ only in the query path, so they read the same two
+// receives, the same samples, in one topology: one Query pair pinned through the gRPC Service and
+// one fanning out, each with its own Query Frontend. Fix (b) changes the receives themselves (a
+// hashring that replicates every write), so it is a topology of its own.
+//
+// Every try asks the same range query over a frozen past window (all of it written, then the
+// observee's Prometheus stopped: nothing in it or after it changes), so any difference between
+// tries is the symptom, not new data. A range query rather than
 // an instant one: each answer is judged point by point against the workload, which says how much of
 // the window each try covered.
 import { describe, expect, it } from 'vitest';
 import {
   headMinTime,
   holdings,
+  instancesOf,
   iso,
   MAX_INT64,
   prepareJitter,
-  QUERY_REPLICAS,
   queryWindow,
-  RECEIVES,
   receiveName,
+  receivesOf,
   receivesOnStoresPage,
   storedSamples,
   TENANT,
-  TRIES,
   tryExpectation,
   tryThroughFrontend,
   type Holdings,
   type JitterRun,
+  type QueryPath,
   type StoredSample,
-  type StoreEntry,
 } from '../harness/flows/receive.ts';
-import { analyseRange, distinctAnswers, type DistinctAnswers, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { analyseRange, distinctAnswers, type DistinctAnswers } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { receiveJitter } from '../harness/topology/presets.ts';
+import { JITTER_QUERY_PATHS, receiveJitter } from '../harness/topology/presets.ts';
 
 const SCENARIO = 'receive-jitter';
-/** In the fan-out topology: the same fan-out, with Thanos' default deduplication. */
+/** The fan-out with Thanos' default deduplication, in the standalone topology. */
 const PENALTY_QUERY = 'observer/query-penalty';
 const pct = (share: number) => Math.round(share * 1000) / 10;
 
@@ -71,11 +76,14 @@ function sharesText(h: Holdings): string {
   return `${perReceive.join(', ')} [${perCopy.join(', ')}]`;
 }
 
-/** K identical requests at once, spread over both Query replicas, give one answer: complete and exact. */
-async function expectOneCompleteAnswer(run: JitterRun) {
-  const atOnce = await tryThroughFrontend(run, 'at-once');
+/** Replica i reads receive i, and only it. */
+const onePerReceive = (run: JitterRun, path: QueryPath) => Object.fromEntries(path.replicas.map((q, i) => [q, [receiveName(run.receives[i]!)]]));
+
+/** K identical requests at once, spread over both Query replicas of the path, give one answer: complete and exact. */
+async function expectOneCompleteAnswer(run: JitterRun, path: QueryPath) {
+  const atOnce = await tryThroughFrontend(run, path, 'at-once');
   const answers = distinctAnswers(atOnce.results, tryExpectation(run));
-  for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+  for (const q of path.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
   expect(answers.distinct, answers.description).toBe(1);
   const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
   return { atOnce, answers, present };
@@ -91,213 +99,226 @@ function expectCompleteAndExact(run: JitterRun, answer: Parameters<typeof analys
   return analysis.summary.presentPoints;
 }
 
-describe('Finding B, faulty: standalone receives behind Services, each Query replica reads one', () => {
-  let run: JitterRun;
-  /** What each Query replica finds stored: replica i reads only receive i, so what receive i holds. */
-  const samples: Record<string, StoredSample[]> = {};
-  useTopology(receiveJitter('standalone-behind-service'), async (t) => {
-    run = await prepareJitter(t, log);
-    for (const q of QUERY_REPLICAS) samples[q] = await storedSamples(run, q);
-  });
-
-  it('keeps a part of the samples in each receive, all of them together', () => {
-    // The pairing the setup made explicit: replica i reads receive i, and only it.
-    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0'], [QUERY_REPLICAS[1]!]: ['receive-1'] });
-    for (const [i, q] of QUERY_REPLICAS.entries()) expect(new Set(samples[q]!.map((s) => s.receive))).toEqual(new Set([receiveName(RECEIVES[i]!)]));
-    const h = holdings(run, Object.values(samples).flat());
-    expect(h.wrong).toBe(0);
-    expect(h.union, 'every sample Prometheus sent is in one receive or the other').toBe(h.expected);
-    // Each receive holds what the connections the Service gave it carried: each Prometheus has two
-    // to each receive and sends every sample in its own request over whichever is free, so about
-    // half (45% to 55% in every run so far). The bounds leave room for that draw, not for a receive
-    // that holds a small part or nearly everything.
-    for (const [r, { share }] of Object.entries(h.perReceive)) {
-      expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
-      expect(share, `${r}'s share`).toBeLessThanOrEqual(0.7);
-    }
-    log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${run.connections['observer/receive-write']}`);
-  });
-
-  it('gives different answers to identical requests, none of them complete', async () => {
-    const atOnce = await tryThroughFrontend(run, 'at-once');
-    const answers = distinctAnswers(atOnce.results, tryExpectation(run));
-    // The Service spread the tries over both Query replicas (the premise of the symptom).
-    for (const q of QUERY_REPLICAS) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
-    expect(answers.distinct, answers.description).toBeGreaterThanOrEqual(2);
-    // Each answer is what one receive holds: no try has every point.
-    const expectedPoints = answers.perTry[0]!.expectedPoints!;
-    for (const p of answers.perTry) expect(p.presentPoints).toBeLessThan(expectedPoints);
-
-    // The same requests one after another, for the record: they share the Frontend's kept-alive connection.
-    const oneAfterAnother = distinctAnswers((await tryThroughFrontend(run, 'one-after-another')).results);
-    const { min, max } = coverage(answers);
-    const h = holdings(run, Object.values(samples).flat());
-    log(`[jitter faulty] ${TRIES} tries at once: ${answers.description} One after another: ${oneAfterAnother.distinct} distinct.`);
-    recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: run.t.topology.name,
-      substrate: run.t.substrate,
-      configuration: 'faulty',
-      observed:
-        `${answers.distinct} distinct answers to ${TRIES} identical requests sent at once through the Query Frontend, ` +
-        `each try covering ${min} to ${max} of ${expectedPoints} points; samples per receive: ${sharesText(h)} ` +
-        `(one after another: ${oneAfterAnother.distinct} distinct, over one kept-alive connection)`,
-      figures: {
-        tries: TRIES,
-        distinctAnswers: answers.distinct,
-        coverageMin: min,
-        coverageMax: max,
-        expectedPoints,
-        ...triesServed(atOnce.byQueryReplica),
-        distinctAnswersOneAfterAnother: oneAfterAnother.distinct,
-        ...holdingFigures(h),
-        writeConnections: String(run.connections['observer/receive-write']),
-        remoteWriteSamplesRetried: run.remoteWrite.samplesRetried,
-      },
-    });
-  });
-});
-
-describe('Finding B, fixed (a): every Query fans out to both receives; Receive on the Stores page (E)', () => {
-  let run: JitterRun;
-  let beforeWrite: { stores: Record<string, StoreEntry>; headMinTimes: (number | undefined)[]; served: boolean };
-  let afterWrite: { stores: Record<string, StoreEntry>; headMinTimes: (number | undefined)[] };
-  // The same fan-out with Thanos' default (penalty) deduplication: what it answers, and what it reads.
-  let penalty: { analysis: RangeAnalysis; holdings: Holdings };
-  useTopology(receiveJitter('fanout'), async (t) => {
+describe('Finding B: two standalone receives behind Services, read through a pinned Query pair and a fan-out one', () => {
+  const topology = receiveJitter('standalone-behind-service');
+  const run = useTopology(topology, async (t) => {
+    // Reads both receives from the start: its Stores page shows them before and after remote write (E).
+    const fanoutReader = instancesOf(t, `observer/${JITTER_QUERY_PATHS.fanout.query}`)[0]!;
     // The Stores page before anything was remote-written: Prometheus scrapes nothing before goLive.
-    const stores = await receivesOnStoresPage(t, QUERY_REPLICAS[0]!, Date.now(), log);
-    beforeWrite = { stores, headMinTimes: await Promise.all(RECEIVES.map((r) => headMinTime(t, r))), served: t.workload.servedRange() !== undefined };
-    run = await prepareJitter(t, log);
-    afterWrite = {
-      stores: await receivesOnStoresPage(t, QUERY_REPLICAS[0]!, Date.now(), log),
-      headMinTimes: await Promise.all(RECEIVES.map((r) => headMinTime(t, r))),
+    const storesBefore = await receivesOnStoresPage(t, fanoutReader, log);
+    const beforeWrite = {
+      stores: storesBefore,
+      headMinTimes: await Promise.all(receivesOf(t).map((r) => headMinTime(t, r))),
+      served: t.workload.servedRange() !== undefined,
     };
-    const penaltyQuery = new PromApiClient(t.url(PENALTY_QUERY));
-    penalty = {
-      analysis: analyseRange((await queryWindow(run, penaltyQuery)).result, tryExpectation(run)),
-      holdings: holdings(run, await storedSamples(run, PENALTY_QUERY)),
+    const jitter = await prepareJitter(t, log);
+    const afterWrite = {
+      stores: await receivesOnStoresPage(t, fanoutReader, log, jitter.firstSlotSentAtMs),
+      headMinTimes: await Promise.all(jitter.receives.map((r) => headMinTime(t, r))),
     };
+    // What each pinned Query replica finds stored: replica i reads only receive i, so what receive i holds.
+    const pinnedSamples: Record<string, StoredSample[]> = {};
+    for (const q of jitter.pinned.replicas) pinnedSamples[q] = await storedSamples(jitter, q);
+    // The fan-out with Thanos' default (penalty) deduplication: what it answers, and what it reads.
+    const penaltyAnswer = await queryWindow(jitter, new PromApiClient(t.url(PENALTY_QUERY)));
+    const penalty = {
+      analysis: analyseRange(penaltyAnswer.result, tryExpectation(jitter)),
+      holdings: holdings(jitter, await storedSamples(jitter, PENALTY_QUERY)),
+    };
+    return { jitter, beforeWrite, afterWrite, pinnedSamples, penalty };
   });
 
-  it("shows each receive's minTime as math.MaxInt64 before remote write arrives (E)", () => {
-    expect(beforeWrite.served, 'nothing served to any Prometheus yet').toBe(false);
-    for (const [i, receive] of RECEIVES.entries()) {
-      const entry = beforeWrite.stores[receiveName(receive)];
-      expect(entry, `Stores page entry of ${receive}`).toBeDefined();
-      // Receive 0.42.4 creates its default tenant's TSDB at start; an empty head's MinTime() is
-      // math.MaxInt64 (prometheus_tsdb_head_min_time says so too), and Receive reports it as is.
-      expect(beforeWrite.headMinTimes[i]).toBe(Number(MAX_INT64));
-      expect(entry!.minTime).toBe(MAX_INT64);
-      expect(entry!.maxTime).toBe(MAX_INT64);
-      expect(entry!.labelSets).toEqual([{ receive_replica: receiveName(receive), tenant_id: TENANT }]);
-    }
-  });
+  describe('faulty: each Query replica reads one receive', () => {
+    it('keeps a part of the samples in each receive, all of them together', () => {
+      const { jitter, pinnedSamples } = run();
+      // The pairing the setup made explicit: replica i reads receive i, and only it.
+      expect(jitter.pinned.readsFrom).toEqual(onePerReceive(jitter, jitter.pinned));
+      for (const [i, q] of jitter.pinned.replicas.entries()) {
+        expect(new Set(pinnedSamples[q]!.map((s) => s.receive))).toEqual(new Set([receiveName(jitter.receives[i]!)]));
+      }
+      const h = holdings(jitter, Object.values(pinnedSamples).flat());
+      expect(h.wrong).toBe(0);
+      expect(h.union, 'every sample Prometheus sent is in one receive or the other').toBe(h.expected);
+      // Each receive holds what the connections the Service gave it carried: each Prometheus has two
+      // to each receive and sends every sample in its own request over whichever is free, so about
+      // half (45% to 55% in every run so far). The bounds leave room for that draw, not for a receive
+      // that holds a small part or nearly everything.
+      for (const [r, { share }] of Object.entries(h.perReceive)) {
+        expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
+        expect(share, `${r}'s share`).toBeLessThanOrEqual(0.7);
+      }
+      log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${jitter.connections['observer/receive-write']}`);
+    });
 
-  it("shows each receive's minTime as the first sample Prometheus remote-wrote once it arrived (E)", () => {
-    const firstServed = run.t.workload.servedRange()!.firstMs;
-    expect(firstServed).toBe(run.liveFromMs);
-    const figures: Record<string, string> = { firstServedSlot: iso(firstServed) };
-    for (const [i, receive] of RECEIVES.entries()) {
-      const entry = afterWrite.stores[receiveName(receive)]!;
-      // Its head's oldest sample, as the receive itself reports it...
-      expect(entry.minTime).toBe(BigInt(afterWrite.headMinTimes[i]!));
-      // ...which is the first slot the exporter served: both Prometheus' shards sent it at once,
-      // over connections the Service spread over both receives.
-      expect(entry.minTime).toBe(BigInt(firstServed));
-      expect(entry.maxTime).toBe(MAX_INT64);
-      figures[`${receiveName(receive)}MinTime`] = iso(Number(entry.minTime));
-    }
-    recordFinding({
-      finding: 'E',
-      scenario: SCENARIO,
-      topology: run.t.topology.name,
-      substrate: run.t.substrate,
-      configuration: 'fixed',
-      observed: `Stores page: each receive's minTime is math.MaxInt64 (empty head) until remote write arrives, then the first slot Prometheus sent (${iso(firstServed)}); maxTime math.MaxInt64`,
-      figures,
+    it('gives different answers to identical requests, none of them complete', async () => {
+      const { jitter, pinnedSamples } = run();
+      const atOnce = await tryThroughFrontend(jitter, jitter.pinned, 'at-once');
+      const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
+      // The Service spread the tries over both Query replicas (the premise of the symptom).
+      for (const q of jitter.pinned.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+      expect(answers.distinct, answers.description).toBeGreaterThanOrEqual(2);
+      // Each answer is what one receive holds: no try has every point.
+      const expectedPoints = answers.perTry[0]!.expectedPoints!;
+      for (const p of answers.perTry) expect(p.presentPoints).toBeLessThan(expectedPoints);
+
+      // The same requests one after another, for the record: they share the Frontend's kept-alive connection.
+      const oneAfterAnother = distinctAnswers((await tryThroughFrontend(jitter, jitter.pinned, 'one-after-another')).results);
+      const { min, max } = coverage(answers);
+      const h = holdings(jitter, Object.values(pinnedSamples).flat());
+      log(`[jitter faulty] ${answers.tries} tries at once: ${answers.description} One after another: ${oneAfterAnother.distinct} distinct.`);
+      recordFinding({
+        finding: 'B',
+        scenario: SCENARIO,
+        topology: jitter.t.topology.name,
+        substrate: jitter.t.substrate,
+        configuration: 'faulty',
+        observed:
+          `${answers.distinct} distinct answers to ${answers.tries} identical requests sent at once through the Query Frontend, ` +
+          `each try covering ${min} to ${max} of ${expectedPoints} points; samples per receive: ${sharesText(h)} ` +
+          `(one after another: ${oneAfterAnother.distinct} distinct, over one kept-alive connection)`,
+        figures: {
+          tries: answers.tries,
+          distinctAnswers: answers.distinct,
+          coverageMin: min,
+          coverageMax: max,
+          expectedPoints,
+          ...triesServed(atOnce.byQueryReplica),
+          distinctAnswersOneAfterAnother: oneAfterAnother.distinct,
+          ...holdingFigures(h),
+          writeConnections: String(jitter.connections['observer/receive-write']),
+          remoteWriteSamplesRetried: jitter.remoteWrite.samplesRetried,
+        },
+      });
     });
   });
 
-  it("loses samples with Thanos' default penalty deduplication, though both receives together hold them all", () => {
-    // Same endpoints and replica labels: penalty deduplication follows one copy and, on each
-    // switch, skips ahead, which with interleaved partial copies drops points.
-    expect(penalty.holdings.wrong).toBe(0);
-    expect(penalty.holdings.union).toBe(penalty.holdings.expected);
-    expect(penalty.analysis.summary.wrongPoints).toBe(0);
-    expect(penalty.analysis.summary.missingPoints, penalty.analysis.description).toBeGreaterThan(0);
-    log(`[jitter fanout, penalty dedup] ${penalty.analysis.summary.presentPoints}/${penalty.analysis.summary.expectedPoints} points; samples per receive: ${sharesText(penalty.holdings)}`);
+  describe('fixed (a): every Query fans out to both receives', () => {
+    it("loses samples with Thanos' default penalty deduplication, though both receives together hold them all", () => {
+      const { penalty } = run();
+      // Same endpoints and replica labels: penalty deduplication follows one copy and, on each
+      // switch, skips ahead, which with interleaved partial copies drops points.
+      expect(penalty.holdings.wrong).toBe(0);
+      expect(penalty.holdings.union).toBe(penalty.holdings.expected);
+      expect(penalty.analysis.summary.wrongPoints).toBe(0);
+      expect(penalty.analysis.summary.missingPoints, penalty.analysis.description).toBeGreaterThan(0);
+      log(`[jitter fanout, penalty dedup] ${penalty.analysis.summary.presentPoints}/${penalty.analysis.summary.expectedPoints} points; samples per receive: ${sharesText(penalty.holdings)}`);
+    });
+
+    it('gives one answer to identical requests with chain deduplication, complete and exact', async () => {
+      const { jitter, penalty } = run();
+      const fanout = jitter.fanout!;
+      const everyReceive = jitter.receives.map(receiveName).sort();
+      expect(fanout.readsFrom).toEqual(Object.fromEntries(fanout.replicas.map((q) => [q, everyReceive])));
+      const { atOnce, answers, present } = await expectOneCompleteAnswer(jitter, fanout);
+      const { presentPoints: penaltyPresent, expectedPoints } = penalty.analysis.summary;
+      log(`[jitter fanout] ${answers.description}`);
+      recordFinding({
+        finding: 'B',
+        scenario: SCENARIO,
+        topology: jitter.t.topology.name,
+        substrate: jitter.t.substrate,
+        configuration: 'fixed',
+        observed:
+          `fan-out to both receives with chain deduplication: ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact; ` +
+          `with the default penalty deduplication ${penaltyPresent} of ${expectedPoints} (samples per receive: ${sharesText(penalty.holdings)})`,
+        figures: {
+          tries: answers.tries,
+          distinctAnswers: answers.distinct,
+          presentPoints: present,
+          ...triesServed(atOnce.byQueryReplica),
+          penaltyDedupPresentPoints: penaltyPresent,
+          ...holdingFigures(penalty.holdings),
+        },
+      });
+    });
   });
 
-  it('gives one answer to identical requests with chain deduplication, complete and exact', async () => {
-    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0', 'receive-1'], [QUERY_REPLICAS[1]!]: ['receive-0', 'receive-1'] });
-    const { atOnce, answers, present } = await expectOneCompleteAnswer(run);
-    const { presentPoints: penaltyPresent, expectedPoints } = penalty.analysis.summary;
-    log(`[jitter fanout] ${answers.description}`);
-    recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: run.t.topology.name,
-      substrate: run.t.substrate,
-      configuration: 'fixed',
-      observed:
-        `fan-out to both receives with chain deduplication: 1 distinct answer to ${TRIES} identical requests, all ${present} points exact; ` +
-        `with the default penalty deduplication ${penaltyPresent} of ${expectedPoints} (samples per receive: ${sharesText(penalty.holdings)})`,
-      figures: {
-        tries: TRIES,
-        distinctAnswers: answers.distinct,
-        presentPoints: present,
-        ...triesServed(atOnce.byQueryReplica),
-        penaltyDedupPresentPoints: penaltyPresent,
-        ...holdingFigures(penalty.holdings),
-      },
+  describe('Receive on the Stores page (E)', () => {
+    it("shows each receive's minTime as math.MaxInt64 before remote write arrives", () => {
+      const { jitter, beforeWrite } = run();
+      expect(beforeWrite.served, 'nothing served to any Prometheus yet').toBe(false);
+      for (const [i, receive] of jitter.receives.entries()) {
+        const entry = beforeWrite.stores[receiveName(receive)];
+        expect(entry, `Stores page entry of ${receive}`).toBeDefined();
+        // Receive 0.42.4 creates its default tenant's TSDB at start; an empty head's MinTime() is
+        // math.MaxInt64 (prometheus_tsdb_head_min_time says so too), and Receive reports it as is.
+        expect(beforeWrite.headMinTimes[i]).toBe(Number(MAX_INT64));
+        expect(entry!.exactMinTime).toBe(MAX_INT64);
+        expect(entry!.exactMaxTime).toBe(MAX_INT64);
+        expect(entry!.labelSets).toEqual([{ receive_replica: receiveName(receive), tenant_id: TENANT }]);
+      }
+    });
+
+    it("shows each receive's minTime as the first sample Prometheus remote-wrote once it arrived", () => {
+      const { jitter, afterWrite } = run();
+      const firstServed = jitter.t.workload.servedRange()!.firstMs;
+      expect(firstServed).toBe(jitter.liveFromMs);
+      const figures: Record<string, string> = { firstServedSlot: iso(firstServed) };
+      for (const [i, receive] of jitter.receives.entries()) {
+        const entry = afterWrite.stores[receiveName(receive)]!;
+        // Its head's oldest sample, as the receive itself reports it...
+        expect(entry.exactMinTime).toBe(BigInt(afterWrite.headMinTimes[i]!));
+        // ...which is the first slot the exporter served: both Prometheus' shards sent it at once,
+        // over connections the Service spread over both receives.
+        expect(entry.exactMinTime).toBe(BigInt(firstServed));
+        expect(entry.exactMaxTime).toBe(MAX_INT64);
+        figures[`${receiveName(receive)}MinTime`] = iso(Number(entry.exactMinTime));
+      }
+      recordFinding({
+        finding: 'E',
+        scenario: SCENARIO,
+        topology: jitter.t.topology.name,
+        substrate: jitter.t.substrate,
+        configuration: 'fixed',
+        observed: `Stores page: each receive's minTime is math.MaxInt64 (empty head) until remote write arrives, then the first slot Prometheus sent (${iso(firstServed)}); maxTime math.MaxInt64`,
+        figures,
+      });
     });
   });
 });
 
 describe('Finding B, fixed (b): a hashring over both receives with replication factor 2', () => {
-  let run: JitterRun;
-  useTopology(receiveJitter('hashring-rf2'), async (t) => {
-    run = await prepareJitter(t, log);
-  });
+  const run = useTopology(receiveJitter('hashring-rf2'), (t) => prepareJitter(t, log));
 
   it('keeps every sample in each receive', async () => {
-    expect(run.readsFrom).toEqual({ [QUERY_REPLICAS[0]!]: ['receive-0'], [QUERY_REPLICAS[1]!]: ['receive-1'] });
-    for (const [i, q] of QUERY_REPLICAS.entries()) {
-      const h = holdings(run, await storedSamples(run, q));
-      const receive = receiveName(RECEIVES[i]!);
+    const jitter = run();
+    expect(jitter.pinned.readsFrom).toEqual(onePerReceive(jitter, jitter.pinned));
+    for (const [i, q] of jitter.pinned.replicas.entries()) {
+      const h = holdings(jitter, await storedSamples(jitter, q));
+      const receive = receiveName(jitter.receives[i]!);
       expect(h.wrong).toBe(0);
       expect(h.perReceive[receive]!.held, `samples in ${receive}`).toBe(h.expected);
     }
   });
 
   it('shows one copy per receive with dedup=false and collapses them to exactly N series with dedup=true', async () => {
-    const { seriesCount } = run.t.workload.workload;
+    const jitter = run();
+    const { seriesCount, metric } = jitter.t.workload.workload;
     const copies: string[] = [];
-    for (const [i, q] of QUERY_REPLICAS.entries()) {
-      const client = new PromApiClient(run.t.url(q));
-      const raw = await client.queryRange(run.t.workload.workload.metric, { ...run.window, dedup: false });
+    for (const [i, q] of jitter.pinned.replicas.entries()) {
+      const client = new PromApiClient(jitter.t.url(q));
+      const raw = await client.queryRange(metric, { ...jitter.window, dedup: false });
       // Each Prometheus replica's series, as receive i stores them.
-      expect(raw.result).toHaveLength(2 * seriesCount);
-      expect(new Set(raw.result.map((s) => s.metric.receive_replica))).toEqual(new Set([receiveName(RECEIVES[i]!)]));
+      expect(raw.result).toHaveLength(jitter.prometheus.length * seriesCount);
+      expect(new Set(raw.result.map((s) => s.metric.receive_replica))).toEqual(new Set([receiveName(jitter.receives[i]!)]));
       copies.push(...raw.result.map((s) => `${s.metric.receive_replica}/${s.metric.prometheus_replica}/${s.metric.series}`));
-      expectCompleteAndExact(run, (await queryWindow(run, client)).result);
+      expectCompleteAndExact(jitter, (await queryWindow(jitter, client)).result);
     }
-    expect(new Set(copies).size).toBe(2 * 2 * seriesCount);
+    expect(new Set(copies).size).toBe(jitter.receives.length * jitter.prometheus.length * seriesCount);
   });
 
   it('gives one answer to identical requests, complete and exact', async () => {
-    const { atOnce, answers, present } = await expectOneCompleteAnswer(run);
+    const jitter = run();
+    const { atOnce, answers, present } = await expectOneCompleteAnswer(jitter, jitter.pinned);
     log(`[jitter hashring-rf2] ${answers.description}`);
     recordFinding({
       finding: 'B',
       scenario: SCENARIO,
-      topology: run.t.topology.name,
-      substrate: run.t.substrate,
+      topology: jitter.t.topology.name,
+      substrate: jitter.t.substrate,
       configuration: 'fixed',
-      observed: `hashring with replication factor 2: each receive holds every sample; 1 distinct answer to ${TRIES} identical requests, all ${present} points exact`,
-      figures: { tries: TRIES, distinctAnswers: answers.distinct, presentPoints: present, ...triesServed(atOnce.byQueryReplica) },
+      observed: `hashring with replication factor 2: each receive holds every sample; ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
+      figures: { tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present, ...triesServed(atOnce.byQueryReplica) },
     });
   });
 });

@@ -14,32 +14,35 @@
 // new connection may go to it: Prometheus then gets a connection error and retries. What is
 // asserted is what does not depend on that timing: nothing fails for good, every sample is
 // delivered while the receive is down, nothing is missing after chain deduplication, the restarted
-// replica's gap covers at least every sample stamped after the kill and delivered before the
+// replica's gap covers at least every sample scraped after the kill and delivered before the
 // restart, and it stores new samples again. Retries and the gap's exact edges are measured.
+//
+// Live only, on a 1s grid: the outage lasts seconds. Workload timestamps trail the clock by the
+// scrape's lag behind the grid (a few seconds), so the gap starts before the kill.
 import { describe, expect, it } from 'vitest';
 import { FORWARD_TIMEOUT_MS, runReceiveOutage, type OutageRun, type Snapshot } from '../harness/flows/receive-replication.ts';
 import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import type { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { receiveReplication } from '../harness/topology/presets.ts';
-import { alignDown, alignUp } from '../harness/workload/series.ts';
 
-const N = 10;
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => Math.round(ms / 1000);
 const replicaName = (instance: string) => instance.split('/')[1]!;
 
-async function analyse(run: OutageRun, dedup: boolean, query = run.query): Promise<RangeAnalysis> {
+/** One range query over the judged window, from the liveFromMs slot to endMs, and its analysis. */
+async function analyse(run: OutageRun, dedup: boolean, query: PromApiClient): Promise<{ analysis: RangeAnalysis; warnings: string[] }> {
   const window = { start: run.liveFromMs, end: run.endMs, step: run.stepMs };
   const answer = await query.queryRange(run.t.workload.workload.metric, { ...window, dedup, partialResponse: false });
-  expect(answer.warnings).toEqual([]);
-  return analyseRange(answer.result, {
+  const analysis = analyseRange(answer.result, {
     workload: run.t.workload.workload,
     startMs: window.start,
     endMs: window.end,
     stepMs: window.step,
     coverage: [{ fromMs: window.start, toMs: window.end }],
   });
+  return { analysis, warnings: answer.warnings ?? [] };
 }
 
 /** Sum of a per-receive counter over the receives that were up in both snapshots. */
@@ -51,88 +54,98 @@ function aliveDelta(run: OutageRun, from: Snapshot, to: Snapshot, pick: (c: NonN
 
 const non200 = (byCode: Record<string, number>) => Object.entries(byCode).reduce((n, [code, v]) => n + (code === '200' ? 0 : v), 0);
 
+/** "series@t" for every point a series lacks. */
+const missingKeys = (s: RangeAnalysis['series'][number], stepMs: number) =>
+  s.missing.flatMap((m) => Array.from({ length: m.points }, (_, k) => `${s.index}@${m.startMs + k * stepMs}`));
+
 describe.each([
   { receives: 3, rf: 3, quorum: 2 },
   { receives: 2, rf: 2, quorum: 1 },
 ])('hashring of $receives receives, replication factor $rf (write quorum $quorum): one receive killed and restarted', ({ receives, rf, quorum }) => {
   const topology = receiveReplication(receives, rf);
-  let run: OutageRun;
-  let penaltyMissingPoints: number | undefined;
-  useTopology(topology, async (t) => {
-    run = await runReceiveOutage(t, log);
+  // The outage, and every answer the tests judge, each asked once here.
+  const run = useTopology(topology, async (t) => {
+    const outage = await runReceiveOutage(t, log);
+    return {
+      outage,
+      chain: await analyse(outage, true, outage.query),
+      penalty: await analyse(outage, true, outage.penaltyQuery),
+      perReplica: await analyse(outage, false, outage.query),
+    };
   });
 
   it('keeps accepting remote write while the receive is down: nothing fails, everything is delivered', () => {
-    const { beforeKill, beforeRestart } = run;
+    const { outage } = run();
+    const { beforeKill, beforeRestart } = outage;
     const failed = beforeRestart.prometheus.samplesFailed - beforeKill.prometheus.samplesFailed;
     const retried = beforeRestart.prometheus.samplesRetried - beforeKill.prometheus.samplesRetried;
     const sent = beforeRestart.prometheus.samplesTotal - beforeKill.prometheus.samplesTotal;
-    const victimIndex = run.receives.indexOf(run.victim);
+    const victimIndex = outage.receives.indexOf(outage.victim);
     const connectionsToDead = beforeRestart.connections[victimIndex]! - beforeKill.connections[victimIndex]!;
-    const replicationErrors = aliveDelta(run, beforeKill, beforeRestart, (c) => c.replicationError);
-    const rejected = aliveDelta(run, beforeKill, beforeRestart, (c) => non200(c.requestsByCode));
+    const replicationErrors = aliveDelta(outage, beforeKill, beforeRestart, (c) => c.replicationError);
+    const rejected = aliveDelta(outage, beforeKill, beforeRestart, (c) => non200(c.requestsByCode));
     log(
-      `[${topology.name}] outage ${iso(run.killedAtMs)} .. ${iso(run.restartedAtMs)}: Prometheus sent ${sent} samples (attempts), ${retried} retried, ${failed} failed; ` +
+      `[${topology.name}] outage ${iso(outage.killedAtMs)} .. ${iso(outage.restartedAtMs)}: Prometheus sent ${sent} samples (attempts), ${retried} retried, ${failed} failed; ` +
         `delivered up to ${iso(beforeRestart.prometheus.highestSentMs)}; Service connections ${beforeKill.connections.join('/')} -> ${beforeRestart.connections.join('/')} ` +
         `(${connectionsToDead} to the dead receive); alive receives: ${replicationErrors} replication errors, ${rejected} requests answered non-200`,
     );
     expect(failed).toBe(0);
-    // Every sample Prometheus scraped during the outage was delivered before the restart.
-    expect(beforeRestart.prometheus.highestSentMs).toBeGreaterThanOrEqual(run.outageUntilMs);
+    // Every sample Prometheus scraped during the outage was delivered before the restart: one
+    // appended after the last outage slot was (one shard, sending in append order).
+    expect(beforeRestart.prometheus.highestSentMs).toBeGreaterThanOrEqual(outage.outageScrapedAtMs);
     // The alive receives answered every write with 200: the quorum was met without the dead one...
     expect(rejected).toBe(0);
     // ...though they did try to replicate to it.
     expect(replicationErrors).toBeGreaterThan(0);
   });
 
-  it('loses no sample with dedup=true (chain) over the window including the outage', async () => {
-    const analysis = await analyse(run, true);
-    expect(analysis.series).toHaveLength(N);
-    expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+  it('loses no sample with dedup=true (chain) over the window including the outage', () => {
+    const { outage, chain } = run();
+    expect(chain.warnings).toEqual([]);
+    expect(chain.analysis.series).toHaveLength(outage.t.workload.workload.seriesCount);
+    expect(chain.analysis.summary, chain.analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
   });
 
-  it("with Thanos' default penalty deduplication, loses at most samples inside the restarted receive's gap", async () => {
+  it("with Thanos' default penalty deduplication, loses at most samples inside the restarted receive's gap", () => {
     // Penalty deduplication follows one replica and, when it switches to another at a gap, skips
     // that one's samples for twice the last interval. Which replica it starts with depends on the
     // order the receives answer in, so how much it loses varies; where it can lose does not.
-    const penalty = await analyse(run, true, run.penaltyQuery);
-    const perReplica = await analyse(run, false);
+    const { outage, penalty, perReplica } = run();
     const victimMissing = new Set(
-      perReplica.series
-        .filter((s) => s.labels.receive_replica === replicaName(run.victim))
-        .flatMap((s) => s.missing.flatMap((m) => Array.from({ length: m.points }, (_, k) => `${s.index}@${m.startMs + k * run.stepMs}`))),
+      perReplica.analysis.series.filter((s) => s.labels.receive_replica === replicaName(outage.victim)).flatMap((s) => missingKeys(s, outage.stepMs)),
     );
-    expect(penalty.series).toHaveLength(N);
-    expect(penalty.summary.wrongPoints).toBe(0);
-    const outside = penalty.series.flatMap((s) =>
-      s.missing.flatMap((m) => Array.from({ length: m.points }, (_, k) => `${s.index}@${m.startMs + k * run.stepMs}`)).filter((key) => !victimMissing.has(key)),
-    );
-    expect(outside, penalty.description).toEqual([]);
-    penaltyMissingPoints = penalty.summary.missingPoints;
-    log(`[${topology.name}] penalty dedup: ${penalty.description}`);
+    expect(penalty.warnings).toEqual([]);
+    expect(penalty.analysis.series).toHaveLength(outage.t.workload.workload.seriesCount);
+    expect(penalty.analysis.summary.wrongPoints).toBe(0);
+    const outside = penalty.analysis.series.flatMap((s) => missingKeys(s, outage.stepMs).filter((key) => !victimMissing.has(key)));
+    expect(outside, penalty.analysis.description).toEqual([]);
+    log(`[${topology.name}] penalty dedup: ${penalty.analysis.description}`);
   });
 
-  it('shows with dedup=false that the restarted receive lacks the outage window and the others are complete', async () => {
-    const analysis = await analyse(run, false);
-    expect(analysis.series).toHaveLength(receives * N);
+  it('shows with dedup=false that the restarted receive lacks the outage window and the others are complete', () => {
+    const { outage, chain, penalty, perReplica } = run();
+    const { analysis } = perReplica;
+    const { seriesCount } = outage.t.workload.workload;
+    expect(perReplica.warnings).toEqual([]);
+    expect(analysis.series).toHaveLength(receives * seriesCount);
     expect(analysis.summary.wrongPoints).toBe(0);
-    const victimLabel = replicaName(run.victim);
+    const victimLabel = replicaName(outage.victim);
     const ofVictim = analysis.series.filter((s) => s.labels.receive_replica === victimLabel);
     const ofOthers = analysis.series.filter((s) => s.labels.receive_replica !== victimLabel);
-    expect(ofVictim).toHaveLength(N);
+    expect(ofVictim).toHaveLength(seriesCount);
     for (const s of ofOthers) expect(s.missing, `${s.labels.receive_replica} series ${s.index}`).toEqual([]);
 
-    // Samples stamped after the kill whose write had completed (on the alive receives) longer than
+    // Samples scraped after the kill whose write had completed (on the alive receives) longer than
     // the forward timeout before the restart began can never reach it: each series lacks all of them.
-    const killSlot = alignUp(run.killedAtMs, run.stepMs);
-    const surelyMissingUntil = alignDown(run.sent.sentBy(run.restartBeganAtMs - FORWARD_TIMEOUT_MS), run.stepMs);
-    expect(surelyMissingUntil, 'samples delivered during the outage').toBeGreaterThan(killSlot);
-    const surelyMissing = (surelyMissingUntil - killSlot) / run.stepMs + 1;
+    const firstAfterKill = outage.firstSlotAfterKillMs;
+    const surelyMissingUntil = outage.sent.slotSentBy(outage.restartBeganAtMs - FORWARD_TIMEOUT_MS);
+    expect(surelyMissingUntil, 'samples delivered during the outage').toBeGreaterThan(firstAfterKill);
+    const surelyMissing = (surelyMissingUntil - firstAfterKill) / outage.stepMs + 1;
     for (const s of ofVictim) {
-      const covering = s.missing.find((m) => m.startMs <= killSlot && m.endMs >= surelyMissingUntil);
-      expect(covering, `${victimLabel} series ${s.index} lacks ${iso(killSlot)}..${iso(surelyMissingUntil)}: ${JSON.stringify(s.missing)}`).toBeDefined();
+      const covering = s.missing.find((m) => m.startMs <= firstAfterKill && m.endMs >= surelyMissingUntil);
+      expect(covering, `${victimLabel} series ${s.index} lacks ${iso(firstAfterKill)}..${iso(surelyMissingUntil)}: ${JSON.stringify(s.missing)}`).toBeDefined();
       // ...and it stores new samples again: the end of the window is there.
-      expect(s.missing.every((m) => m.endMs < run.endMs)).toBe(true);
+      expect(s.missing.every((m) => m.endMs < outage.endMs)).toBe(true);
     }
     // The measured gap(s), the same for every series when all writes carry every series.
     const gaps = ofVictim[0]!.missing;
@@ -142,47 +155,52 @@ describe.each([
     // During the outage each sample lived on the alive receives only.
     const copiesDuringOutage = receives - 1;
     log(
-      `[${topology.name}] ${victimLabel} lacks ${gapText}, ${gapPoints} points per series; surely lacks ${iso(killSlot)}..${iso(surelyMissingUntil)} (${surelyMissing}); ` +
-        `killed ${iso(run.killedAtMs)}, restart began ${iso(run.restartBeganAtMs)}, ready ${iso(run.restartedAtMs)}; ${ofOthers.length / N} other replica(s) complete`,
+      `[${topology.name}] ${victimLabel} lacks ${gapText}, ${gapPoints} points per series; surely lacks ${iso(firstAfterKill)}..${iso(surelyMissingUntil)} (${surelyMissing}); ` +
+        `killed ${iso(outage.killedAtMs)}, restart began ${iso(outage.restartBeganAtMs)}, ready ${iso(outage.restartedAtMs)}; ${ofOthers.length / seriesCount} other replica(s) complete`,
     );
     const lastGap = gaps.at(-1)!;
-    const retried = run.beforeRestart.prometheus.samplesRetried - run.beforeKill.prometheus.samplesRetried;
-    const failed = run.beforeRestart.prometheus.samplesFailed - run.beforeKill.prometheus.samplesFailed;
+    const retried = outage.beforeRestart.prometheus.samplesRetried - outage.beforeKill.prometheus.samplesRetried;
+    const failed = outage.beforeRestart.prometheus.samplesFailed - outage.beforeKill.prometheus.samplesFailed;
+    const chainMissing = chain.analysis.summary.missingPoints;
+    const penaltyMissing = penalty.analysis.summary.missingPoints;
+    const victimIndex = outage.receives.indexOf(outage.victim);
     recordFinding({
       finding: 'R',
       scenario: 'receive-replication',
       topology: topology.name,
-      substrate: run.t.substrate,
+      substrate: outage.t.substrate,
       configuration: rf >= 3 ? 'fixed' : 'faulty',
       observed:
-        `${run.victim} killed for ${seconds(run.restartedAtMs - run.killedAtMs)}s under load: remote write kept succeeding (${failed} samples failed, ${retried} retried), ` +
-        `dedup=true missing 0 points with chain deduplication (${penaltyMissingPoints ?? '?'} with the default penalty); dedup=false: ${victimLabel} lacks ${gapPoints} points per series (${gapText}), never backfilled; ` +
+        `${outage.victim} killed for ${seconds(outage.restartedAtMs - outage.killedAtMs)}s under load: remote write kept succeeding (${failed} samples failed, ${retried} retried), ` +
+        `dedup=true missing ${chainMissing} points with chain deduplication (${penaltyMissing} with the default penalty); dedup=false: ${victimLabel} lacks ${gapPoints} points per series (${gapText}), never backfilled; ` +
         `while it was down each sample was held by ${copiesDuringOutage} receive(s) (write quorum ${quorum} of ${rf})`,
       figures: {
-        outageSeconds: seconds(run.restartedAtMs - run.killedAtMs),
+        outageSeconds: seconds(outage.restartedAtMs - outage.killedAtMs),
         samplesFailed: failed,
         samplesRetried: retried,
-        missingPointsDedupChain: 0,
-        missingPointsDedupPenalty: penaltyMissingPoints ?? 'not measured',
+        missingPointsDedupChain: chainMissing,
+        missingPointsDedupPenalty: penaltyMissing,
         victimMissingPointsPerSeries: gapPoints,
         victimSurelyMissingPointsPerSeries: surelyMissing,
         victimGaps: gaps.length,
-        gapStartAfterKillSeconds: seconds(gaps[0]!.startMs - run.killedAtMs),
-        gapEndAfterRestartSeconds: seconds(lastGap.endMs - run.restartedAtMs),
+        // Workload timestamps trail the clock by the scrape's lag behind the grid: a gap can start before the kill.
+        scrapeLagAtKillSeconds: seconds(outage.killedAtMs - outage.firstSlotAfterKillMs),
+        gapStartAfterKillSeconds: seconds(gaps[0]!.startMs - outage.killedAtMs),
+        gapEndAfterRestartSeconds: seconds(lastGap.endMs - outage.restartedAtMs),
         copiesDuringOutage,
-        connectionsToDeadReceive:
-          run.beforeRestart.connections[run.receives.indexOf(run.victim)]! - run.beforeKill.connections[run.receives.indexOf(run.victim)]!,
+        connectionsToDeadReceive: outage.beforeRestart.connections[victimIndex]! - outage.beforeKill.connections[victimIndex]!,
       },
     });
   });
 
-  it('serves again after the restart: Query reaches it and it holds the data from before the kill', async () => {
-    const entry = ((await run.query.stores()).receive ?? []).find((e) => e.labelSets[0]?.receive_replica === replicaName(run.victim));
-    expect(entry, `${run.victim} in /api/v1/stores`).toBeDefined();
+  it('serves again after the restart: Query reaches it and it holds the data from before the kill', () => {
+    const { outage } = run();
+    const entry = (outage.storesAfterRestart.receive ?? []).find((e) => e.labelSets[0]?.receive_replica === replicaName(outage.victim));
+    expect(entry, `${outage.victim} in /api/v1/stores`).toBeDefined();
     expect(entry!.lastError).toBeNull();
-    expect(entry!.lastCheck!).toBeGreaterThan(run.restartedAtMs);
+    expect(entry!.lastCheck!).toBeGreaterThan(outage.restartedAtMs);
     // WAL replay kept what it had stored before the kill.
-    expect(entry!.minTime as number).toBeLessThanOrEqual(run.liveFromMs);
-    expect(run.end.receives[run.victim]!.headMaxTimeMs!).toBeGreaterThanOrEqual(run.endMs);
+    expect(entry!.minTime as number).toBeLessThanOrEqual(outage.liveFromMs);
+    expect(outage.end.receives[outage.victim]!.headMaxTimeMs!).toBeGreaterThanOrEqual(outage.endMs);
   });
 });

@@ -1,28 +1,43 @@
 // One receive of a hashring dies while Prometheus keeps remote-writing through a Service, then
 // comes back: the steps, and what each component reported at each step. Assertions are the scenario's.
 import { PromApiClient } from '../promql/client.ts';
+import { greaterOrEqual, waitForStores, waitSumMetrics, type StoresPage } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { WaitTimeout, waitFor } from '../wait.ts';
+import { WaitTimeout } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
-import { alignUp } from '../workload/series.ts';
-import { queryEndpointCount } from '../plan/index.ts';
-import { waitForQueryEndpoints } from './arch2.ts';
-import { receiveCounters, remoteWriteCounters, waitForRemoteWriteUpTo, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
+import { receiveCounters, remoteWriteCounters, waitForRemoteWriteOfSlot, waitForRemoteWriteUpTo, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
 
 export const PROMETHEUS = 'observee/prometheus';
 export const WRITE_SERVICE = 'observer/receive-write';
-/** Samples stamped after the kill that Prometheus must have scraped before the receive comes back. */
-const OUTAGE_SAMPLES_MS = 60_000;
-/** Samples stamped after the restart that must be stored everywhere before the answers are judged. */
-const AFTER_RESTART_MS = 60_000;
-/** Bound on each wait for remote write to catch up; the outage lasts at most about this plus OUTAGE_SAMPLES_MS. */
-const DELIVERY_TIMEOUT_MS = 90_000;
+const QUERY = 'observer/query';
+const PENALTY_QUERY = 'observer/query-penalty';
+const TENANT = 'default-tenant';
 /**
  * Thanos' --receive-forward-timeout (hidden, default 5s): a receive that reached its write quorum
  * lets its other forwards run on for up to this long, so a forward to the dead receive that is
  * still pending when it comes back can land. Only writes completed longer ago surely never reach it.
  */
 export const FORWARD_TIMEOUT_MS = 5_000;
+/** Prometheus' remote-write max_backoff (default 5s): the longest it waits before retrying a failed send. */
+const RETRY_BACKOFF_MS = 5_000;
+/**
+ * Workload slots Prometheus scrapes after the kill before the receive comes back. Some of them must
+ * have been delivered more than FORWARD_TIMEOUT_MS before the restart began (those can never reach
+ * it), after a send that failed on the dead receive's connection was retried on a new one (at most
+ * RETRY_BACKOFF_MS later): the outage holds both.
+ */
+const OUTAGE_SAMPLES_MS = FORWARD_TIMEOUT_MS + RETRY_BACKOFF_MS;
+/** Slots after the one Prometheus had stored when the victim stored again: the judged window ends with samples every receive holds. */
+const TAIL_MS = 2_000;
+/** Bound on each wait for remote write to catch up with a scrape: a few retries' backoff. */
+const DELIVERY_TIMEOUT_MS = 4 * RETRY_BACKOFF_MS;
+/**
+ * Bound on the restarted receive storing forwarded samples again: the others' gRPC connections to
+ * it reconnect with gRPC's backoff (1 s, growing 1.6-fold per failed attempt during the outage).
+ */
+const RECONNECT_TIMEOUT_MS = 30_000;
+/** Bound on Query's Stores page showing what it reads: Query checks its endpoints every 5 s, so six checks. */
+const STORES_TIMEOUT_MS = 30_000;
 
 export interface Snapshot {
   atMs: number;
@@ -33,9 +48,12 @@ export interface Snapshot {
   connections: number[];
 }
 
-/** When Prometheus reported having sent what: its highest sent timestamp, polled in the background. */
+/**
+ * When Prometheus reported having sent what (its highest sent timestamp), and which workload slot
+ * it had stored by then (the exporter's committedUpTo), polled in the background.
+ */
 export class SentTimeline {
-  readonly points: { atMs: number; highestSentMs: number }[] = [];
+  readonly points: { atMs: number; highestSentMs: number; storedSlotMs: number | undefined }[] = [];
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(t: RunningTopology, prometheus: string, intervalMs = 250) {
@@ -43,8 +61,10 @@ export class SentTimeline {
     this.#timer = setInterval(() => {
       if (busy) return;
       busy = true;
+      const storedSlotMs = t.workload.committedUpTo(prometheus);
+      const atMs = Date.now();
       remoteWriteCounters(t, prometheus)
-        .then((c) => this.points.push({ atMs: Date.now(), highestSentMs: c.highestSentMs }))
+        .then((c) => this.points.push({ atMs, highestSentMs: c.highestSentMs, storedSlotMs }))
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, intervalMs);
@@ -54,6 +74,15 @@ export class SentTimeline {
   /** The newest timestamp Prometheus had finished sending by atMs (0 if unknown). */
   sentBy(atMs: number): number {
     return this.points.filter((p) => p.atMs <= atMs).reduce((max, p) => Math.max(max, p.highestSentMs), 0);
+  }
+
+  /**
+   * The newest workload slot surely sent by atMs: one stored at a moment that a sent sample's
+   * timestamp has passed (that sample was appended later; one shard sends in append order).
+   */
+  slotSentBy(atMs: number): number {
+    const sent = this.sentBy(atMs);
+    return this.points.filter((p) => p.atMs <= sent).reduce((max, p) => Math.max(max, p.storedSlotMs ?? 0), 0);
   }
 
   stop(): void {
@@ -69,14 +98,17 @@ export interface OutageRun {
   receives: string[];
   /** The receive that was killed: the one Prometheus' remote-write connection went to. */
   victim: string;
-  /** First grid slot surely remote-written (see prepareArch2 for why not the armed one). */
+  /** First grid slot surely remote-written (the one after the armed one, see runReceiveOutage). */
   liveFromMs: number;
   beforeKill: Snapshot;
   /** Just before the restart: what remote write achieved while the victim was down. */
   beforeRestart: Snapshot;
   killedAtMs: number;
-  /** Last grid slot of the outage that Prometheus had scraped when the restart began. */
+  /** The first workload slot Prometheus scraped after the kill (a few seconds older than it: the scrape lags the grid). */
+  firstSlotAfterKillMs: number;
+  /** Last grid slot of the outage, and when Prometheus had stored it: every outage sample was appended before then. */
   outageUntilMs: number;
+  outageScrapedAtMs: number;
   /** When the restart began (the process was spawned) and when the victim was ready again. */
   restartBeganAtMs: number;
   restartedAtMs: number;
@@ -85,6 +117,8 @@ export interface OutageRun {
   /** The end of the judged window: every component stored everything up to it (see waits). */
   endMs: number;
   end: Snapshot;
+  /** The chain-deduplicating Query's Stores page once it had checked every receive after the restart. */
+  storesAfterRestart: StoresPage;
   stepMs: number;
 }
 
@@ -97,32 +131,38 @@ async function snapshot(t: RunningTopology, receives: string[]): Promise<Snapsho
 }
 
 /** Like a precondition wait, but its outcome is asserted by the scenario: a timeout is a result, not an error. */
-async function tryWait(wait: Promise<unknown>, log: (l: string) => void): Promise<void> {
+async function tryWait<T>(wait: Promise<T>, log: (l: string) => void): Promise<T | undefined> {
   try {
-    await wait;
+    return await wait;
   } catch (err) {
     if (!(err instanceof WaitTimeout)) throw err;
     log(`  ${err.message}`);
+    return undefined;
   }
+}
+
+/** Waits until a receive stores a sample stamped atMs or later (its tenant head's max time). */
+function receiveStoresUpTo(t: RunningTopology, receive: string, atMs: number, timeoutMs: number, log: (l: string) => void): Promise<number> {
+  return waitSumMetrics(receive, t.url(receive), greaterOrEqual(atMs), 'prometheus_tsdb_head_max_time', { labels: { tenant: TENANT }, timeoutMs, onProgress: log });
 }
 
 /**
  * Live workload; once every receive holds samples, kill (SIGKILL) the receive that Prometheus'
  * remote-write connection goes to, keep writing for OUTAGE_SAMPLES_MS of samples, restart it,
- * keep writing for AFTER_RESTART_MS more, and wait until every component stored all of it.
+ * wait until it stores new samples again, then until every component stored TAIL_MS more.
  */
 export async function runReceiveOutage(t: RunningTopology, log: (l: string) => void): Promise<OutageRun> {
   const step = t.workload.workload.stepMs;
   const receives = t.plan.processes.filter((p) => p.kind === 'receive').map((p) => p.id);
-  const query = new PromApiClient(t.url('observer/query'));
-  const penaltyQuery = new PromApiClient(t.url('observer/query-penalty'));
+  const query = new PromApiClient(t.url(QUERY));
+  const penaltyQuery = new PromApiClient(t.url(PENALTY_QUERY));
+  // The armed slot is aligned down from now and can predate Prometheus' start, whose remote write
+  // skips samples older than its queue. The next slot cannot.
   const liveFromMs = goLive(t).liveFromMs + step;
 
-  const warmUntil = liveFromMs + 2 * step;
-  await waitForLiveUpTo(t, [PROMETHEUS], warmUntil, log);
-  await waitForRemoteWriteUpTo(t, [PROMETHEUS], warmUntil, log);
-  const warmAt = Date.now();
-  for (const q of [query, penaltyQuery]) await waitForQueryEndpoints(q, queryEndpointCount(t.topology, 'observer/query'), warmAt, liveFromMs, log);
+  // Every receive holds the first slot before one is killed: each stores a sample appended after it.
+  const first = await waitForRemoteWriteOfSlot(t, [PROMETHEUS], liveFromMs, { timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log });
+  await Promise.all(receives.map((r) => receiveStoresUpTo(t, r, first.scrapedAtMs, DELIVERY_TIMEOUT_MS, log)));
 
   // Round robin per connection: the newest connection went to backend (accepted - 1) mod n.
   const beforeKill = await snapshot(t, receives);
@@ -131,13 +171,16 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   const sent = new SentTimeline(t, PROMETHEUS);
   const killedAtMs = Date.now();
   await t.kill(victim);
+  // Not served before the receive was dead: this slot and every later one were appended, and sent, after the kill.
+  const firstSlotAfterKillMs = t.workload.servedUpTo(PROMETHEUS)! + step;
   log(`  killed ${victim} (write Service connections so far: ${beforeKill.connections.join(', ')})`);
 
-  // The outage lasts until Prometheus has scraped OUTAGE_SAMPLES_MS of samples stamped after the
-  // kill (the exporter knows) and has had the chance to deliver them.
-  const outageUntilMs = alignUp(killedAtMs, step) + OUTAGE_SAMPLES_MS;
+  // The outage lasts until Prometheus has scraped OUTAGE_SAMPLES_MS of slots after the kill (the
+  // exporter knows) and has had the chance to deliver them.
+  const outageUntilMs = firstSlotAfterKillMs + OUTAGE_SAMPLES_MS;
   await waitForLiveUpTo(t, [PROMETHEUS], outageUntilMs, log);
-  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], outageUntilMs, log, DELIVERY_TIMEOUT_MS), log);
+  const outageScrapedAtMs = Date.now();
+  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], outageScrapedAtMs, log, DELIVERY_TIMEOUT_MS), log);
   const beforeRestart = await snapshot(t, receives);
 
   const restartBeganAtMs = Date.now();
@@ -146,35 +189,39 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   sent.stop();
   log(`  restarted ${victim}, ${((restartedAtMs - killedAtMs) / 1000).toFixed(0)}s after the kill`);
 
-  const endMs = alignUp(restartedAtMs, step) + AFTER_RESTART_MS;
+  // The victim's own report that it stores new samples again. The window ends TAIL_MS after the
+  // slot Prometheus had stored by then, once every receive, the victim included, stores a sample
+  // appended after that end.
+  await tryWait(receiveStoresUpTo(t, victim, restartedAtMs, RECONNECT_TIMEOUT_MS, log), log);
+  const endMs = t.workload.committedUpTo(PROMETHEUS)! + TAIL_MS;
   await waitForLiveUpTo(t, [PROMETHEUS], endMs, log);
-  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], endMs, log, DELIVERY_TIMEOUT_MS), log);
-  // The victim's own report that it stores new samples again, and Query's that it reaches it.
-  await tryWait(
-    waitFor(
-      `${victim} to store samples up to ${new Date(endMs).toISOString()}`,
-      async (note) => {
-        const { headMaxTimeMs } = await receiveCounters(t, victim);
-        note(`head up to ${headMaxTimeMs === undefined ? 'nothing' : new Date(headMaxTimeMs).toISOString()}`);
-        return headMaxTimeMs !== undefined && headMaxTimeMs >= endMs ? headMaxTimeMs : undefined;
-      },
-      { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 500, onProgress: log },
-    ),
-    log,
-  );
-  for (const q of [query, penaltyQuery]) {
-    await tryWait(
-      waitFor(
-        `${q.baseUrl} to reach ${victim} again`,
-        async () => {
-          const all = (await q.stores()).receive ?? [];
-          return all.length === receives.length && all.every((e) => e.lastError === null && (e.lastCheck ?? 0) > restartedAtMs) ? all : undefined;
-        },
-        { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 500, onProgress: log },
-      ),
-      log,
-    );
-  }
+  const endScrapedAtMs = Date.now();
+  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], endScrapedAtMs, log, DELIVERY_TIMEOUT_MS), log);
+  await tryWait(Promise.all(receives.map((r) => receiveStoresUpTo(t, r, endScrapedAtMs, DELIVERY_TIMEOUT_MS, log))), log);
+  // Both Queries reach every receive again (checked since the restart).
+  const reachEvery = async (name: string, q: PromApiClient) =>
+    (await tryWait(waitForStores(name, q, { type: 'receive', count: receives.length, checkedAfter: restartedAtMs }, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log }), log)) ?? (await q.stores());
+  const [storesAfterRestart] = await Promise.all([reachEvery(QUERY, query), reachEvery(PENALTY_QUERY, penaltyQuery)]);
   const end = await snapshot(t, receives);
-  return { t, query, penaltyQuery, receives, victim, liveFromMs, beforeKill, beforeRestart, killedAtMs, outageUntilMs, restartBeganAtMs, restartedAtMs, sent, endMs, end, stepMs: step };
+  return {
+    t,
+    query,
+    penaltyQuery,
+    receives,
+    victim,
+    liveFromMs,
+    beforeKill,
+    beforeRestart,
+    killedAtMs,
+    firstSlotAfterKillMs,
+    outageUntilMs,
+    outageScrapedAtMs,
+    restartBeganAtMs,
+    restartedAtMs,
+    sent,
+    endMs,
+    end,
+    storesAfterRestart,
+    stepMs: step,
+  };
 }

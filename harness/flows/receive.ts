@@ -2,28 +2,50 @@
 // receiveJitter topology to a frozen window that every receive has fully ingested, and the readings
 // the scenario judges (each receive's stored samples, K identical requests). Assertions are the scenario's.
 import type { RangeExpectation } from '../promql/analysis.ts';
-import { PromApiClient, type Labels, type RangeQueryResponse } from '../promql/client.ts';
+import { PromApiClient, type RangeQueryResponse, type StoreEndpoint } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
+import { waitForStores } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
+import { JITTER_QUERY_PATHS } from '../topology/presets.ts';
 import { waitFor } from '../wait.ts';
-import { remoteWriteCounters, waitForRemoteWriteUpTo } from './remote-write.ts';
 import { goLive } from '../workload/populate.ts';
 import { alignDown, gridPoints, valueAt } from '../workload/series.ts';
+import { remoteWriteCounters, waitForRemoteWriteOfSlot } from './remote-write.ts';
 
-export const RECEIVES = ['observer/receive-0', 'observer/receive-1'];
-export const QUERY_REPLICAS = ['observer/query-0', 'observer/query-1'];
-export const FRONTEND = 'observer/query-frontend';
-const GRPC_SERVICE = 'observer/receive-grpc';
+const OBSERVER = 'observer';
+const RECEIVE = `${OBSERVER}/receive`;
+const GRPC_SERVICE = `${OBSERVER}/receive-grpc`;
 export const TENANT = 'default-tenant';
 /** Identical requests per measurement. */
 export const TRIES = 20;
-/** Live data the frozen window holds: 9 grid slots. */
-export const WINDOW_MS = 120_000;
+/**
+ * Grid slots of live data the frozen window holds. What each receive holds is a draw per sample:
+ * 2 Prometheus x 10 series x 21 slots = 420 samples to share out (the 15 s grid's 2 minutes gave
+ * 9 slots, 180). On the 1 s grid that is 20 s of waiting per topology.
+ */
+export const WINDOW_SLOTS = 21;
+/**
+ * Prometheus' shards send in parallel, each in its own order: once one has sent a sample appended
+ * this long after the window's last slot, another still holding a window sample has been stuck for
+ * as long, which only a failed send's retries do (counted in remoteWrite.samplesRetried; a sample
+ * still missing would show as a union short of the expected samples).
+ */
+const SHARD_SKEW_MS = 3_000;
+/** Bound on remote write catching up with a slot: the window, then retries' backoff (at most 5 s each) a few times. */
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** Bound on a Query's Stores page showing what it reads: Query checks its endpoints every 5 s, so six checks. */
+const STORES_TIMEOUT_MS = 30_000;
 /** What Thanos sends for "no bound" (math.MaxInt64), and what an empty TSDB head reports as its min time. */
 export const MAX_INT64 = 2n ** 63n - 1n;
 
 /** The name a receive stores its samples under (its receive_replica label), e.g. "receive-0". */
 export const receiveName = (instance: string): string => instance.split('/')[1]!;
+
+/** The plan's instances of a component ("observer/query" -> "observer/query-0", ...), in order. */
+export const instancesOf = (t: RunningTopology, component: string): string[] => t.plan.processes.filter((p) => p.component === component).map((p) => p.id);
+
+/** The receives of a jitter topology, in order. */
+export const receivesOf = (t: RunningTopology): string[] => instancesOf(t, RECEIVE);
 
 export interface Window {
   start: number;
@@ -31,40 +53,70 @@ export interface Window {
   step: number;
 }
 
+/** One way to read the receives: Query replicas behind a Service, a Query Frontend in front. */
+export interface QueryPath {
+  /** The Query component, e.g. "observer/query". */
+  query: string;
+  /** Its replicas, in the plan's order. */
+  replicas: string[];
+  frontend: string;
+  /** The receives (receive_replica) each replica reads, from its Stores page once the window was written. */
+  readsFrom: Record<string, string[]>;
+}
+
 export interface JitterRun {
   t: RunningTopology;
   /** The observee's Prometheus instances. */
   prometheus: string[];
+  receives: string[];
   /** The first grid slot served, and remote-written: nothing older exists anywhere. */
   liveFromMs: number;
-  /** Every sample up to window.end is in the receives; the answers about it no longer change. */
+  /** When every Prometheus had remote-written the first slot: a Query's check after this sees what it wrote. */
+  firstSlotSentAtMs: number;
+  /** Every sample up to window.end is in the receives and every Prometheus is stopped: the answers about it no longer change. */
   window: Window;
-  /** The receives (receive_replica) each Query replica reads, from its Stores page. */
-  readsFrom: Record<string, string[]>;
+  /** Through the gRPC Service, replica i pinned to receive i (the faulty path; fixed (b) reads this way too). */
+  pinned: QueryPath;
+  /** Each replica dials every receive, where the topology has such a Query. */
+  fanout: QueryPath | undefined;
   /** Connections each Service accepted per backend, once the window was written. */
   connections: Record<string, number[]>;
-  /** Prometheus' remote-write counters then, summed over both. */
+  /** Prometheus' remote-write counters then (before it was stopped), summed over both. */
   remoteWrite: { samplesFailed: number; samplesRetried: number };
 }
 
 /**
- * Each Query replica reading what the preset says (through the gRPC Service: replica i reads
- * receive i), live from a slot every Prometheus remote-writes, until every sample of a WINDOW_MS
- * window has been sent.
+ * Goes live on a slot every Prometheus remote-writes, pins each replica of the Query that reads
+ * through the gRPC Service to its receive (replica i reads receive i), waits until every sample
+ * of a WINDOW_SLOTS window has been sent, then stops every Prometheus.
  */
 export async function prepareJitter(t: RunningTopology, log: (line: string) => void): Promise<JitterRun> {
-  if (QUERY_REPLICAS.some((q) => queryEndpoints(t, q).includes(GRPC_SERVICE))) await pinEachQueryToItsReceive(t, log);
+  const receives = receivesOf(t);
+  const has = (component: string) => t.plan.processes.some((p) => p.component === component);
+  const paths = [JITTER_QUERY_PATHS.pinned, JITTER_QUERY_PATHS.fanout].filter((p) => has(`${OBSERVER}/${p.query}`));
+  const pinned = paths[0]!;
+  if (pinned !== JITTER_QUERY_PATHS.pinned) throw new Error(`${t.topology.name} has no ${OBSERVER}/${JITTER_QUERY_PATHS.pinned.query}`);
 
   const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
   const step = t.workload.workload.stepMs;
-  const window = { start: liveFromMs, end: liveFromMs + WINDOW_MS, step };
+  const window = { start: liveFromMs, end: liveFromMs + (WINDOW_SLOTS - 1) * step, step };
   log(`  live from ${iso(liveFromMs)}; window ${iso(window.start)} to ${iso(window.end)}`);
-  // Two slots past the window: that sample was scraped at least one scrape (three flushes of every
-  // shard) after the window's last one was appended, and each shard sends in order.
-  await waitForRemoteWriteUpTo(t, prometheus, window.end + 2 * step, log, WINDOW_MS + 120_000);
+  // Pinning restarts Query replicas only, nothing on the write path: done while Prometheus
+  // discovers the workload target (seconds pass before its first scrape).
+  const pinnedReplicas = instancesOf(t, `${OBSERVER}/${pinned.query}`);
+  if (queryEndpoints(t, `${OBSERVER}/${pinned.query}`).includes(GRPC_SERVICE)) await pinEachQueryToItsReceive(t, pinnedReplicas, receives, log);
+  const delivery = { marginMs: SHARD_SKEW_MS, timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log };
+  const firstSlotSentAtMs = (await waitForRemoteWriteOfSlot(t, prometheus, liveFromMs, delivery)).sentAtMs;
+  await waitForRemoteWriteOfSlot(t, prometheus, window.end, delivery);
 
-  const readsFrom: Record<string, string[]> = {};
-  for (const q of QUERY_REPLICAS) readsFrom[q] = (await rawStores(t.url(q))).map(receiveOf).sort();
+  const [pinnedPath, fanoutPath] = await Promise.all(
+    paths.map(async (p): Promise<QueryPath> => {
+      const replicas = instancesOf(t, `${OBSERVER}/${p.query}`);
+      const readsFrom: Record<string, string[]> = {};
+      for (const q of replicas) readsFrom[q] = Object.values(await new PromApiClient(t.url(q)).stores()).flat().map(receiveOf).sort();
+      return { query: `${OBSERVER}/${p.query}`, replicas, frontend: `${OBSERVER}/${p.frontend}`, readsFrom };
+    }),
+  );
   const connections: Record<string, number[]> = {};
   for (const s of t.plan.services) connections[s.id] = [...t.service(s.id).connections];
   let samplesFailed = 0;
@@ -74,11 +126,25 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
     samplesFailed += counters.samplesFailed;
     samplesRetried += counters.samplesRetried;
   }
-  return { t, prometheus, liveFromMs, window, readsFrom, connections, remoteWrite: { samplesFailed, samplesRetried } };
+  // Freeze: nothing newer than the window may reach the receives. Penalty deduplication looks at
+  // samples past a query's end: while Prometheus kept writing, answers about the window changed
+  // from one second to the next (measured); once it stopped, they did not.
+  await Promise.all(prometheus.map((p) => t.stop(p)));
+  return {
+    t,
+    prometheus,
+    receives,
+    liveFromMs,
+    firstSlotSentAtMs,
+    window,
+    pinned: pinnedPath!,
+    fanout: fanoutPath,
+    connections,
+    remoteWrite: { samplesFailed, samplesRetried },
+  };
 }
 
-function queryEndpoints(t: RunningTopology, instance: string): string[] {
-  const component = t.plan.processes.find((p) => p.id === instance)?.component;
+function queryEndpoints(t: RunningTopology, component: string): string[] {
   const spec = t.topology.components.find((c) => `${c.cluster}/${c.name}` === component);
   return spec?.kind === 'query' ? spec.endpoints : [];
 }
@@ -89,23 +155,17 @@ function queryEndpoints(t: RunningTopology, instance: string): string[] {
  * replica while the Service sends every new connection to its receive makes the pairing explicit;
  * its one gRPC connection then stays there, as behind a ClusterIP Service.
  */
-async function pinEachQueryToItsReceive(t: RunningTopology, log: (line: string) => void): Promise<void> {
+async function pinEachQueryToItsReceive(t: RunningTopology, replicas: string[], receives: string[], log: (line: string) => void): Promise<void> {
+  if (replicas.length !== receives.length) throw new Error(`${replicas.length} Query replicas cannot be paired with ${receives.length} receives`);
   const grpc = t.service(GRPC_SERVICE);
   const backends = t.plan.services.find((s) => s.id === GRPC_SERVICE)!.backends;
-  for (const q of QUERY_REPLICAS) await t.stop(q);
-  for (const [i, q] of QUERY_REPLICAS.entries()) {
-    const receive = RECEIVES[i]!;
+  for (const q of replicas) await t.stop(q);
+  for (const [i, q] of replicas.entries()) {
+    const receive = receives[i]!;
     await grpc.pin(backends.indexOf(receive));
     await t.start(q);
-    await waitFor(
-      `${q} to read ${receive} through ${GRPC_SERVICE}`,
-      async (note) => {
-        const stores = await rawStores(t.url(q));
-        note(stores.map((s) => `${receiveOf(s)} ${s.lastError ?? 'ok'}`).join(', ') || 'no endpoint yet');
-        return stores.length === 1 && stores[0]!.lastError === null && receiveOf(stores[0]!) === receiveName(receive) ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
-    );
+    // Its only endpoint (the Service) is that receive.
+    await waitForStores(q, new PromApiClient(t.url(q)), { count: 1, labels: { receive_replica: receiveName(receive) } }, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log });
   }
   await grpc.pin(undefined);
 }
@@ -127,47 +187,24 @@ async function goLiveOnAFreshSlot(t: RunningTopology, log: (line: string) => voi
   return goLive(t);
 }
 
-// ---- the Stores page, exactly ----
-
-/** A Stores page entry with its component type ("receive", "sidecar", ...) and exact time bounds. */
-export interface StoreEntry {
-  type: string;
-  name: string;
-  lastCheck: number | undefined;
-  lastError: string | null;
-  labelSets: Labels[];
-  minTime: bigint;
-  maxTime: bigint;
-}
-
-/** Query's Stores page, one entry per endpoint, bounds exact (the jitter scenario compares them to int64 values). */
-export async function rawStores(queryUrl: string): Promise<StoreEntry[]> {
-  const stores = await new PromApiClient(queryUrl).stores();
-  return Object.entries(stores).flatMap(([type, entries]) =>
-    entries.map((e) => ({ type, name: e.name, lastCheck: e.lastCheck, lastError: e.lastError, labelSets: e.labelSets, minTime: e.exactMinTime, maxTime: e.exactMaxTime })),
-  );
-}
+// ---- the Stores page ----
 
 /** The receive a Stores page entry stands for (its receive_replica), or "?" if it names none. */
-export const receiveOf = (entry: StoreEntry): string => entry.labelSets.find((l) => l.receive_replica)?.receive_replica ?? '?';
+export const receiveOf = (entry: StoreEndpoint): string => entry.labelSets.find((l) => l.receive_replica)?.receive_replica ?? '?';
 
-/** A query replica's Stores page entries for the receives, by receive name, once it has checked each of them after sinceMs. */
+/**
+ * A Query replica's Stores page entries for the receives, by receive name, once it shows every
+ * receive checked without error (after checkedAfterMs, if given). Bounds exact in exactMinTime/exactMaxTime.
+ */
 export async function receivesOnStoresPage(
   t: RunningTopology,
   query: string,
-  sinceMs: number,
   log: (line: string) => void,
-): Promise<Record<string, StoreEntry>> {
-  return await waitFor(
-    `${query} to check every receive after ${iso(sinceMs)}`,
-    async (note) => {
-      const entries = (await rawStores(t.url(query))).filter((e) => e.type === 'receive');
-      note(entries.map((e) => `${receiveOf(e)} checked ${e.lastCheck ? iso(e.lastCheck) : 'never'} ${e.lastError ?? ''}`).join(', '));
-      const fresh = entries.every((e) => e.lastError === null && (e.lastCheck ?? 0) > sinceMs);
-      return entries.length === RECEIVES.length && fresh ? Object.fromEntries(entries.map((e) => [receiveOf(e), e])) : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
-  );
+  checkedAfterMs?: number,
+): Promise<Record<string, StoreEndpoint>> {
+  const expectation = { type: 'receive', count: receivesOf(t).length, checkedAfter: checkedAfterMs };
+  const page = await waitForStores(query, new PromApiClient(t.url(query)), expectation, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log });
+  return Object.fromEntries((page.receive ?? []).map((e) => [receiveOf(e), e]));
 }
 
 /** A receive's own word on its tenant's head: the oldest sample it holds (MaxInt64, as a float, while empty). */
@@ -204,7 +241,7 @@ export interface Holdings {
   perReceive: Record<string, { held: number; share: number }>;
   /** Expected samples held by at least one receive. */
   union: number;
-  /** Expected samples held by both. */
+  /** Expected samples held by more than one. */
   inBoth: number;
   /** Per copy, "prometheus-0@receive-1": how a Prometheus' samples were split over the receives. */
   perCopy: Record<string, number>;
@@ -232,7 +269,7 @@ export function holdings(run: JitterRun, samples: StoredSample[]): Holdings {
     holders.set(key, (holders.get(key) ?? new Set()).add(s.receive));
   }
   const perReceive: Holdings['perReceive'] = {};
-  for (const r of RECEIVES.map(receiveName)) {
+  for (const r of run.receives.map(receiveName)) {
     const held = [...holders.values()].filter((h) => h.has(r)).length;
     perReceive[r] = { held, share: held / expected.size };
   }
@@ -262,21 +299,21 @@ export function queryWindow(run: JitterRun, client: PromApiClient): Promise<Rang
 
 export interface Tries {
   results: RangeQueryResponse[];
-  /** Range requests each Query replica served meanwhile (its own http_requests_total). */
+  /** Range requests each Query replica of the path served meanwhile (its own http_requests_total). */
   byQueryReplica: Record<string, number>;
 }
 
 /**
- * TRIES identical requests through the Query Frontend, all at once (as a dashboard refresh sends
- * its panels' queries) or one after another. The Frontend keeps idle connections to its downstream
- * and reuses the newest, so requests one after another ride one kept-alive connection to one Query
- * replica; requests at once open new connections, which the Service spreads over the replicas.
+ * TRIES identical requests through a path's Query Frontend, all at once (as a dashboard refresh
+ * sends its panels' queries) or one after another. The Frontend keeps idle connections to its
+ * downstream and reuses the newest, so requests one after another ride one kept-alive connection
+ * to one Query replica; requests at once open new connections, which the Service spreads over the replicas.
  */
-export async function tryThroughFrontend(run: JitterRun, how: 'at-once' | 'one-after-another'): Promise<Tries> {
-  const frontend = new PromApiClient(run.t.url(FRONTEND));
+export async function tryThroughFrontend(run: JitterRun, path: QueryPath, how: 'at-once' | 'one-after-another'): Promise<Tries> {
+  const frontend = new PromApiClient(run.t.url(path.frontend));
   const served = async () => {
     const counts: Record<string, number> = {};
-    for (const q of QUERY_REPLICAS) {
+    for (const q of path.replicas) {
       counts[q] = metricSum(await new PromApiClient(run.t.url(q)).metrics(), 'http_requests_total', { handler: 'query_range' }) ?? 0;
     }
     return counts;
@@ -290,7 +327,7 @@ export async function tryThroughFrontend(run: JitterRun, how: 'at-once' | 'one-a
     for (let i = 0; i < TRIES; i++) results.push(await queryWindow(run, frontend));
   }
   const after = await served();
-  return { results, byQueryReplica: Object.fromEntries(QUERY_REPLICAS.map((q) => [q, after[q]! - before[q]!])) };
+  return { results, byQueryReplica: Object.fromEntries(path.replicas.map((q) => [q, after[q]! - before[q]!])) };
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -3,8 +3,9 @@
 // Names as in Prometheus 3.9.1 storage/remote/queue_manager.go and Thanos 0.42.4 pkg/receive/handler.go.
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum, parseMetrics } from '../promql/metrics.ts';
+import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { waitFor } from '../wait.ts';
+import { waitForLiveUpTo } from '../workload/populate.ts';
 
 export interface RemoteWriteCounters {
   /** Samples in every send attempt, retries included (prometheus_remote_storage_samples_total). */
@@ -30,10 +31,10 @@ export async function remoteWriteCounters(t: RunningTopology, prometheus: string
 }
 
 /**
- * Waits until every Prometheus has finished sending every sample up to untilMs (its queue's
- * highest sent timestamp). Prometheus sends in timestamp order per series, so everything older
- * was sent before. A precondition for asking a Receive about untilMs, not an assertion: the
- * counters say whether the sends succeeded.
+ * Waits until every Prometheus has finished sending a sample stamped untilMs or later (its queue's
+ * highest sent timestamp, whole seconds). Each shard sends in timestamp order per series, so what
+ * that shard held before was sent before. A precondition for asking a Receive about untilMs, not
+ * an assertion: the counters say whether the sends succeeded.
  */
 export async function waitForRemoteWriteUpTo(
   t: RunningTopology,
@@ -44,17 +45,29 @@ export async function waitForRemoteWriteUpTo(
 ): Promise<void> {
   await Promise.all(
     prometheus.map((id) =>
-      waitFor(
-        `${id} to remote-write every sample up to ${new Date(untilMs).toISOString()}`,
-        async (note) => {
-          const { highestSentMs } = await remoteWriteCounters(t, id);
-          note(highestSentMs === 0 ? 'nothing sent yet' : `sent up to ${new Date(highestSentMs).toISOString()}`);
-          return highestSentMs >= untilMs ? highestSentMs : undefined;
-        },
-        { timeoutMs, intervalMs: 500, onProgress },
-      ),
+      waitSumMetrics(id, t.url(id), greaterOrEqual(untilMs / 1000), 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds', { timeoutMs, onProgress }),
     ),
   );
+}
+
+/**
+ * Waits until every Prometheus has scraped the workload slot slotMs (scrapedAtMs: every sample up to
+ * it was appended by then) and then remote-written a sample stamped at least marginMs after that.
+ * Everything a Prometheus appended before scrapedAtMs is stamped before it (a workload slot is at
+ * most the current one; `up` and scrape_* carry their scrape's start), so that sample was appended
+ * after the slot's scrape. One shard sends in append order: every sample up to the slot has then
+ * been sent (sentAtMs). Several shards send in parallel: marginMs is how far one may lag another.
+ */
+export async function waitForRemoteWriteOfSlot(
+  t: RunningTopology,
+  prometheus: string[],
+  slotMs: number,
+  opts: { marginMs?: number; timeoutMs?: number; onProgress?: (l: string) => void } = {},
+): Promise<{ scrapedAtMs: number; sentAtMs: number }> {
+  await waitForLiveUpTo(t, prometheus, slotMs, opts.onProgress);
+  const scrapedAtMs = Date.now();
+  await waitForRemoteWriteUpTo(t, prometheus, scrapedAtMs + (opts.marginMs ?? 0), opts.onProgress, opts.timeoutMs);
+  return { scrapedAtMs, sentAtMs: Date.now() };
 }
 
 export interface ReceiveCounters {

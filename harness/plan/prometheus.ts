@@ -35,6 +35,7 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
   const queueConfig = {
     ...(c.remoteWriteShards ? { min_shards: c.remoteWriteShards, max_shards: c.remoteWriteShards } : {}),
     ...(c.remoteWriteMaxSamplesPerSend ? { max_samples_per_send: c.remoteWriteMaxSamplesPerSend } : {}),
+    ...(c.remoteWriteBatchSendDeadline ? { batch_send_deadline: c.remoteWriteBatchSendDeadline } : {}),
   };
   const remoteWrite = c.remoteWrite.flatMap((ref) =>
     ctx.instancesOf(ref).map((target) => ({

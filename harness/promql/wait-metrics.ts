@@ -54,8 +54,15 @@ export interface StoresExpectation {
   checkedAfter?: number;
   /** Every one's last check failed (Query has noticed it is gone). */
   failing?: boolean;
-  /** Every sidecar and receive advertises data from this time (ms) on: Query skips one that does not overlap a query. */
+  /** Every sidecar, receive and rule endpoint advertises data from this time (ms) on: Query skips one that does not overlap a query. */
   covering?: number;
+  /**
+   * Every one advertises exactly this minTime (ms). E.g. sidecars their Prometheus' lowest
+   * timestamp: a sidecar re-reads it every 30 s, so this says it has since that last changed.
+   */
+  minTime?: number;
+  /** Every one has a label set with these labels: which endpoint it is where a Service hides its address (e.g. { receive_replica: 'receive-0' }). */
+  labels?: Record<string, string>;
 }
 
 /** Whether a Stores page meets the expectation; a reason (for progress lines) when not. */
@@ -71,8 +78,17 @@ export function storesMismatch(page: StoresPage, e: StoresExpectation): string |
   }
   if (e.covering !== undefined) {
     const from = e.covering;
-    const late = endpoints.filter((s) => ['sidecar', 'receive'].includes(typeOf(page, s)) && !(typeof s.minTime === 'number' && s.minTime <= from));
-    if (late.length) return `${late.length} sidecar/receive endpoints without data from ${new Date(from).toISOString()}`;
+    const late = endpoints.filter((s) => ['sidecar', 'receive', 'rule'].includes(typeOf(page, s)) && !(typeof s.minTime === 'number' && s.minTime <= from));
+    if (late.length) return `${late.length} sidecar/receive/rule endpoints without data from ${new Date(from).toISOString()}`;
+  }
+  if (e.labels) {
+    const want = Object.entries(e.labels);
+    const other = endpoints.filter((s) => !s.labelSets.some((set) => want.every(([k, v]) => set[k] === v)));
+    if (other.length) return `${other.length} of ${endpoints.length} ${what} without ${JSON.stringify(e.labels)} (${other.map((s) => `${s.name}: ${JSON.stringify(s.labelSets)}`).join('; ')})`;
+  }
+  if (e.minTime !== undefined) {
+    const other = endpoints.filter((s) => s.minTime !== e.minTime);
+    if (other.length) return `${other.length} of ${endpoints.length} ${what} advertise another minTime than ${new Date(e.minTime).toISOString()} (${other.map((s) => `${s.name}: ${s.minTime}`).join('; ')})`;
   }
   return undefined;
 }
@@ -90,6 +106,8 @@ export async function waitForStores(
     `${expected.count} ${expected.type ?? ''} endpoint(s)`.replace('  ', ' '),
     expected.failing ? 'failing' : expected.checkedAfter !== undefined ? `checked since ${new Date(expected.checkedAfter).toISOString()}` : undefined,
     expected.covering !== undefined ? `covering ${new Date(expected.covering).toISOString()}` : undefined,
+    expected.minTime !== undefined ? `minTime ${new Date(expected.minTime).toISOString()}` : undefined,
+    expected.labels ? `labelled ${JSON.stringify(expected.labels)}` : undefined,
   ].filter(Boolean);
   return await waitFor(
     `${queryName}'s Stores page to show ${parts.join(', ')}`,

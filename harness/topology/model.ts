@@ -46,6 +46,9 @@ export const SidecarSpec = Base.extend({
   kind: z.literal('sidecar'),
   prometheus: Name, // the Prometheus component (same cluster) it runs beside, one sidecar per replica
   upload: z.boolean().default(true),
+  // How often it re-reads its Prometheus' config and oldest sample time (upstream 30s): the minTime
+  // Query's Stores page shows for it trails a deleted block by up to this long.
+  prometheusRefreshInterval: Duration.default('30s'),
 });
 
 export const StoreSpec = Base.extend({

@@ -7,23 +7,50 @@ const OBSERVEE = 'observee';
 
 // Store's upstream sync interval (15m) only delays what a test waits for; finding A does not depend on it.
 const TEST_STORE_SYNC = '10s';
+// Likewise the sidecar's 30s re-read of its Prometheus' oldest sample (what the Stores page shows).
+const TEST_SIDECAR_REFRESH = '5s';
 
-export const ARCH1_VARIANTS = ['store-only', 'store-and-sidecar'] as const;
+export const ARCH1_VARIANTS = ['store-only', 'store-and-sidecar', 'side-by-side'] as const;
 export type Arch1Variant = (typeof ARCH1_VARIANTS)[number];
+
+type ComponentInput = TopologyInput['components'][number];
+
+/** A Query over `endpoints` and the Query Frontend in front of it, named `${name}` and `${name}-frontend`. */
+function queryPath(name: string, endpoints: string[], replicaLabels: string[]): ComponentInput[] {
+  return [
+    { kind: 'query', name, cluster: OBSERVER, endpoints, replicaLabels },
+    { kind: 'query-frontend', name: `${name}-frontend`, cluster: OBSERVER, downstream: `${OBSERVER}/${name}` },
+  ];
+}
+
+/** The Query of each query path in Arch 1's side-by-side preset (a variant alone has one, "query"). */
+export const ARCH1_SIDE_BY_SIDE = { storeOnly: 'query-store-only', storeAndSidecar: 'query' } as const;
 
 /**
  * Arch 1 (sidecar): the observee's HA pair uploads blocks through sidecars; the observer queries S3
  * through Store. "store-only" is the note's first attempt (the newest ~2h are missing),
- * "store-and-sidecar" adds the sidecars' gRPC to Query's endpoints (the note's fix).
+ * "store-and-sidecar" adds the sidecars' gRPC to Query's endpoints (the note's fix), "side-by-side"
+ * has both query paths over one HA pair and one bucket.
  */
 export function arch1(variant: Arch1Variant): Topology {
-  const endpoints = variant === 'store-only' ? [`${OBSERVER}/store`] : [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`];
+  const storeOnly = [`${OBSERVER}/store`];
+  const storeAndSidecar = [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`];
+  const replicaLabels = ['prometheus_replica'];
+  const queryPaths = {
+    'store-only': queryPath('query', storeOnly, replicaLabels),
+    'store-and-sidecar': queryPath('query', storeAndSidecar, replicaLabels),
+    'side-by-side': [
+      ...queryPath(ARCH1_SIDE_BY_SIDE.storeOnly, storeOnly, replicaLabels),
+      ...queryPath(ARCH1_SIDE_BY_SIDE.storeAndSidecar, storeAndSidecar, replicaLabels),
+    ],
+  }[variant];
   const input: TopologyInput = {
     name: `arch1-${variant}`,
-    description:
-      variant === 'store-only'
-        ? 'Arch 1, faulty: Query reads only Store, so data not yet in a shipped 2h block is invisible'
-        : 'Arch 1, fixed: Query reads Store and every observee sidecar',
+    description: {
+      'store-only': 'Arch 1, faulty: Query reads only Store, so data not yet in a shipped 2h block is invisible',
+      'store-and-sidecar': 'Arch 1, fixed: Query reads Store and every observee sidecar',
+      'side-by-side': 'Arch 1, faulty and fixed side by side: one Query reads only Store, another Store and every observee sidecar',
+    }[variant],
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
@@ -31,11 +58,10 @@ export function arch1(variant: Arch1Variant): Topology {
     components: [
       // Three scrapes per 15s slot: the live data catches up within seconds of a wait.
       { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, scrapeInterval: '5s' },
-      { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus' },
+      { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus', prometheusRefreshInterval: TEST_SIDECAR_REFRESH },
       { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true, scrapeInterval: '5s' },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
-      { kind: 'query', name: 'query', cluster: OBSERVER, endpoints, replicaLabels: ['prometheus_replica'] },
-      { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query` },
+      ...queryPaths,
     ],
   };
   return validateTopology(input);
@@ -46,66 +72,104 @@ export function arch1(variant: Arch1Variant): Topology {
 export const NOTE_REPLICA_LABELS = ['prometheus_replica', 'rule_replica'];
 export const ALL_REPLICA_LABELS = [...NOTE_REPLICA_LABELS, 'receive_replica', 'tenant_id'];
 
-export const ARCH2_VARIANTS = ['note-replica-labels', 'all-replica-labels'] as const;
+export const ARCH2_VARIANTS = ['note-replica-labels', 'all-replica-labels', 'side-by-side'] as const;
 export type Arch2Variant = (typeof ARCH2_VARIANTS)[number];
+
+/**
+ * The Query of each query path in Arch 2's side-by-side preset (a variant alone has one, "query").
+ * storeAndSidecar is Arch 1's fixed path inside Arch 2 (no Receive), for finding F's comparison.
+ */
+export const ARCH2_SIDE_BY_SIDE = { noteReplicaLabels: 'query-note-replica-labels', allReplicaLabels: 'query', storeAndSidecar: 'query-store-and-sidecar' } as const;
 
 /**
  * Arch 2 (sidecar + remote write): as Arch 1, and the observee's HA pair also remote-writes to a
  * dedicated Receive in the observer, which uploads under the same prefix. Query reads Store,
- * Sidecars and Receive. "note-replica-labels" double-counts (finding D), "all-replica-labels" not.
+ * Sidecars and Receive. "note-replica-labels" double-counts (finding D), "all-replica-labels" not;
+ * "side-by-side" has both of those Queries and Arch 1's (Store and sidecars only, finding F).
  */
 export function arch2(variant: Arch2Variant): Topology {
+  const all = [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`, `${OBSERVER}/receive`];
+  const queryPaths = {
+    'note-replica-labels': queryPath('query', all, NOTE_REPLICA_LABELS),
+    'all-replica-labels': queryPath('query', all, ALL_REPLICA_LABELS),
+    'side-by-side': [
+      ...queryPath(ARCH2_SIDE_BY_SIDE.noteReplicaLabels, all, NOTE_REPLICA_LABELS),
+      ...queryPath(ARCH2_SIDE_BY_SIDE.allReplicaLabels, all, ALL_REPLICA_LABELS),
+      // All replica labels here too: Store also serves the blocks Receive uploaded under the same prefix.
+      ...queryPath(ARCH2_SIDE_BY_SIDE.storeAndSidecar, [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`], ALL_REPLICA_LABELS),
+    ],
+  }[variant];
   return validateTopology({
     name: `arch2-${variant}`,
-    description:
-      variant === 'note-replica-labels'
-        ? 'Arch 2, faulty: replica labels as in the note, so sidecar and receive copies of a series both come back'
-        : 'Arch 2, fixed: the receive replica label and tenant are replica labels too',
+    description: {
+      'note-replica-labels': 'Arch 2, faulty: replica labels as in the note, so sidecar and receive copies of a series both come back',
+      'all-replica-labels': 'Arch 2, fixed: the receive replica label and tenant are replica labels too',
+      'side-by-side': "Arch 2 with three Queries: the note's replica labels, all replica labels, and Arch 1's Store and sidecars only",
+    }[variant],
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, replicas: 2, remoteWrite: [`${OBSERVER}/receive`], scrapeInterval: '5s' },
-      { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus' },
+      // A scrape a second and a 1s batch deadline: a live slot is stored and remote-written
+      // within seconds of being due (a settled slot is what D waits for).
+      {
+        kind: 'prometheus',
+        name: 'prometheus',
+        cluster: OBSERVEE,
+        replicas: 2,
+        remoteWrite: [`${OBSERVER}/receive`],
+        scrapeInterval: '1s',
+        remoteWriteBatchSendDeadline: '1s',
+      },
+      { kind: 'sidecar', name: 'sidecar', cluster: OBSERVEE, prometheus: 'prometheus', prometheusRefreshInterval: TEST_SIDECAR_REFRESH },
       { kind: 'prometheus', name: 'prometheus', cluster: OBSERVER, scrapeWorkload: false, scrapeCluster: true, scrapeInterval: '5s' },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, bucketPrefix: OBSERVEE },
-      {
-        kind: 'query',
-        name: 'query',
-        cluster: OBSERVER,
-        endpoints: [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`, `${OBSERVER}/receive`],
-        replicaLabels: variant === 'note-replica-labels' ? NOTE_REPLICA_LABELS : ALL_REPLICA_LABELS,
-      },
-      { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query` },
+      ...queryPaths,
     ],
   });
 }
 
-export const JITTER_VARIANTS = ['standalone-behind-service', 'fanout', 'hashring-rf2'] as const;
+export const JITTER_VARIANTS = ['standalone-behind-service', 'hashring-rf2'] as const;
 export type JitterVariant = (typeof JITTER_VARIANTS)[number];
+
+/** The Query groups of receiveJitter(): Query replicas behind an HTTP Service ("<query>-http"), a Query Frontend in front. */
+export const JITTER_QUERY_PATHS = {
+  /** Through the gRPC Service, which the scenario pins so that replica i reads receive i. */
+  pinned: { query: 'query', frontend: 'query-frontend' },
+  /** Each replica dials every receive (standalone-behind-service only). */
+  fanout: { query: 'query-fanout', frontend: 'query-fanout-frontend' },
+} as const;
 
 /**
  * Finding B, the receive "jitter": two receives behind kube-proxy-like Services for remote write
- * and gRPC, two Query replicas behind a Service, Query Frontend in front.
- * - standalone-behind-service (faulty, the POC): no hashring, each Query pinned to one receive;
- * - fanout (fixed a): each Query dials both receives directly (headless Service), receive replica
- *   label declared, and chain deduplication: each receive holds an interleaved part of every
- *   series, which the default penalty deduplication does not merge completely ("query-penalty",
- *   outside the Query Frontend, shows that);
- * - hashring-rf2 (fixed b): a hashring over both with replication factor 2; Query still through the Service.
+ * and gRPC, Query replicas behind a Service, Query Frontend in front. Live only, so on a 1s grid.
+ * - standalone-behind-service: standalone receives (the POC, no hashring), read two ways. "query"
+ *   (faulty) dials the gRPC Service, each replica pinned to one receive. "query-fanout" (fixed a)
+ *   dials both receives directly (headless Service), with chain deduplication: each receive holds
+ *   an interleaved part of every series, which the default penalty deduplication does not merge
+ *   completely ("query-penalty", the same fan-out with it, outside any Query Frontend, shows that).
+ * - hashring-rf2 (fixed b): a hashring over both with replication factor 2; "query" as the faulty one.
  */
 export function receiveJitter(variant: JitterVariant): Topology {
-  const hashring = variant === 'hashring-rf2';
+  const standalone = variant === 'standalone-behind-service';
   const replicaLabels = ['prometheus_replica', 'receive_replica'];
+  const { pinned, fanout } = JITTER_QUERY_PATHS;
+  const queryGroup = (path: { query: string; frontend: string }, endpoint: string, deduplicationFunc?: 'chain') => ({
+    components: [
+      { kind: 'query' as const, name: path.query, cluster: OBSERVER, replicas: 2, endpoints: [endpoint], replicaLabels, ...(deduplicationFunc ? { deduplicationFunc } : {}) },
+      { kind: 'query-frontend' as const, name: path.frontend, cluster: OBSERVER, downstream: `${OBSERVER}/${path.query}-http` },
+    ],
+    service: { name: `${path.query}-http`, cluster: OBSERVER, targets: [`${OBSERVER}/${path.query}`], port: 'http' as const },
+  });
+  const groups = [queryGroup(pinned, `${OBSERVER}/receive-grpc`), ...(standalone ? [queryGroup(fanout, `${OBSERVER}/receive`, 'chain')] : [])];
   return validateTopology({
     name: `jitter-${variant}`,
-    description: {
-      'standalone-behind-service': 'B faulty: 2 standalone receives behind Services, each Query replica pinned to one',
-      fanout: 'B fixed (a): every Query fans out to both receives, receive replica label declared, chain deduplication',
-      'hashring-rf2': 'B fixed (b): a hashring over both receives with replication factor 2',
-    }[variant],
+    description: standalone
+      ? 'B faulty and fixed (a): 2 standalone receives behind Services; one Query pair pinned one replica per receive, another fanning out to both'
+      : 'B fixed (b): a hashring over both receives with replication factor 2',
+    grid: '1s',
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
@@ -116,37 +180,25 @@ export function receiveJitter(variant: JitterVariant): Topology {
       // of them; with the workload's 10 series, one sample per request does the same (at the default
       // 2000 the shards flush one small request each, one after another, so the newest kept-alive
       // connection, one receive, carries nearly everything).
-      // One scrape per workload grid slot, so each sample is remote-written once and what each
-      // receive holds is a clean share (at 5s the exporter serves a slot three times).
+      // One scrape per workload grid slot (the default), so each sample is remote-written once and
+      // what each receive holds is a clean share.
       {
         kind: 'prometheus',
         name: 'prometheus',
         cluster: OBSERVEE,
         replicas: 2,
-        scrapeInterval: '15s',
         remoteWrite: [`${OBSERVER}/receive-write`],
         remoteWriteShards: 4,
         remoteWriteMaxSamplesPerSend: 1,
       },
-      { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 2, mode: hashring ? 'hashring' : 'standalone', replicationFactor: hashring ? 2 : 1 },
-      {
-        kind: 'query',
-        name: 'query',
-        cluster: OBSERVER,
-        replicas: 2,
-        endpoints: [variant === 'fanout' ? `${OBSERVER}/receive` : `${OBSERVER}/receive-grpc`],
-        replicaLabels,
-        ...(variant === 'fanout' ? { deduplicationFunc: 'chain' as const } : {}),
-      },
-      ...(variant === 'fanout'
-        ? [{ kind: 'query' as const, name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels }]
-        : []),
-      { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query-http` },
+      { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 2, mode: standalone ? 'standalone' : 'hashring', replicationFactor: standalone ? 1 : 2 },
+      ...groups.flatMap((g) => g.components),
+      ...(standalone ? [{ kind: 'query' as const, name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels }] : []),
     ],
     services: [
       { name: 'receive-write', cluster: OBSERVER, targets: [`${OBSERVER}/receive`], port: 'remote-write' },
       { name: 'receive-grpc', cluster: OBSERVER, targets: [`${OBSERVER}/receive`], port: 'grpc' },
-      { name: 'query-http', cluster: OBSERVER, targets: [`${OBSERVER}/query`], port: 'http' },
+      ...groups.map((g) => g.service),
     ],
   });
 }
@@ -156,18 +208,28 @@ export function receiveJitter(variant: JitterVariant): Topology {
  * through a Service; Query fans out to every receive and deduplicates on the receive replica label.
  * The replicas hold identical samples, which chain deduplication merges exactly ("query"); the
  * default penalty deduplication ("query-penalty") may drop samples where it switches from a
- * replica with a gap (a receive that was down) to another.
+ * replica with a gap (a receive that was down) to another. Live only, so on a 1s grid.
  */
 export function receiveReplication(receives: number, rf: number): Topology {
   return validateTopology({
     name: `replication-${receives}x-rf${rf}`,
     description: `${receives} receives in a hashring with replication factor ${rf}`,
+    grid: '1s',
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, remoteWrite: [`${OBSERVER}/receive-write`], scrapeInterval: '5s' },
+      // One shard: one remote-write connection (the one whose receive is killed), sending in append
+      // order. A 1s batch deadline sends each scrape before the next (the default, 5s, would hold five).
+      {
+        kind: 'prometheus',
+        name: 'prometheus',
+        cluster: OBSERVEE,
+        remoteWrite: [`${OBSERVER}/receive-write`],
+        remoteWriteShards: 1,
+        remoteWriteBatchSendDeadline: '1s',
+      },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: receives, mode: 'hashring', replicationFactor: rf },
       { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'], deduplicationFunc: 'chain' },
       { kind: 'query', name: 'query-penalty', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'] },
@@ -178,43 +240,68 @@ export function receiveReplication(receives: number, rf: number): Topology {
 
 const CENTRAL_ALERTING_RULES = readFileSync(new URL('../../fixtures/rules/central-alerting.yml', import.meta.url), 'utf8');
 
-export const ARCH3_VARIANTS = ['ruler-without-receive', 'ruler-through-query'] as const;
-export type Arch3Variant = (typeof ARCH3_VARIANTS)[number];
+/** Arch 3's two alerting paths. They differ only in what the Ruler's Query reads. */
+export const ARCH3_PATHS = ['faulty', 'fixed'] as const;
+export type Arch3Path = (typeof ARCH3_PATHS)[number];
+export type Arch3PathComponent = 'rule-query' | 'ruler' | 'alertmanager' | 'query' | 'query-frontend';
+/** Name of one path's component in arch3(): "fixed-ruler", "faulty-query-frontend", ... */
+export const arch3ComponentName = (path: Arch3Path, component: Arch3PathComponent): string => `${path}-${component}`;
 
 /**
  * Arch 3 (agent): the observee runs Prometheus in agent mode, remote-writing to Receive; the
- * observer's Ruler evaluates rules through Query and sends alerts to its Alertmanager.
- * "ruler-without-receive" (faulty) gives the Ruler a Query that only reads Store, where the
- * agent's fresh data is not; "ruler-through-query" reads Receive too.
+ * observer's Ruler evaluates rules through Query and sends alerts to its Alertmanager. Both paths
+ * run over one agent, Receive and Store, each with its own Ruler, the Ruler's Query, Alertmanager
+ * and users' Query + frontend: "faulty" gives the Ruler a Query that only reads Store, where the
+ * agent's fresh data is not; "fixed" reads Receive too. Live only, so on a 1s grid.
  */
-export function arch3(variant: Arch3Variant): Topology {
-  const rulerQueryEndpoints = variant === 'ruler-without-receive' ? [`${OBSERVER}/store`] : [`${OBSERVER}/store`, `${OBSERVER}/receive`];
+export function arch3(): Topology {
+  const ruleQueryEndpoints: Record<Arch3Path, string[]> = { faulty: [`${OBSERVER}/store`], fixed: [`${OBSERVER}/store`, `${OBSERVER}/receive`] };
+  const ref = (path: Arch3Path, component: Arch3PathComponent) => `${OBSERVER}/${arch3ComponentName(path, component)}`;
+  const alertingPath = (path: Arch3Path) => [
+    { kind: 'query', name: arch3ComponentName(path, 'rule-query'), cluster: OBSERVER, endpoints: ruleQueryEndpoints[path], replicaLabels: ALL_REPLICA_LABELS },
+    {
+      kind: 'ruler',
+      name: arch3ComponentName(path, 'ruler'),
+      cluster: OBSERVER,
+      query: ref(path, 'rule-query'),
+      alertmanagers: [ref(path, 'alertmanager')],
+      rules: CENTRAL_ALERTING_RULES,
+    },
+    { kind: 'alertmanager', name: arch3ComponentName(path, 'alertmanager'), cluster: OBSERVER },
+    // What users (Grafana) query: everything, this path's recording rules included, and only this path's.
+    {
+      kind: 'query',
+      name: arch3ComponentName(path, 'query'),
+      cluster: OBSERVER,
+      endpoints: [`${OBSERVER}/store`, `${OBSERVER}/receive`, ref(path, 'ruler')],
+      replicaLabels: ALL_REPLICA_LABELS,
+    },
+    { kind: 'query-frontend', name: arch3ComponentName(path, 'query-frontend'), cluster: OBSERVER, downstream: ref(path, 'query') },
+  ];
   return validateTopology({
-    name: `arch3-${variant}`,
-    description:
-      variant === 'ruler-without-receive'
-        ? 'Arch 3, faulty: the Ruler queries a Query that does not read Receive'
-        : 'Arch 3, fixed: Ruler -> Query -> Receive -> Alertmanager',
+    name: 'arch3-central-alerting',
+    description: 'Arch 3: agent -> Receive; a Ruler whose Query reads Store + Receive (fixed) and one whose Query reads only Store (faulty), each with its Alertmanager',
+    grid: '1s',
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      { kind: 'prometheus', name: 'prometheus', cluster: OBSERVEE, mode: 'agent', remoteWrite: [`${OBSERVER}/receive`], scrapeInterval: '5s' },
+      // Two scrapes per 1s slot: the exporter serves a scraper one slot per scrape, so only a scrape
+      // faster than the grid catches up after a late one (the second of a slot repeats it, and the
+      // agent drops that copy). A 1s batch deadline sends each slot before the next (the default, 5s, batches five).
+      {
+        kind: 'prometheus',
+        name: 'prometheus',
+        cluster: OBSERVEE,
+        mode: 'agent',
+        scrapeInterval: '500ms',
+        remoteWrite: [`${OBSERVER}/receive`],
+        remoteWriteBatchSendDeadline: '1s',
+      },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, bucketPrefix: OBSERVEE },
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
-      { kind: 'query', name: 'rule-query', cluster: OBSERVER, endpoints: rulerQueryEndpoints, replicaLabels: ALL_REPLICA_LABELS },
-      { kind: 'ruler', name: 'ruler', cluster: OBSERVER, query: `${OBSERVER}/rule-query`, alertmanagers: [`${OBSERVER}/alertmanager`], rules: CENTRAL_ALERTING_RULES },
-      { kind: 'alertmanager', name: 'alertmanager', cluster: OBSERVER },
-      // What users (Grafana) query: everything, the Ruler's recording rules included.
-      {
-        kind: 'query',
-        name: 'query',
-        cluster: OBSERVER,
-        endpoints: [`${OBSERVER}/store`, `${OBSERVER}/receive`, `${OBSERVER}/ruler`],
-        replicaLabels: ALL_REPLICA_LABELS,
-      },
-      { kind: 'query-frontend', name: 'query-frontend', cluster: OBSERVER, downstream: `${OBSERVER}/query` },
+      ...ARCH3_PATHS.flatMap(alertingPath),
     ],
   });
 }
@@ -225,7 +312,7 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ...JITTER_VARIANTS.map((v) => [`jitter-${v}`, () => receiveJitter(v)] as const),
   ['replication-3x-rf3', () => receiveReplication(3, 3)] as const,
   ['replication-2x-rf2', () => receiveReplication(2, 2)] as const,
-  ...ARCH3_VARIANTS.map((v) => [`arch3-${v}`, () => arch3(v)] as const),
+  ['arch3-central-alerting', () => arch3()] as const,
 ]);
 
 export function presetByName(name: string): Topology {
