@@ -1,124 +1,138 @@
 // Arch 1 (sidecar), findings A and E of FINDINGS.md, plus HA-pair deduplication.
 //
 // The observee's HA pair gets 6h of history; Prometheus cuts real 2h blocks and the real sidecars
-// ship them to S3, where the observer's Store serves them. With Store as Query's only endpoint
-// (the note's first try) everything newer than the newest shipped block is invisible; adding the
-// sidecars (the note's fix) makes the answer complete across the block boundary.
+// ship them to S3, where the observer's Store serves them. Two query paths read that one bucket:
+// a Query with Store as its only endpoint (the note's first try) misses everything newer than the
+// newest shipped block; a Query over Store and the sidecars (the note's fix) answers completely
+// across the block boundary. Each has its own Query Frontend; the assertions go through it.
 import { describe, expect, it } from 'vitest';
-import { prepareArch1, rangeAnalysis, REPLICA_LABEL, type Arch1Run } from '../harness/flows/arch1.ts';
+import { OBSERVEE, prepareArch1, rangeAnalysis, REPLICA_LABEL, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
 import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { arch1 } from '../harness/topology/presets.ts';
+import { durationMs } from '../harness/topology/duration.ts';
+import type { Prometheus } from '../harness/topology/model.ts';
+import { arch1, ARCH1_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
 import { HOUR_MS } from '../harness/workload/history.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 
-function expectStoreEntry(store: StoreEndpoint | undefined, run: Arch1Run): void {
+const topology = arch1('side-by-side');
+const run = useTopology(topology, (t) => prepareArch1(t, log));
+const storeOnly = () => run().paths[ARCH1_SIDE_BY_SIDE.storeOnly]!;
+const storeAndSidecar = () => run().paths[ARCH1_SIDE_BY_SIDE.storeAndSidecar]!;
+/** Where a finding was seen: the topology and the Query path. */
+const where = (path: QueryPath) => `${topology.name} ${path.ref}`;
+const pointsIn = (w: Arch1Run['window']) => (w.end - w.start) / w.step + 1;
+const observeePrometheus = topology.components.find((c): c is Prometheus => c.kind === 'prometheus' && c.cluster === OBSERVEE)!;
+const BLOCK_MS = durationMs(observeePrometheus.blockDuration);
+
+function expectStoreEntry(store: StoreEndpoint | undefined, r: Arch1Run): void {
   expect(store, 'Query lists the Store').toBeDefined();
-  expect(store!.minTime).toBe(run.storeMinTime);
-  expect(store!.maxTime).toBe(run.storeMaxTime);
-  expect(store!.labelSets.map((l) => l[REPLICA_LABEL]).sort()).toEqual(['prometheus-0', 'prometheus-1']);
+  expect(store!.minTime).toBe(r.storeMinTime);
+  expect(store!.maxTime).toBe(r.storeMaxTime);
+  expect(store!.labelSets.map((l) => l[REPLICA_LABEL]).sort()).toEqual(r.replicas.map((p) => p.replica).sort());
 }
 
 describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
-  let run: Arch1Run;
-  useTopology(arch1('store-only'), async (t) => {
-    run = await prepareArch1(t, 'store-only', log);
-  });
-
   it('answers every sample up to the newest shipped block and none after it', async () => {
-    const analysis = await rangeAnalysis(run, true);
-    const gapPoints = (run.window.end - run.storeMaxTime) / run.window.step + 1;
-    expect(analysis.series).toHaveLength(10);
+    const r = run();
+    const analysis = await rangeAnalysis(r, storeOnly(), true);
+    const gapPoints = (r.window.end - r.storeMaxTime) / r.window.step + 1;
+    expect(analysis.series).toHaveLength(r.t.workload.workload.seriesCount);
     expect(analysis.summary.wrongPoints).toBe(0);
     for (const s of analysis.series) {
       // One gap per series, from Store's maxTime (exclusive in meta.json, so its own sample is gone too) to the end.
-      expect(s.missing.map((m) => [iso(m.startMs), iso(m.endMs), m.points])).toEqual([[iso(run.storeMaxTime), iso(run.window.end), gapPoints]]);
+      expect(s.missing.map((m) => [iso(m.startMs), iso(m.endMs), m.points])).toEqual([[iso(r.storeMaxTime), iso(r.window.end), gapPoints]]);
       expect(s.present).toBe(s.expected - gapPoints);
     }
-    // Prometheus cuts a block once its head spans more than 3h, so 1h to 3h stay invisible.
-    const gapMs = run.window.end - run.storeMaxTime;
-    expect(gapMs).toBeGreaterThan(1 * HOUR_MS - 60_000);
-    expect(gapMs).toBeLessThanOrEqual(3 * HOUR_MS);
-    log(`[arch1-store-only] ${analysis.description}`);
+    // Prometheus cuts the head up to its last block boundary once it spans more than 1.5 blocks:
+    // what stays in the head, invisible here, spans more than half a block and at most 1.5 blocks
+    // (less the half minute the window ends before now).
+    const gapMs = r.window.end - r.storeMaxTime;
+    expect(gapMs).toBeGreaterThan(BLOCK_MS / 2 - 60_000);
+    expect(gapMs).toBeLessThanOrEqual(1.5 * BLOCK_MS);
+    log(`[${where(storeOnly())}] ${analysis.description}`);
     recordFinding({
       finding: 'A',
       scenario: 'arch1-sidecar',
-      topology: 'arch1-store-only',
-      substrate: run.t.substrate,
+      topology: where(storeOnly()),
+      substrate: r.t.substrate,
       configuration: 'faulty',
-      observed: `the last ${hours(gapMs)}h of a 6h range query are missing (${iso(run.storeMaxTime)} to ${iso(run.window.end)}): Store's maxTime is the newest shipped block's end`,
-      figures: { gapHours: hours(gapMs), missingPointsPerSeries: gapPoints, storeMaxTime: iso(run.storeMaxTime), blocksInBucket: run.blocks.length },
+      observed: `the last ${hours(gapMs)}h of a 6h range query are missing (${iso(r.storeMaxTime)} to ${iso(r.window.end)}): Store's maxTime is the newest shipped block's end`,
+      figures: { gapHours: hours(gapMs), missingPointsPerSeries: gapPoints, storeMaxTime: iso(r.storeMaxTime), blocksInBucket: r.blocks.length },
     });
   });
 
-  it("shows Store's time range as the bucket's blocks (finding E)", async () => {
-    const stores = await run.query.stores();
+  it("shows only Store, with the bucket's blocks as its time range (finding E)", async () => {
+    const stores = await storeOnly().query.stores();
     expect(Object.keys(stores)).toEqual(['store']);
-    expectStoreEntry(stores.store?.[0], run);
+    expect(stores.store).toHaveLength(1);
+    expectStoreEntry(stores.store?.[0], run());
   });
 });
 
 describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA dedup)', () => {
-  let run: Arch1Run;
-  useTopology(arch1('store-and-sidecar'), async (t) => {
-    run = await prepareArch1(t, 'store-and-sidecar', log);
-  });
-
   it('answers every sample of the last 6h exactly once, across the block boundary', async () => {
-    const analysis = await rangeAnalysis(run, true);
+    const r = run();
+    const n = r.t.workload.workload.seriesCount;
+    const analysis = await rangeAnalysis(r, storeAndSidecar(), true);
     // The window must straddle what Store serves and what only the sidecars have.
-    expect(run.window.start).toBeLessThan(run.storeMaxTime);
-    expect(run.window.end).toBeGreaterThan(run.storeMaxTime);
-    expect(analysis.series).toHaveLength(10);
+    expect(r.window.start).toBeLessThan(r.storeMaxTime);
+    expect(r.window.end).toBeGreaterThan(r.storeMaxTime);
+    expect(analysis.series).toHaveLength(n);
     expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
-    expect(analysis.summary.presentPoints).toBe(10 * ((run.window.end - run.window.start) / run.window.step + 1));
+    expect(analysis.summary.presentPoints).toBe(n * pointsIn(r.window));
     expect(analysis.series.every((s) => !(REPLICA_LABEL in s.labels))).toBe(true);
     recordFinding({
       finding: 'A',
       scenario: 'arch1-sidecar',
-      topology: 'arch1-store-and-sidecar',
-      substrate: run.t.substrate,
+      topology: where(storeAndSidecar()),
+      substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `all ${analysis.summary.presentPoints} expected points of a 6h range query present once with exact values, across the block boundary at ${iso(run.storeMaxTime)}`,
-      figures: { presentPoints: analysis.summary.presentPoints, missingPoints: 0, blockBoundary: iso(run.storeMaxTime) },
+      observed: `all ${analysis.summary.presentPoints} expected points of a 6h range query present once with exact values, across the block boundary at ${iso(r.storeMaxTime)}`,
+      figures: { presentPoints: analysis.summary.presentPoints, missingPoints: analysis.summary.missingPoints, blockBoundary: iso(r.storeMaxTime) },
     });
   });
 
-  it('keeps both replicas apart with dedup=false: 2N series, each exact', async () => {
-    const analysis = await rangeAnalysis(run, false);
-    expect(analysis.series).toHaveLength(20);
-    expect(analysis.series.map((s) => s.labels[REPLICA_LABEL]).filter((r) => r === 'prometheus-0')).toHaveLength(10);
-    expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+  it('gives N series with dedup=true and 2N with dedup=false (N per replica), each exact', async () => {
+    const r = run();
+    const n = r.t.workload.workload.seriesCount;
+    const [dedup, noDedup] = [await rangeAnalysis(r, storeAndSidecar(), true), await rangeAnalysis(r, storeAndSidecar(), false)];
+    expect(dedup.series).toHaveLength(n);
+    expect(noDedup.series).toHaveLength(r.replicas.length * n);
+    for (const { replica } of r.replicas) expect(noDedup.series.filter((s) => s.labels[REPLICA_LABEL] === replica), replica).toHaveLength(n);
+    for (const a of [dedup, noDedup]) expect(a.summary, a.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
     recordFinding({
       finding: 'HA',
       scenario: 'arch1-sidecar',
-      topology: 'arch1-store-and-sidecar',
-      substrate: run.t.substrate,
+      topology: where(storeAndSidecar()),
+      substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: 'dedup=true gives 10 series, dedup=false 20 (one per prometheus_replica), all values exact',
-      figures: { dedupSeries: 10, noDedupSeries: analysis.series.length },
+      observed: `dedup=true gives ${dedup.series.length} series, dedup=false ${noDedup.series.length} (one per ${REPLICA_LABEL}), all values exact`,
+      figures: { dedupSeries: dedup.series.length, noDedupSeries: noDedup.series.length, replicas: r.replicas.length },
     });
   });
 
   it("shows each sidecar's minTime as its Prometheus' oldest local block and an unbounded maxTime (finding E)", async () => {
-    const stores = await run.query.stores();
+    const r = run();
+    const stores = await storeAndSidecar().query.stores();
     expect(Object.keys(stores).sort()).toEqual(['sidecar', 'store']);
-    expectStoreEntry(stores.store?.[0], run);
+    expect(stores.store).toHaveLength(1);
+    expectStoreEntry(stores.store?.[0], r);
     const sidecars = stores.sidecar ?? [];
-    expect(sidecars).toHaveLength(2);
+    expect(sidecars).toHaveLength(r.replicas.length);
     const figures: Record<string, string> = {};
-    for (const replica of ['prometheus-0', 'prometheus-1']) {
+    for (const { id, replica } of r.replicas) {
       const sidecar = sidecars.find((s) => s.labelSets[0]?.[REPLICA_LABEL] === replica);
       expect(sidecar, `sidecar of ${replica}`).toBeDefined();
       expect(sidecar!.maxTime).toBe('unbounded');
       // The oldest block Prometheus still has locally (retention may have deleted shipped ones):
-      const metrics = await new PromApiClient(run.t.url(`observee/${replica}`)).metrics();
+      const metrics = await new PromApiClient(r.t.url(id)).metrics();
       const loaded = metricValue(metrics, 'prometheus_tsdb_blocks_loaded')!;
-      const shipped = run.blocks.filter((b) => b.thanos.labels[REPLICA_LABEL] === replica);
+      const shipped = r.blocks.filter((b) => b.thanos.labels[REPLICA_LABEL] === replica);
       const oldestLocal = shipped[shipped.length - loaded]!;
       // The sidecar reads prometheus_tsdb_lowest_timestamp_seconds: second precision.
       expect(sidecar!.minTime).toBe(Math.floor(oldestLocal.minTime / 1000) * 1000);
@@ -128,11 +142,11 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
     recordFinding({
       finding: 'E',
       scenario: 'arch1-sidecar',
-      topology: 'arch1-store-and-sidecar',
-      substrate: run.t.substrate,
+      topology: where(storeAndSidecar()),
+      substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `Stores page: Store ${iso(run.storeMinTime)}..${iso(run.storeMaxTime)} (the bucket's blocks); sidecars from their oldest local block to unbounded`,
-      figures: { ...figures, storeMinTime: iso(run.storeMinTime), storeMaxTime: iso(run.storeMaxTime) },
+      observed: `Stores page: Store ${iso(r.storeMinTime)}..${iso(r.storeMaxTime)} (the bucket's blocks); sidecars from their oldest local block to unbounded`,
+      figures: { ...figures, storeMinTime: iso(r.storeMinTime), storeMaxTime: iso(r.storeMaxTime) },
     });
   });
 });

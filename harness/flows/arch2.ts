@@ -1,29 +1,25 @@
 // Getting an Arch 2 topology (sidecar + remote write) into the state findings D and F assert on,
-// and taking its observee down. The Arch 1 counterpart of F reuses stopObservee.
-import { queryEndpointCount } from '../plan/index.ts';
-import { PromApiClient, type StoreEndpoint } from '../promql/client.ts';
-import { metricValue } from '../promql/metrics.ts';
+// and taking its observee down.
+import { greaterOrEqual, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { waitFor } from '../wait.ts';
 import { remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
-import { goLive, populateWorkload, waitForLiveUpTo, type PopulatedWorkload } from '../workload/populate.ts';
-import { alignDown, gridPoints, seriesLabels, valueAt } from '../workload/series.ts';
-import { waitForRemoteWriteUpTo } from './remote-write.ts';
+import { populateWorkload, waitForHistoryShipped, type PopulatedWorkload } from '../workload/populate.ts';
+import { gridPoints, seriesLabels, valueAt } from '../workload/series.ts';
+import { OBSERVEE, observeeReplicas, queryPaths, SIDECAR, STORE, type QueryPath } from './arch1.ts';
+import { waitForRemoteWriteOfSlot } from './remote-write.ts';
 
-export const OBSERVEE = 'observee';
 export const RECEIVE = 'observer/receive';
-/** How much live data the settled time is at least past the first live slot. */
-const LIVE_SPAN_MS = 60_000;
+/** How many grid slots of live data the settled slot is past the first live one. */
+const LIVE_SLOTS = 2;
 
 export interface Arch2Run {
   t: RunningTopology;
-  frontend: PromApiClient;
-  query: PromApiClient;
+  paths: Record<string, QueryPath>;
   /** The observee's Prometheus instances (the HA pair). */
   prometheus: string[];
-  /** History written before going live; undefined when the topology went live without any. */
-  history: PopulatedWorkload | undefined;
+  /** History written before going live. */
+  history: PopulatedWorkload;
   /** First grid slot that every Prometheus both stored and remote-wrote to Receive. */
   liveFromMs: number;
   /** A grid slot that every Prometheus has stored and remote-written: answers up to it are settled. */
@@ -59,110 +55,50 @@ export function historyForReceive(t: RunningTopology, receive: string, prometheu
   };
 }
 
-/** The bucket's blocks under the observee's prefix, once Store has loaded every one of them. */
-export async function waitForStoreToLoadBucket(t: RunningTopology, log: (l: string) => void): Promise<{ blocks: BlockMeta[]; loadedAt: number }> {
-  const blocks = await t.bucket.blocks(OBSERVEE);
-  await waitFor(
-    `Store to load the ${blocks.length} blocks in the bucket`,
-    async (note) => {
-      const loaded = metricValue(await new PromApiClient(t.url('observer/store')).metrics(), 'thanos_bucket_store_blocks_loaded') ?? 0;
-      note(`${loaded} loaded`);
-      return loaded >= blocks.length ? loaded : undefined;
-    },
-    { timeoutMs: 180_000, intervalMs: 1_000, onProgress: log },
-  );
-  return { blocks, loadedAt: Date.now() };
-}
-
 /**
- * Waits until Query has checked each of its endpoints since `sinceMs` without error, and every
- * sidecar and receive advertises data from coverFromMs on. Query skips an endpoint whose
- * advertised range does not overlap a query, so this must hold before the answer is judged.
+ * 6h of history into each Prometheus and the same history into Receive as remote write would
+ * have sent it; then live until a slot LIVE_SLOTS after the first live one that every Prometheus
+ * has stored and remote-written, and every Query knows all its endpoints, each sidecar and
+ * receive with data from the first live slot. The sidecars may still be shipping the history's
+ * last blocks (stopObservee waits for them).
  */
-export async function waitForQueryEndpoints(
-  query: PromApiClient,
-  expected: number,
-  sinceMs: number,
-  coverFromMs: number,
-  log: (l: string) => void,
-): Promise<Record<string, StoreEndpoint[]>> {
-  return await waitFor(
-    `Query to have checked its ${expected} endpoints with data from ${new Date(coverFromMs).toISOString()}`,
-    async (note) => {
-      const stores = await query.stores();
-      const all = Object.values(stores).flat();
-      const covering = (e: StoreEndpoint) => typeof e.minTime === 'number' && e.minTime <= coverFromMs;
-      const fresh = all.filter((e) => e.lastError === null && (e.lastCheck ?? 0) > sinceMs);
-      const notCovering = [...(stores.sidecar ?? []), ...(stores.receive ?? [])].filter((e) => !covering(e));
-      note(`${all.length} endpoints, ${fresh.length} checked since, ${notCovering.length} sidecar/receive without data from the start`);
-      return all.length === expected && fresh.length === expected && notCovering.length === 0 ? stores : undefined;
-    },
-    { timeoutMs: 180_000, intervalMs: 1_000, onProgress: log },
-  );
-}
-
-/**
- * History (with `history`: 6h into each Prometheus, shipped by the sidecars, and the same history
- * into Receive as remote write would have sent it) or none, then live until a settled slot
- * LIVE_SPAN_MS after the first live one that every Prometheus has stored and remote-written,
- * and Query knows every endpoint with current time ranges.
- */
-export async function prepareArch2(t: RunningTopology, opts: { history: boolean; log: (l: string) => void }): Promise<Arch2Run> {
-  const { log } = opts;
+export async function prepareArch2(t: RunningTopology, log: (l: string) => void): Promise<Arch2Run> {
   const step = t.workload.workload.stepMs;
-  const prometheus = t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === OBSERVEE).map((p) => p.id);
-  let history: PopulatedWorkload | undefined;
-  let liveFromMs: number;
-  if (opts.history) {
-    history = await populateWorkload(t, { onProgress: log, alsoWrite: historyForReceive(t, RECEIVE, prometheus) });
-    // historyToMs is aligned down from a moment after Prometheus started: the next slot is newer than its start.
-    liveFromMs = history.historyToMs + step;
-  } else {
-    // The armed slot is aligned down from now and can predate Prometheus' start by a few seconds
-    // (bring-up is quick), in which case its remote write skips it. The next slot cannot.
-    liveFromMs = goLive(t).liveFromMs + step;
-  }
-
-  const settledMs = alignDown(Math.max(Date.now() - 30_000, liveFromMs + LIVE_SPAN_MS), step);
-  await waitForLiveUpTo(t, prometheus, settledMs, log);
-  await waitForRemoteWriteUpTo(t, prometheus, settledMs, log);
-  const sinceMs = opts.history ? (await waitForStoreToLoadBucket(t, log)).loadedAt : Date.now();
-  const query = new PromApiClient(t.url('observer/query'));
-  await waitForQueryEndpoints(query, queryEndpointCount(t.topology, 'observer/query'), sinceMs, liveFromMs, log);
-  return { t, frontend: new PromApiClient(t.url('observer/query-frontend')), query, prometheus, history, liveFromMs, settledMs, stepMs: step };
-}
-
-/** Waits until Query's last check of every endpoint of a type ('store', 'receive', ...) succeeded after sinceMs. */
-export async function waitForQueryToCheck(query: PromApiClient, type: string, sinceMs: number, log: (l: string) => void): Promise<StoreEndpoint[]> {
-  return await waitFor(
-    `Query to check its ${type} endpoints again`,
-    async () => {
-      const endpoints = (await query.stores())[type] ?? [];
-      return endpoints.length > 0 && endpoints.every((e) => e.lastError === null && (e.lastCheck ?? 0) > sinceMs) ? endpoints : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
-  );
+  const prometheus = observeeReplicas(t).map((p) => p.id);
+  const history = await populateWorkload(t, { onProgress: log, alsoWrite: historyForReceive(t, RECEIVE, prometheus), returnBeforeShipped: true });
+  // historyToMs is aligned down from a moment after Prometheus started: the next slot is newer than
+  // its start, so its remote write sends it (it skips older samples).
+  const liveFromMs = history.historyToMs + step;
+  const settledMs = liveFromMs + LIVE_SLOTS * step;
+  await waitForRemoteWriteOfSlot(t, prometheus, settledMs, { onProgress: log });
+  const paths = queryPaths(t);
+  await Promise.all(Object.entries(paths).map(([name, p]) => waitForStores(name, p.query, { count: p.endpoints, covering: liveFromMs }, { onProgress: log })));
+  return { t, paths, prometheus, history, liveFromMs, settledMs, stepMs: step };
 }
 
 /**
- * Takes the whole observee down (every Prometheus and sidecar, SIGTERM) and waits until Query has
- * failed to reach each sidecar, so it no longer asks them (an endpoint whose last check failed is
- * not queried). Returns when that is so.
+ * Once the sidecars have shipped the history, takes the whole observee down (every Prometheus and
+ * sidecar, SIGTERM) and waits until every Query has failed to reach each sidecar (an endpoint
+ * whose last check failed is not asked), Store has loaded the bucket (final now that no sidecar
+ * ships) and every Query has checked Store since. Returns what was stopped and the bucket's blocks.
  */
-export async function stopObservee(t: RunningTopology, query: PromApiClient, log: (l: string) => void): Promise<{ stopped: string[]; stoppedAt: number }> {
+export async function stopObservee(run: Arch2Run, log: (l: string) => void): Promise<{ stopped: string[]; blocks: BlockMeta[] }> {
+  const { t, paths } = run;
+  await waitForHistoryShipped(t, run.history, log);
   const stopped = t.plan.processes.filter((p) => p.cluster === OBSERVEE).map((p) => p.id);
   await Promise.all(stopped.map((id) => t.stop(id)));
-  const stoppedAt = Date.now();
   log(`  stopped ${stopped.join(', ')}`);
-  await waitFor(
-    'Query to mark every sidecar unreachable',
-    async (note) => {
-      const sidecars = (await query.stores()).sidecar ?? [];
-      const failed = sidecars.filter((s) => s.lastError !== null);
-      note(`${failed.length} of ${sidecars.length} sidecars failing`);
-      return sidecars.length > 0 && failed.length === sidecars.length ? sidecars : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, onProgress: log },
+  const sidecars = t.plan.processes.filter((p) => p.component === SIDECAR).length;
+  const stores = t.plan.processes.filter((p) => p.component === STORE).length;
+  const blocks = await t.bucket.blocks(OBSERVEE);
+  // At least: a Receive that keeps running may upload more.
+  await waitSumMetrics(STORE, t.url(STORE), greaterOrEqual(blocks.length), 'thanos_bucket_store_blocks_loaded', { onProgress: log });
+  const loadedAt = Date.now();
+  await Promise.all(
+    Object.entries(paths).map(async ([name, p]) => {
+      if (p.dials.includes(SIDECAR)) await waitForStores(name, p.query, { type: 'sidecar', count: sidecars, failing: true }, { onProgress: log });
+      await waitForStores(name, p.query, { type: 'store', count: stores, checkedAfter: loadedAt }, { onProgress: log });
+    }),
   );
-  return { stopped, stoppedAt };
+  return { stopped, blocks };
 }

@@ -11,6 +11,7 @@ export function planSidecar(c: Sidecar, inst: Instance, ctx: PlanContext, promet
     ...thanosListenFlags(addressing, inst.id, true),
     `--prometheus.url=http://${addressing.dial(inst.id, prometheus.id, 'http')}`,
     `--tsdb.path=${addressing.dataDir(prometheus.id)}`,
+    `--prometheus.get_config_interval=${c.prometheusRefreshInterval}`,
   ];
   if (c.upload) {
     files['objstore.yml'] = objstoreConfig(addressing, c.cluster);

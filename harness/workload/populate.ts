@@ -3,7 +3,7 @@
 // chunks planHistory gives (waiting for uploads where retention would otherwise delete an
 // unshipped block), then arm the exporter so the live scrape continues the same series.
 import type { ProcessPlan } from '../plan/index.ts';
-import { metricSum } from '../promql/metrics.ts';
+import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/types.ts';
 import { waitFor } from '../wait.ts';
@@ -21,6 +21,12 @@ export interface PopulateOptions {
    * that the Prometheus' own remote write would have sent it (that only forwards live samples).
    */
   alsoWrite?: (fromMs: number, toMs: number) => Promise<void>;
+  /**
+   * Return once live, before the sidecars have shipped the history's last blocks, so that waits
+   * on the live data overlap their shipper's next round (every 30 s). The caller then calls
+   * waitForHistoryShipped before it relies on the bucket.
+   */
+  returnBeforeShipped?: boolean;
 }
 
 export interface PopulatedWorkload {
@@ -28,41 +34,24 @@ export interface PopulatedWorkload {
   historyFromMs: number;
   /** Last grid timestamp written by backfill; the exporter serves from the next one on. */
   historyToMs: number;
-  /** Blocks every Prometheus cut from the history (same for each replica), oldest first. */
+  /**
+   * Blocks every Prometheus cut from the history (same for each replica), oldest first, and the
+   * one its live scrape cuts within LIVE_CUT_HORIZON_MS of going live, if any.
+   */
   blocks: BlockRange[];
   /** Prometheus instances that got the history and scrape the workload. */
   prometheus: string[];
+  /** Their sidecars that upload blocks. */
+  sidecars: string[];
   timings: { backfillMs: number; firstUploadMs: number | undefined; totalMs: number };
 }
 
+/** How long after populateWorkload returns its caller relies on the blocks not changing (its tests included). */
+const LIVE_CUT_HORIZON_MS = 60_000;
 
-async function metrics(t: RunningTopology, instance: string): Promise<string> {
-  const res = await fetch(`${t.url(instance)}/metrics`, { signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) throw new Error(`${instance} /metrics: HTTP ${res.status}`);
-  return await res.text();
-}
-
-/** Sum of thanos_shipper_uploads_total of a sidecar (0 before its first upload). */
-export async function uploadsOf(t: RunningTopology, sidecar: string): Promise<number> {
-  return metricSum(await metrics(t, sidecar), 'thanos_shipper_uploads_total') ?? 0;
-}
-
-/** Waits until every sidecar has shipped at least n blocks. */
-export async function waitForUploads(t: RunningTopology, sidecars: string[], n: number, onProgress?: (l: string) => void): Promise<void> {
-  await Promise.all(
-    sidecars.map((s) =>
-      waitFor(
-        `${s} to upload ${n} block(s)`,
-        async (note) => {
-          const uploads = await uploadsOf(t, s);
-          note(`${uploads} uploaded`);
-          return uploads >= n ? uploads : undefined;
-        },
-        // The shipper looks for new blocks every 30 s.
-        { timeoutMs: 180_000, intervalMs: 1_000, onProgress },
-      ),
-    ),
-  );
+/** Waits until every sidecar has shipped at least n blocks (its shipper looks for new ones every 30 s). */
+async function waitForUploads(t: RunningTopology, sidecars: string[], n: number, onProgress: (l: string) => void): Promise<void> {
+  await Promise.all(sidecars.map((s) => waitSumMetrics(s, t.url(s), greaterOrEqual(n), 'thanos_shipper_uploads_total', { onProgress })));
 }
 
 export async function populateWorkload(t: RunningTopology, opts: PopulateOptions = {}): Promise<PopulatedWorkload> {
@@ -83,13 +72,8 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
   const now = Date.now();
   const historyToMs = alignDown(now, step);
   const historyFromMs = alignDown(now - (opts.historyMs ?? 6 * HOUR_MS + 10 * 60_000), step);
-  const history = planHistory({
-    fromMs: historyFromMs,
-    toMs: historyToMs,
-    stepMs: step,
-    blockMs: durationMs(spec.blockDuration),
-    retentionMs: durationMs(spec.retention),
-  });
+  const blockMs = durationMs(spec.blockDuration);
+  const history = planHistory({ fromMs: historyFromMs, toMs: historyToMs, stepMs: step, blockMs, retentionMs: durationMs(spec.retention) });
 
   log(`  backfilling ${((historyToMs - historyFromMs) / HOUR_MS).toFixed(2)}h of history into ${prometheus.length} Prometheus in ${history.chunks.length} chunk(s)`);
   let backfillMs = 0;
@@ -115,18 +99,33 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
   }
   // Go live: the exporter continues each scraper's series right after the history.
   exporter.arm(historyToMs + step);
-  if (sidecars.length && history.blocks.length) {
-    await waitForUploads(t, sidecars, history.blocks.length, log);
-    firstUploadMs ??= Date.now() - started;
-  }
-  log(`  history written (${history.blocks.length} blocks per Prometheus) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  return {
+  // A cut the live scrape makes soon (at once when the head already spans 1.5 blocks) would change
+  // the blocks, and retention the oldest local one, under the caller's assertions: it belongs to
+  // the history, and its block is waited for like the others.
+  const liveCut =
+    history.live && history.head && history.live.nextCutAfterMs < Date.now() + LIVE_CUT_HORIZON_MS
+      ? [{ minTime: history.head.minTime, maxTime: alignDown(history.head.minTime, blockMs) + blockMs }]
+      : [];
+  const populated: PopulatedWorkload = {
     historyFromMs: history.chunks[0]?.fromMs ?? historyFromMs,
     historyToMs,
-    blocks: history.blocks,
+    blocks: [...history.blocks, ...liveCut],
     prometheus: prometheus.map((p) => p.id),
-    timings: { backfillMs, firstUploadMs, totalMs: Date.now() - started },
+    sidecars,
+    timings: { backfillMs, firstUploadMs, totalMs: 0 },
   };
+  if (!opts.returnBeforeShipped) {
+    await waitForHistoryShipped(t, populated, log);
+    populated.timings.firstUploadMs ??= Date.now() - started;
+  }
+  populated.timings.totalMs = Date.now() - started;
+  log(`  history written (${populated.blocks.length} blocks per Prometheus${liveCut.length ? ", the last cut by the live scrape" : ""}) in ${(populated.timings.totalMs / 1000).toFixed(1)}s${opts.returnBeforeShipped ? ', not all shipped yet' : ''}`);
+  return populated;
+}
+
+/** Waits until every sidecar has shipped every block of the history (PopulatedWorkload.blocks). */
+export async function waitForHistoryShipped(t: RunningTopology, populated: PopulatedWorkload, onProgress: (l: string) => void = () => {}): Promise<void> {
+  if (populated.sidecars.length && populated.blocks.length) await waitForUploads(t, populated.sidecars, populated.blocks.length, onProgress);
 }
 
 /**

@@ -29,7 +29,7 @@ describe('Kubernetes addressing', () => {
     expect(endpoints).toEqual([`store.${NAMESPACE}.svc.cluster.local:10901`, 'observee-k3s:30101', 'observee-k3s:30102', `receive.${NAMESPACE}.svc.cluster.local:10901`]);
     // Node ports are handed out in the order the plan first dials a target (Prometheus is planned first).
     const remoteWrite = parse(byId('observee/prometheus-0').files['prometheus.yml']!).remote_write;
-    expect(remoteWrite).toEqual([{ url: 'http://observer-k3s:30100/api/v1/receive' }]);
+    expect(remoteWrite).toEqual([{ url: 'http://observer-k3s:30100/api/v1/receive', queue_config: { batch_send_deadline: '1s' } }]);
     expect(addressing.exposures()).toEqual([
       { target: 'observer/receive', cluster: 'observer', port: 'remote-write', targetPort: 19291, service: 'receive-nodeport', nodePort: 30100 },
       { target: 'observee/sidecar-0', cluster: 'observee', port: 'grpc', targetPort: 10901, service: 'sidecar-0-nodeport', nodePort: 30101 },
