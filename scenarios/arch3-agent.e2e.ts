@@ -5,26 +5,23 @@
 // observer's Receive, and keeps nothing it could answer from. Alerting therefore has to happen in
 // the observer: the Ruler evaluates the rules through a Query and sends to Alertmanager. That Query
 // must read Receive: the agent's samples are only in Receive's TSDB until Receive ships a 2h block
-// to S3, so a Ruler whose Query reads only Store (the faulty variant) evaluates on nothing and stays
-// silent for hours after the threshold was crossed. Same topology, same rules, same crossing: only
-// the Ruler's Query endpoints differ, which is the note's point.
+// to S3, so a Ruler whose Query reads only Store (the faulty path) evaluates on nothing and stays
+// silent for hours after the threshold was crossed.
+//
+// One bring-up, one crossing, both paths: same agent, Receive, Store, rules and crossing; only the
+// Ruler's Query endpoints differ, which is the note's point. Each path has its own Ruler,
+// Alertmanager and users' Query + frontend, so that neither the faulty Alertmanager's "no alert"
+// nor its "no recording rule" can be answered by the fixed Ruler (a shared Alertmanager would hold
+// the fixed alert, and a Query over both Rulers would deduplicate their recording rules into one).
 import { describe, expect, it } from 'vitest';
-import {
-  ALERT,
-  crossThreshold,
-  prepareArch3,
-  RECORDING_RULE,
-  ruleEvaluations,
-  waitForEvaluationAfter,
-  waitForReceiveUpTo,
-  watchForAlert,
-  type Arch3Run,
-} from '../harness/flows/arch3.ts';
-import { PromApiError, type Rule } from '../harness/promql/client.ts';
+import { ALERT, pathInstance, RECORDING_RULE, prepareArch3, SERIES_PER_SCRAPE_TARGET, waitForEvaluationAfter, type AlertingPath } from '../harness/flows/arch3.ts';
+import { PromApiError, type QueryResponse, type Rule } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
+import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { arch3 } from '../harness/topology/presets.ts';
+import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
@@ -45,21 +42,25 @@ const SERIES_0_LABELS = {
 // replica label, which the plan drops before sending (--alert.label-drop).
 const ALERT_LABELS = { alertname: ALERT.name, cluster: 'observee', severity: 'page' };
 
-const alertingRule = async (run: Arch3Run): Promise<Rule> => {
-  const rule = (await run.ruler.rules('alert')).flatMap((g) => g.rules).find((r) => r.name === ALERT.name);
+const vectorOf = (answer: QueryResponse) => {
+  expect(answer.resultType).toBe('vector');
+  return answer.resultType === 'vector' ? answer.result : [];
+};
+
+const alertingRule = async (path: AlertingPath): Promise<Rule> => {
+  const rule = (await path.ruler.rules('alert')).flatMap((g) => g.rules).find((r) => r.name === ALERT.name);
   expect(rule, `the Ruler has the rule ${ALERT.name}`).toBeDefined();
   return rule!;
 };
 
-describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (finding F)', () => {
-  let run: Arch3Run;
-  useTopology(arch3('ruler-through-query'), async (t) => {
-    run = await prepareArch3(t, log);
-  });
+const TOPOLOGY = arch3();
+const run = useTopology(TOPOLOGY, (t) => prepareArch3(t, log));
 
+describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (finding F)', () => {
   it('the agent answers no queries and says it is an agent', async () => {
+    const { agent, t } = run();
     // Prometheus 3.9.1 web/api/v1: every query endpoint is wrapped to answer errorExec (HTTP 422) in agent mode.
-    const error = await run.agent.query('up').then(
+    const error = await agent.query('up').then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -67,20 +68,23 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     expect((error as PromApiError).status).toBe(422);
     expect(JSON.parse((error as PromApiError).body)).toEqual({ status: 'error', errorType: 'execution', error: 'unavailable with Prometheus Agent' });
 
-    expect((await run.agent.status('flags')).agent).toBe('true');
+    expect((await agent.status('flags')).agent).toBe('true');
     // No TSDB, so no retention (a server planned by this harness reports its 4h).
-    expect((await run.agent.status('runtimeinfo')).storageRetention).toBe('');
-    const metrics = await run.agent.metrics();
-    expect(metricValue(metrics, 'prometheus_agent_active_series')).toBe(15); // 10 workload series + 5 per-target scrape series
+    expect((await agent.status('runtimeinfo')).storageRetention).toBe('');
+    // Its one target is the workload exporter; in memory it holds the workload's series and the
+    // series Prometheus adds for that target, nothing else.
+    const { activeTargets } = await agent.targets('active');
+    expect(activeTargets.map((target) => target.labels.job)).toEqual([WORKLOAD_JOB]);
+    const metrics = await agent.metrics();
+    expect(metricValue(metrics, 'prometheus_agent_active_series')).toBe(t.workload.workload.seriesCount + SERIES_PER_SCRAPE_TARGET * activeTargets.length);
     expect(metricValue(metrics, 'prometheus_tsdb_head_series')).toBeUndefined();
   });
 
   it('fires WorkloadAboveThreshold in Alertmanager within scrape + batch deadline + evaluation interval of the crossing', async () => {
-    const { bound } = run;
-    expect(await run.alertmanager.alerts()).toEqual([]);
-    const crossingAt = await crossThreshold(run, log);
-    const deadline = crossingAt + bound.totalMs;
-    const seen = await watchForAlert(run, deadline);
+    const { bound, crossingAt, deadline, paths, readings, t } = run();
+    const { ruler, ruleQuery } = paths.fixed;
+    const { alertsBeforeCrossing, seen, evaluationsBeforeCrossing, evaluationsAfterWindow } = readings.fixed;
+    expect(alertsBeforeCrossing).toEqual([]);
     expect(seen, `no ${ALERT.name} in Alertmanager by ${iso(deadline)} (${seconds(bound.totalMs)}s after the crossing at ${iso(crossingAt)})`).toBeDefined();
     const { alerts, alert, seenAtMs } = seen!;
 
@@ -97,13 +101,14 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     expect(alert.startsAt).toBeGreaterThanOrEqual(crossingAt);
     expect(alert.updatedAt).toBeLessThanOrEqual(deadline);
     expect(alert.updatedAt).toBeGreaterThanOrEqual(alert.startsAt);
+    expect(evaluationsAfterWindow.failures - evaluationsBeforeCrossing.failures).toBe(0);
 
     // The Ruler's own view, and the data it saw through its Query.
-    expect(await run.ruler.alerts()).toEqual([
+    expect(await ruler.alerts()).toEqual([
       // The value as Go formats 6e6 (%e-style), alerts' labels without the external label.
       expect.objectContaining({ labels: ALERT_LABELS, state: 'firing', value: '6e+06' }),
     ]);
-    const seenByRuleQuery = await run.ruleQuery.query(SERIES_0, { time: crossingAt });
+    const seenByRuleQuery = await ruleQuery.query(SERIES_0, { time: crossingAt });
     expect(seenByRuleQuery.result).toEqual([{ metric: SERIES_0_LABELS, t: crossingAt, v: ALERT.crossingValue }]);
 
     const figures = {
@@ -112,37 +117,44 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
       rulerFiredAfterSeconds: seconds(alert.startsAt - crossingAt),
       alertmanagerReceivedAfterSeconds: seconds(alert.updatedAt - crossingAt),
       seenAfterSeconds: seconds(seenAtMs - crossingAt),
+      ruleEvaluationsInWindow: evaluationsAfterWindow.evaluations - evaluationsBeforeCrossing.evaluations,
     };
     log(
-      `[arch3-ruler-through-query] ${ALERT.name} in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after the crossing (Ruler fired at +${figures.rulerFiredAfterSeconds}s; bound ${figures.boundSeconds}s)`,
+      `[${TOPOLOGY.name} fixed] ${ALERT.name} in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after the crossing (Ruler fired at +${figures.rulerFiredAfterSeconds}s; bound ${figures.boundSeconds}s)`,
     );
     recordFinding({
       finding: 'F',
       scenario: 'arch3-agent',
-      topology: 'arch3-ruler-through-query',
-      substrate: run.t.substrate,
+      topology: TOPOLOGY.name,
+      substrate: t.substrate,
       configuration: 'fixed',
       observed: `${ALERT.name}{cluster="observee",severity="page"} active in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after series 0 crossed 5e6 (bound ${figures.boundSeconds}s = scrape ${seconds(bound.scrapeIntervalMs)}s + batch deadline ${seconds(bound.batchSendDeadlineMs)}s + evaluation ${seconds(bound.evaluationIntervalMs)}s + margin ${seconds(bound.marginMs)}s); the agent answers queries with HTTP 422`,
       figures,
     });
   });
 
-  it("serves the Ruler's recording rule through the Query Frontend: exactly 10 series for cluster observee", async () => {
+  it("serves the Ruler's recording rule through the Query Frontend: one series for cluster observee, counting every workload series", async () => {
+    const { paths, receiveHadDataAt, t } = run();
     // Settled: an evaluation that started after Receive had all of the agent's series.
-    const evaluated = await waitForEvaluationAfter(run, run.receiveHadDataAt, log);
+    const evaluated = await waitForEvaluationAfter(paths.fixed, receiveHadDataAt, log);
     const at = evaluated.lastEvaluationMs;
-    const answer = await run.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: at });
+    // The users' Query skips an endpoint whose advertised data does not reach the query's time; it
+    // re-reads the Ruler's (none before its first evaluation) every 5 s.
+    await waitForStores(pathInstance('fixed', 'query'), paths.fixed.query, { type: 'rule', count: 1, covering: at }, { onProgress: log });
+    const answer = await paths.fixed.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: at });
     expect(answer.warnings).toEqual([]);
     // rule_replica, the Ruler's external label, is a replica label of Query: deduplicated away.
-    expect(answer.result).toEqual([{ metric: { __name__: RECORDING_RULE, cluster: 'observee' }, t: at, v: 10 }]);
+    const series = vectorOf(answer);
+    expect(series).toEqual([{ metric: { __name__: RECORDING_RULE, cluster: 'observee' }, t: at, v: t.workload.workload.seriesCount }]);
+    const recordingRuleValue = series[0]!.v;
     recordFinding({
       finding: 'F-recording',
       scenario: 'arch3-agent',
-      topology: 'arch3-ruler-through-query',
-      substrate: run.t.substrate,
+      topology: TOPOLOGY.name,
+      substrate: t.substrate,
       configuration: 'fixed',
-      observed: `${RECORDING_RULE}{cluster="observee"} = 10 through the Query Frontend at the Ruler's evaluation of ${iso(at)}`,
-      figures: { recordingRuleValue: 10, evaluatedAt: iso(at), ruleEvaluations: evaluated.evaluations },
+      observed: `${RECORDING_RULE}{cluster="observee"} = ${recordingRuleValue} through the Query Frontend at the Ruler's evaluation of ${iso(at)}`,
+      figures: { recordingRuleValue, evaluatedAt: iso(at), ruleEvaluations: evaluated.evaluations },
     });
   });
 });
@@ -151,51 +163,41 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
 // are only in Receive until it ships a 2h block and Store syncs it, so such a Ruler would alert two to
 // three hours late. Central alerting needs Ruler -> Query -> Receive.
 describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (finding F)', () => {
-  let run: Arch3Run;
-  useTopology(arch3('ruler-without-receive'), async (t) => {
-    run = await prepareArch3(t, log);
-  });
-
   it('sends no alert within the same bound: the Ruler evaluates on nothing', async () => {
-    const { bound } = run;
-    expect(await run.alertmanager.alerts()).toEqual([]);
-    const before = await ruleEvaluations(run);
-    const crossingAt = await crossThreshold(run, log);
-    const deadline = crossingAt + bound.totalMs;
-    // Receive's count is a conservative signal: it also waits for the agent's next scrape, so it
-    // tells that the crossing was in Receive, not how soon.
-    const [seen, receiveCaughtUpAt] = await Promise.all([watchForAlert(run, deadline), waitForReceiveUpTo(run.t, crossingAt, log)]);
-    // Judge only once the Ruler has evaluated through the whole window, and after the crossing was in Receive.
-    const after = await waitForEvaluationAfter(run, Math.max(deadline, receiveCaughtUpAt), log);
-
-    expect(seen?.alerts ?? [], 'alerts in Alertmanager before the deadline').toEqual([]);
-    expect(await run.alertmanager.alerts()).toEqual([]);
+    const { bound, crossingAt, deadline, paths, readings, t } = run();
+    const { alertmanager, ruler, ruleQuery, query } = paths.faulty;
+    const { alertsBeforeCrossing, seen, evaluationsBeforeCrossing: before, evaluationsAfterWindow: after } = readings.faulty;
+    // The same crossing made the fixed path fire (judged above); here nothing may arrive.
+    expect(alertsBeforeCrossing).toEqual([]);
+    expect(seen?.alerts ?? [], `alerts in Alertmanager by the deadline ${iso(deadline)}`).toEqual([]);
+    const alertsNow = await alertmanager.alerts();
+    expect(alertsNow).toEqual([]);
     expect(after.evaluations).toBeGreaterThan(before.evaluations);
     // Judged over the window only: on Kubernetes the Ruler's Query needs a few refreshes to find
     // Store after the pods start, and the evaluations before that fail without saying anything here.
     expect(after.failures - before.failures).toBe(0);
-    expect(await run.ruler.alerts()).toEqual([]);
-    expect(await alertingRule(run)).toMatchObject({ health: 'ok', state: 'inactive', alerts: [] });
+    expect(await ruler.alerts()).toEqual([]);
+    expect(await alertingRule(paths.faulty)).toMatchObject({ health: 'ok', state: 'inactive', alerts: [] });
 
     // The crossing is in the observer (the users' Query reads Receive), but not where the Ruler looks.
-    expect((await run.query.query(SERIES_0, { time: crossingAt })).result).toEqual([{ metric: SERIES_0_LABELS, t: crossingAt, v: ALERT.crossingValue }]);
-    expect((await run.ruleQuery.query(SERIES_0, { time: crossingAt })).result).toEqual([]);
+    expect((await query.query(SERIES_0, { time: crossingAt })).result).toEqual([{ metric: SERIES_0_LABELS, t: crossingAt, v: ALERT.crossingValue }]);
+    expect((await ruleQuery.query(SERIES_0, { time: crossingAt })).result).toEqual([]);
 
     const figures = {
       crossingAt: iso(crossingAt),
       boundSeconds: seconds(bound.totalMs),
       judgedEvaluationAfterSeconds: seconds(after.lastEvaluationMs - crossingAt),
       ruleEvaluationsInWindow: after.evaluations - before.evaluations,
-      alertsInAlertmanager: 0,
+      alertsInAlertmanager: alertsNow.length,
     };
     log(
-      `[arch3-ruler-without-receive] no alert within ${figures.boundSeconds}s of the crossing, though it was in Receive; ${figures.ruleEvaluationsInWindow} rule evaluations through a Query that reads only Store, the last at +${figures.judgedEvaluationAfterSeconds}s`,
+      `[${TOPOLOGY.name} faulty] no alert within ${figures.boundSeconds}s of the crossing, though it was in Receive; ${figures.ruleEvaluationsInWindow} rule evaluations through a Query that reads only Store, the last at +${figures.judgedEvaluationAfterSeconds}s`,
     );
     recordFinding({
       finding: 'F',
       scenario: 'arch3-agent',
-      topology: 'arch3-ruler-without-receive',
-      substrate: run.t.substrate,
+      topology: TOPOLOGY.name,
+      substrate: t.substrate,
       configuration: 'faulty',
       observed: `no alert in Alertmanager within ${figures.boundSeconds}s of series 0 crossing 5e6, though Receive had the sample and the users' Query shows it: ${figures.ruleEvaluationsInWindow} rule evaluations (the last at +${figures.judgedEvaluationAfterSeconds}s) through a Query that reads only Store`,
       figures,
@@ -203,17 +205,23 @@ describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (findi
   });
 
   it('records nothing: the recording rule has no input', async () => {
-    const evaluated = await waitForEvaluationAfter(run, run.receiveHadDataAt, log);
-    const answer = await run.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: evaluated.lastEvaluationMs });
-    expect(answer.result).toEqual([]);
+    const { paths, receiveHadDataAt, t } = run();
+    const evaluated = await waitForEvaluationAfter(paths.faulty, receiveHadDataAt, log);
+    const answer = await paths.faulty.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: evaluated.lastEvaluationMs });
+    const series = vectorOf(answer);
+    expect(series).toEqual([]);
+    // At the source: the Ruler has written no sample at all (no recording, no ALERTS series), so
+    // it advertises no data, as read by the users' Query after that evaluation.
+    const page = await waitForStores(pathInstance('faulty', 'query'), paths.faulty.query, { type: 'rule', count: 1, checkedAfter: evaluated.lastEvaluationMs }, { onProgress: log });
+    expect(page.rule!.map((s) => [s.minTime, s.maxTime])).toEqual([['unbounded', 'unbounded']]);
     recordFinding({
       finding: 'F-recording',
       scenario: 'arch3-agent',
-      topology: 'arch3-ruler-without-receive',
-      substrate: run.t.substrate,
+      topology: TOPOLOGY.name,
+      substrate: t.substrate,
       configuration: 'faulty',
       observed: `${RECORDING_RULE}{cluster="observee"} is absent through the Query Frontend: the Ruler's Query has no series to count`,
-      figures: { recordingRuleSeries: 0, evaluatedAt: iso(evaluated.lastEvaluationMs), ruleEvaluations: evaluated.evaluations },
+      figures: { recordingRuleSeries: series.length, evaluatedAt: iso(evaluated.lastEvaluationMs), ruleEvaluations: evaluated.evaluations },
     });
   });
 });

@@ -106,7 +106,8 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
 
       // The condition is written after the failed sync, so no StatefulSet can appear later from this spec.
       expect(await prometheuses.statefulSet(name)).toBeUndefined();
-      expect(await prometheuses.statefulSetsOf(name)).toEqual([]);
+      const statefulSets = await prometheuses.statefulSetsOf(name);
+      expect(statefulSets).toEqual([]);
       const logLines = (await op!.operatorLog()).split('\n').filter((l) => l.includes(REJECTION) && l.includes(name));
       log(`[${SCENARIO}] faulty (new): operator log (${logLines.length} line(s) so far): ${logLines[0]?.trim() ?? '(none)'}`);
       expect(logLines.length).toBeGreaterThan(0);
@@ -121,10 +122,10 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         figures: {
           operatorVersion: install.operatorVersion,
           reconcileSeconds: seconds(ms),
-          reason: condition.reason ?? '',
-          message: condition.message ?? '',
+          reason: condition.reason!,
+          message: condition.message!,
           conditionSequence: seen.join(' -> '),
-          statefulSets: 0,
+          statefulSets: statefulSets.length,
         },
       });
       await prometheuses.delete(name);
@@ -172,7 +173,10 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
       expect(outcome.condition?.message).toBe(REJECTION_MESSAGE);
       expect(after).toBeDefined();
       expect(after!.metadata?.uid).toBe(before.metadata?.uid);
-      expect(after!.metadata?.generation).toBe(before.metadata?.generation);
+      const generationBefore = before.metadata?.generation;
+      const generationAfter = after!.metadata?.generation;
+      expect(generationBefore).toBeTypeOf('number');
+      expect(generationAfter).toBe(generationBefore);
       expect(after!.status?.updateRevision).toBe(before.status?.updateRevision);
       expect(containerArgs(after!, 'prometheus')).toEqual(argsBefore);
       expect(containerArgs(after!, 'prometheus').filter((a) => a.startsWith('--storage.tsdb.m'))).toEqual([`--${MAX_BLOCK_DURATION}=2h`, `--${MIN_BLOCK_DURATION}=2h`]);
@@ -188,9 +192,9 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         figures: {
           operatorVersion: install.operatorVersion,
           reconcileSeconds: seconds(ms),
-          statefulSetGenerationBefore: before.metadata?.generation ?? -1,
-          statefulSetGenerationAfter: after!.metadata?.generation ?? -1,
-          message: outcome.condition?.message ?? '',
+          statefulSetGenerationBefore: generationBefore!,
+          statefulSetGenerationAfter: generationAfter!,
+          message: outcome.condition!.message!,
           conditionSequence: seen.join(' -> '),
         },
       });

@@ -1,6 +1,7 @@
 // Arch 3 (agent mode, central alerting): the steps that bring a running topology to the states the
 // scenario asserts on, and how long an alert may take to travel agent -> Receive -> Query -> Ruler
-// -> Alertmanager. The rules are fixtures/rules/central-alerting.yml.
+// -> Alertmanager. The rules are fixtures/rules/central-alerting.yml; the topology is arch3(), whose
+// two alerting paths (faulty, fixed) share the agent, Receive and Store.
 import { parse } from 'yaml';
 import type { AlertmanagerAlert } from '../promql/alertmanager.ts';
 import { AlertmanagerClient } from '../promql/alertmanager.ts';
@@ -9,25 +10,30 @@ import { metricSum, metricValue } from '../promql/metrics.ts';
 import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { scrapeIntervalOf, type Topology } from '../topology/model.ts';
+import { ARCH3_PATHS, arch3ComponentName, type Arch3Path, type Arch3PathComponent } from '../topology/presets.ts';
 import { waitFor } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
 import { alignDown, alignUp } from '../workload/series.ts';
 
 export const AGENT = 'observee/prometheus';
 export const RECEIVE = 'observer/receive';
-export const RULER = 'observer/ruler';
-/** The Query the Ruler evaluates its rules through (Store only when faulty, Store + Receive when fixed). */
-export const RULE_QUERY = 'observer/rule-query';
-/** What users (Grafana) query: Store, Receive and the Ruler, behind the Query Frontend. */
-export const USER_QUERY = 'observer/query';
-export const QUERY_FRONTEND = 'observer/query-frontend';
-export const ALERTMANAGER = 'observer/alertmanager';
+const OBSERVER = 'observer';
+
+/** Instance id of one alerting path's component ("observer/fixed-ruler"). */
+export const pathInstance = (path: Arch3Path, component: Arch3PathComponent): string => `${OBSERVER}/${arch3ComponentName(path, component)}`;
 
 /** The alerting rule of the fixture, and the value the scenario gives series 0 to cross it. */
 export const ALERT = { name: 'WorkloadAboveThreshold', series: 0, threshold: 5e6, crossingValue: 6e6 } as const;
 export const RECORDING_RULE = 'cluster:e2e_workload_value:count';
 
-/** Prometheus' default queue_config.batch_send_deadline (the plan does not set it). */
+/**
+ * Series Prometheus writes per scrape target besides what the target exposes: up,
+ * scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling and
+ * scrape_series_added (more only with --enable-feature=extra-scrape-metrics, which the plan does not set).
+ */
+export const SERIES_PER_SCRAPE_TARGET = 5;
+
+/** Prometheus' default queue_config.batch_send_deadline, where the topology does not set one. */
 export const REMOTE_WRITE_BATCH_DEADLINE_MS = 5_000;
 const ALERTMANAGER_POLL_MS = 250;
 
@@ -39,16 +45,14 @@ export interface AlertLatencyBound {
   totalMs: number;
 }
 
-export interface Arch3Run {
-  t: RunningTopology;
-  /** First grid slot the exporter served (no history: an agent takes no backfill). */
-  liveFromMs: number;
-  /** When Receive had appended everything the agent stored up to liveFromMs. */
-  receiveHadDataAt: number;
-  bound: AlertLatencyBound;
-  agent: PromApiClient;
+/** One alerting path: its Ruler, the Query the Ruler evaluates through, its Alertmanager, and what users query. */
+export interface AlertingPath {
+  /** Instance id of the Ruler, for messages. */
+  rulerInstance: string;
   ruler: PromApiClient;
+  /** Store only (faulty) or Store + Receive (fixed). */
   ruleQuery: PromApiClient;
+  /** Store, Receive and this path's Ruler, behind `frontend`. */
   query: PromApiClient;
   frontend: PromApiClient;
   alertmanager: AlertmanagerClient;
@@ -62,6 +66,41 @@ export interface RuleEvaluations {
   lastEvaluationMs: number;
 }
 
+export interface SeenAlert {
+  /** Everything Alertmanager listed in the answer that first had the alert. */
+  alerts: AlertmanagerAlert[];
+  alert: AlertmanagerAlert;
+  /** When that answer came back (ms). */
+  seenAtMs: number;
+}
+
+/** What one path showed around the crossing. */
+export interface PathReadings {
+  alertsBeforeCrossing: AlertmanagerAlert[];
+  evaluationsBeforeCrossing: RuleEvaluations;
+  /** The first Alertmanager answer listing ALERT.name, if one came by the deadline. */
+  seen: SeenAlert | undefined;
+  /** At the first evaluation that started after both the deadline and Receive having the crossing. */
+  evaluationsAfterWindow: RuleEvaluations;
+}
+
+export interface Arch3Run {
+  t: RunningTopology;
+  /** First grid slot the exporter served (no history: an agent takes no backfill). */
+  liveFromMs: number;
+  /** When Receive had appended everything the agent stored up to liveFromMs. */
+  receiveHadDataAt: number;
+  bound: AlertLatencyBound;
+  agent: PromApiClient;
+  paths: Record<Arch3Path, AlertingPath>;
+  /** The grid slot from which series 0 serves ALERT.crossingValue. */
+  crossingAt: number;
+  /** crossingAt + bound.totalMs. */
+  deadline: number;
+  /** When Receive had appended everything the agent stored up to crossingAt. */
+  receiveHadCrossingAt: number;
+  readings: Record<Arch3Path, PathReadings>;
+}
 
 /**
  * The longest an alert may take from the moment the exporter first serves the crossing value
@@ -76,23 +115,31 @@ export interface RuleEvaluations {
  *   topologies at the same time, and an evaluation that runs late is caught by the next one.
  * Alertmanager's group_wait is not part of it: it delays notifications, while GET /api/v2/alerts
  * lists an alert as soon as it is received (its status is computed when read).
+ * Every Ruler of the topology must evaluate the alert at the same interval: both paths get one bound.
  */
 export function alertLatencyBound(topology: Topology): AlertLatencyBound {
   const agent = topology.components.find((c) => c.kind === 'prometheus' && c.mode === 'agent');
-  const ruler = topology.components.find((c) => c.kind === 'ruler');
-  if (agent?.kind !== 'prometheus' || ruler?.kind !== 'ruler') throw new Error(`topology ${topology.name} has no agent-mode Prometheus and Ruler`);
-  const groups = (parse(ruler.rules) as { groups: { interval?: string; rules: { alert?: string }[] }[] }).groups;
-  const group = groups.find((g) => g.rules.some((r) => r.alert === ALERT.name));
-  if (!group) throw new Error(`the Ruler of ${topology.name} has no rule "${ALERT.name}"`);
-  const evaluationIntervalMs = durationMs(group.interval ?? ruler.evalInterval);
+  const rulers = topology.components.filter((c) => c.kind === 'ruler');
+  if (agent?.kind !== 'prometheus' || rulers.length === 0) throw new Error(`topology ${topology.name} has no agent-mode Prometheus and Ruler`);
+  const intervals = new Set(
+    rulers.map((ruler) => {
+      const groups = (parse(ruler.rules) as { groups: { interval?: string; rules: { alert?: string }[] }[] }).groups;
+      const group = groups.find((g) => g.rules.some((r) => r.alert === ALERT.name));
+      if (!group) throw new Error(`the Ruler ${ruler.name} of ${topology.name} has no rule "${ALERT.name}"`);
+      return durationMs(group.interval ?? ruler.evalInterval);
+    }),
+  );
+  if (intervals.size !== 1) throw new Error(`the Rulers of ${topology.name} evaluate "${ALERT.name}" at different intervals: one bound cannot judge them all`);
+  const [evaluationIntervalMs] = [...intervals] as [number];
   const scrapeIntervalMs = durationMs(scrapeIntervalOf(agent, topology));
+  const batchSendDeadlineMs = agent.remoteWriteBatchSendDeadline ? durationMs(agent.remoteWriteBatchSendDeadline) : REMOTE_WRITE_BATCH_DEADLINE_MS;
   const marginMs = evaluationIntervalMs;
   return {
     scrapeIntervalMs,
-    batchSendDeadlineMs: REMOTE_WRITE_BATCH_DEADLINE_MS,
+    batchSendDeadlineMs,
     evaluationIntervalMs,
     marginMs,
-    totalMs: scrapeIntervalMs + REMOTE_WRITE_BATCH_DEADLINE_MS + evaluationIntervalMs + marginMs,
+    totalMs: scrapeIntervalMs + batchSendDeadlineMs + evaluationIntervalMs + marginMs,
   };
 }
 
@@ -123,21 +170,62 @@ export async function waitForReceiveUpTo(t: RunningTopology, untilMs: number, lo
   return Date.now();
 }
 
-/** The agent goes live (no history), and Receive has its first samples. */
+function alertingPath(t: RunningTopology, path: Arch3Path): AlertingPath {
+  const client = (component: Arch3PathComponent) => new PromApiClient(t.url(pathInstance(path, component)));
+  return {
+    rulerInstance: pathInstance(path, 'ruler'),
+    ruler: client('ruler'),
+    ruleQuery: client('rule-query'),
+    query: client('query'),
+    frontend: client('query-frontend'),
+    alertmanager: new AlertmanagerClient(t.url(pathInstance(path, 'alertmanager'))),
+  };
+}
+
+const byPath = async <T>(f: (path: Arch3Path) => Promise<T>): Promise<Record<Arch3Path, T>> =>
+  Object.fromEntries(await Promise.all(ARCH3_PATHS.map(async (p) => [p, await f(p)] as const))) as Record<Arch3Path, T>;
+
+/**
+ * Every state change of the scenario, in order: the agent goes live (no history) and Receive has its
+ * first samples; then series 0 crosses the threshold once, and both paths are watched through the
+ * same window, crossingAt + bound, and until each Ruler has evaluated after it and after Receive
+ * had the crossing. Returns what was read then; the tests judge it.
+ */
 export async function prepareArch3(t: RunningTopology, log: (line: string) => void): Promise<Arch3Run> {
   const { liveFromMs } = goLive(t);
   const receiveHadDataAt = await waitForReceiveUpTo(t, liveFromMs, log);
+  const bound = alertLatencyBound(t.topology);
+  const paths = { faulty: alertingPath(t, 'faulty'), fixed: alertingPath(t, 'fixed') };
+
+  const before = await byPath(async (p) => ({ alerts: await paths[p].alertmanager.alerts(), evaluations: await ruleEvaluations(paths[p]) }));
+  const crossingAt = await crossThreshold(t, log);
+  const deadline = crossingAt + bound.totalMs;
+  // Receive's count is a conservative signal: it also waits for the agent's next scrape, so it
+  // tells that the crossing was in Receive, not how soon.
+  const [seen, receiveHadCrossingAt] = await Promise.all([
+    byPath((p) => watchForAlert(paths[p].alertmanager, deadline)),
+    waitForReceiveUpTo(t, crossingAt, log),
+  ]);
+  const judgedFrom = Math.max(deadline, receiveHadCrossingAt);
+  const after = await byPath((p) => waitForEvaluationAfter(paths[p], judgedFrom, log));
+  const readings = (p: Arch3Path): PathReadings => ({
+    alertsBeforeCrossing: before[p].alerts,
+    evaluationsBeforeCrossing: before[p].evaluations,
+    seen: seen[p],
+    evaluationsAfterWindow: after[p],
+  });
+
   return {
     t,
     liveFromMs,
     receiveHadDataAt,
-    bound: alertLatencyBound(t.topology),
+    bound,
     agent: new PromApiClient(t.url(AGENT)),
-    ruler: new PromApiClient(t.url(RULER)),
-    ruleQuery: new PromApiClient(t.url(RULE_QUERY)),
-    query: new PromApiClient(t.url(USER_QUERY)),
-    frontend: new PromApiClient(t.url(QUERY_FRONTEND)),
-    alertmanager: new AlertmanagerClient(t.url(ALERTMANAGER)),
+    paths,
+    crossingAt,
+    deadline,
+    receiveHadCrossingAt,
+    readings: { faulty: readings('faulty'), fixed: readings('fixed') },
   };
 }
 
@@ -145,18 +233,18 @@ export async function prepareArch3(t: RunningTopology, log: (line: string) => vo
  * Gives series 0 the crossing value from the next grid slot on and returns that slot (ms). First
  * waits until the agent is caught up, so that it is served the slot at its first scrape after it.
  */
-export async function crossThreshold(run: Arch3Run, log: (line: string) => void): Promise<number> {
-  const step = run.t.workload.workload.stepMs;
-  await waitForLiveUpTo(run.t, [AGENT], alignDown(Date.now(), step) - step, log);
+export async function crossThreshold(t: RunningTopology, log: (line: string) => void): Promise<number> {
+  const step = t.workload.workload.stepMs;
+  await waitForLiveUpTo(t, [AGENT], alignDown(Date.now(), step) - step, log);
   // At least a second ahead: the exporter must not have served the slot when the override is set.
   const crossingAt = alignUp(Date.now() + 1_000, step);
-  run.t.workload.setOverride(ALERT.series, crossingAt, ALERT.crossingValue);
+  t.workload.setOverride(ALERT.series, crossingAt, ALERT.crossingValue);
   return crossingAt;
 }
 
-/** The Ruler's own account of its evaluations (its /metrics). */
-export async function ruleEvaluations(run: Arch3Run): Promise<RuleEvaluations> {
-  const text = await run.ruler.metrics();
+/** A Ruler's own account of its evaluations (its /metrics). */
+export async function ruleEvaluations(path: AlertingPath): Promise<RuleEvaluations> {
+  const text = await path.ruler.metrics();
   const last = metricValue(text, 'prometheus_rule_group_last_evaluation_timestamp_seconds');
   return {
     evaluations: metricSum(text, 'prometheus_rule_evaluations_total') ?? 0,
@@ -166,11 +254,11 @@ export async function ruleEvaluations(run: Arch3Run): Promise<RuleEvaluations> {
 }
 
 /** Precondition: the Ruler has started a group evaluation at or after fromMs. */
-export async function waitForEvaluationAfter(run: Arch3Run, fromMs: number, log: (line: string) => void): Promise<RuleEvaluations> {
+export async function waitForEvaluationAfter(path: AlertingPath, fromMs: number, log: (line: string) => void): Promise<RuleEvaluations> {
   return await waitFor(
-    `the Ruler to evaluate its rules after ${new Date(fromMs).toISOString()}`,
+    `${path.rulerInstance} to evaluate its rules after ${new Date(fromMs).toISOString()}`,
     async (note) => {
-      const e = await ruleEvaluations(run);
+      const e = await ruleEvaluations(path);
       note(`last evaluation ${new Date(e.lastEvaluationMs).toISOString()}`);
       return e.lastEvaluationMs >= fromMs ? e : undefined;
     },
@@ -182,12 +270,9 @@ export async function waitForEvaluationAfter(run: Arch3Run, fromMs: number, log:
  * The measurement itself: reads Alertmanager's alerts until one named ALERT.name is listed or the
  * deadline passes. Returns what was listed then and when the answer came back, or undefined.
  */
-export async function watchForAlert(
-  run: Arch3Run,
-  deadlineMs: number,
-): Promise<{ alerts: AlertmanagerAlert[]; alert: AlertmanagerAlert; seenAtMs: number } | undefined> {
+export async function watchForAlert(alertmanager: AlertmanagerClient, deadlineMs: number): Promise<SeenAlert | undefined> {
   for (;;) {
-    const alerts = await run.alertmanager.alerts();
+    const alerts = await alertmanager.alerts();
     const seenAtMs = Date.now();
     const alert = alerts.find((a) => a.labels.alertname === ALERT.name);
     if (alert) return { alerts, alert, seenAtMs };

@@ -230,7 +230,7 @@ describe('charts/thanos-ha-e2e itself', () => {
 
   it('creates every StatefulSet with 1 replica, or 0 when the substrate starts pods in order', async () => {
     for (const r of renders) for (const sts of statefulSets(r)) expect(sts.spec!.replicas, `${r.preset} ${sts.metadata.name}`).toBe(1);
-    const { plan, addressing } = kubePlan(PRESETS['arch3-ruler-through-query']!());
+    const { plan, addressing } = kubePlan(PRESETS['arch3-central-alerting']!());
     const values = chartValues(plan, 'observer', { addressing, images: IMAGES, startStopped: true });
     const stopped = parseAllDocuments(await helmTemplate(values, { helm, dir }))
       .map((d) => d.toJSON() as Manifest | null)
