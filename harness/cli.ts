@@ -78,9 +78,9 @@ async function main(argv: string[]): Promise<number> {
       for (const o of activeVersionOverrides()) {
         console.log(`version override: ${o.binaries.join(', ')} ${o.version} from ${o.variable} (fixtures/versions.json pins ${o.pinned})`);
       }
-      // Informational: only the process substrate is needed for npm test.
+      // Informational: only the process substrate is needed for npm test. Looks, pulls nothing.
       for (const name of SUBSTRATES) {
-        const reason = await substrateUnavailable(name);
+        const reason = await substrateUnavailable(name, process.env, { pull: false });
         console.log(`substrate ${name.padEnd(8)} ${reason ? `unavailable: ${reason}` : 'available'}`);
       }
       return report.ok ? 0 : 1;
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'images': {
       const started = Date.now();
-      const { buildImages } = await import('./substrates/k3s/images/index.ts');
+      const { buildImages } = await import('./images/index.ts');
       const result = await buildImages({ onProgress: log });
       log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
       if (!result.k3s.present) fail(result.k3s.reason);
@@ -102,16 +102,16 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'cluster': {
-      const { runClusterCommand } = await import('./substrates/kube/local-cluster/cli.ts');
+      const { runClusterCommand } = await import('./local-cluster/cli.ts');
       return runClusterCommand(rest, log);
     }
     case 'clean': {
       const cleaned = cleanAbandonedRuns(RUNS_BASE);
       log(cleaned.length ? `cleaned ${cleaned.length} abandoned run(s): ${cleaned.join(', ')}` : `no abandoned runs under ${RUNS_BASE}`);
       if (process.env.THANOS_HA_E2E_KUBE_CONTEXTS) {
-        // Namespaces of kube runs of this host whose process died (see substrates/kube/janitor.ts).
+        // Namespaces of kube runs of this host whose process died (see substrates/kubernetes/janitor.ts).
         const { connectContexts, kubeSettings } = await import('./substrates/kube/index.ts');
-        const { cleanAbandonedNamespaces } = await import('./substrates/kube/janitor.ts');
+        const { cleanAbandonedNamespaces } = await import('./substrates/kubernetes/janitor.ts');
         const dir = mkdtempSync(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
         try {
           for (const kube of new Set(Object.values(await connectContexts(kubeSettings().contexts, dir)))) {

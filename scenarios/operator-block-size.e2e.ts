@@ -1,5 +1,5 @@
 // Finding C of FINDINGS.md (prometheus-operator #4414): 2h TSDB blocks through prometheus-operator.
-// Kube substrate only: a real prometheus-operator (harness/substrates/kube/operator) in a namespace of
+// Kube substrate only: a real prometheus-operator (harness/prometheus-operator) in a namespace of
 // its own on the observee context; every Prometheus here has a Thanos sidecar uploading to S3.
 //
 //   faulty   spec.additionalArgs storage.tsdb.min/max-block-duration=2h while the operator manages
@@ -14,7 +14,7 @@
 // faulty and fixed run with disableCompaction: true (the pre-0.93 behaviour, same code path), and
 // the last block measures what the default does with the same two configurations.
 //
-// Run (see harness/substrates/kube/operator/README.md):
+// Run (see harness/prometheus-operator/README.md):
 //   THANOS_HA_E2E_SUBSTRATE=kube THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx> KUBECONFIG=<file> \
 //     npx vitest run --project e2e scenarios/operator-block-size.e2e.ts
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,9 +30,9 @@ import {
 } from '../harness/flows/operator-block-size.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log } from '../harness/scenario.ts';
-import { kubeCluster, kubeSkipReason } from '../harness/substrates/kube/operator/cluster.ts';
-import { OperatorEnvironment, type InstallFigures } from '../harness/substrates/kube/operator/install.ts';
-import { PROMETHEUS_OPERATOR } from '../harness/substrates/kube/operator/versions.ts';
+import { kubeCluster, kubeSkipReason } from '../harness/prometheus-operator/cluster.ts';
+import { OperatorEnvironment, type InstallFigures } from '../harness/prometheus-operator/install.ts';
+import { PROMETHEUS_OPERATOR } from '../harness/prometheus-operator/versions.ts';
 
 const SCENARIO = 'operator-block-size';
 const skip = kubeSkipReason();

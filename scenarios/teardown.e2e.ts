@@ -96,7 +96,7 @@ async function nothingLeftWithin(boundMs: number, since: number): Promise<number
 }
 
 // What it counts (processes, run directories) exists on the process substrate only; the Kubernetes
-// substrates' teardown waits until their namespaces are gone (kube/deploy.ts).
+// substrates' teardown waits until their namespaces are gone (kubernetes/deploy.ts).
 const substrate = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
 
 describe.skipIf(substrate !== 'process')(`teardown (process substrate${substrate === 'process' ? '' : `; skipped on ${substrate}`})`, () => {

@@ -5,10 +5,10 @@
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { pinnedVersion } from '../binaries/versions.ts';
-import { cannotStart } from '../substrates/kube/cluster.ts';
-import { readOrUndefined } from '../substrates/kube/operator/cluster.ts';
-import { OPERATOR_IMAGES } from '../substrates/kube/operator/images.ts';
-import { MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from '../substrates/kube/operator/install.ts';
+import { cannotStart } from '../substrates/kubernetes/cluster.ts';
+import { readOrUndefined } from '../prometheus-operator/cluster.ts';
+import { OPERATOR_IMAGES } from '../prometheus-operator/images.ts';
+import { MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from '../prometheus-operator/install.ts';
 import { waitFor } from '../wait.ts';
 
 export const MIN_BLOCK_DURATION = 'storage.tsdb.min-block-duration';

@@ -1,50 +1,52 @@
 // Choosing a substrate: THANOS_HA_E2E_SUBSTRATE (or the CLI's --substrate) is the only switch.
+//
+//   process      processes on this machine (process/)
+//   kube, k3s    a cluster provider each (kube/: kubeconfig contexts, k3s/: testcontainers) over the
+//                shared Kubernetes deploy path (kubernetes/provider.ts, kubernetes/deploy.ts)
+//
+// A new Kubernetes substrate is one folder exporting a ClusterProvider, its name in
+// KubernetesSubstrateName (types.ts) and one line in CLUSTER_PROVIDERS below.
 import { processSubstrate } from './process/index.ts';
-import type { Substrate, SubstrateName } from './types.ts';
+import type { ClusterProvider, UnavailableOptions } from './kubernetes/provider.ts';
+import type { KubernetesSubstrateName, Substrate, SubstrateName } from './types.ts';
 
 export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
 
-export const SUBSTRATES: SubstrateName[] = ['process', 'k3s', 'kube'];
+// Loaded when chosen: a process run needs neither testcontainers nor the Kubernetes client.
+const CLUSTER_PROVIDERS: Record<KubernetesSubstrateName, () => Promise<ClusterProvider>> = {
+  k3s: async () => (await import('./k3s/index.ts')).k3sProvider,
+  kube: async () => (await import('./kube/index.ts')).kubeProvider,
+  // kind: async () => (await import('./kind/index.ts')).kindProvider,
+};
+
+const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);
+
+export const SUBSTRATES: SubstrateName[] = ['process', ...(Object.keys(CLUSTER_PROVIDERS) as KubernetesSubstrateName[])];
 
 export function substrateFromEnv(env: NodeJS.ProcessEnv = process.env): Substrate {
   const name = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
-  switch (name) {
-    case 'process':
-      return processSubstrate;
-    // Loaded when chosen: a process run needs neither testcontainers nor the Kubernetes client.
-    case 'kube':
-      return { name, up: async (topology, opts) => (await import('./kube/index.ts')).kubeSubstrate.up(topology, opts) };
-    case 'k3s':
-      return { name, up: async (topology, opts) => (await import('./k3s/index.ts')).k3sSubstrate.up(topology, opts) };
-    default:
-      throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
+  if (name === 'process') return processSubstrate;
+  if (isKubernetes(name)) {
+    return {
+      name,
+      up: async (topology, opts) => {
+        const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/provider.ts'), CLUSTER_PROVIDERS[name]()]);
+        return kubernetesSubstrate(provider).up(topology, opts);
+      },
+    };
   }
+  throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
 }
 
-/** Why a substrate cannot run on this machine, in one line; undefined when it can. */
-export async function substrateUnavailable(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+/**
+ * Why a substrate cannot run on this machine, in one line; undefined when it can. Where an image is
+ * missing that a registry serves, it is pulled first (opts.pull, default true).
+ */
+export async function substrateUnavailable(name: string, env: NodeJS.ProcessEnv = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
   try {
-    switch (name) {
-      case 'process':
-        return undefined;
-      case 'k3s':
-        return await (await import('./k3s/index.ts')).k3sUnavailable(env);
-      case 'kube': {
-        const kube = await import('./kube/index.ts');
-        const { mkdtemp, rm } = await import('node:fs/promises');
-        const { tmpdir } = await import('node:os');
-        const { join } = await import('node:path');
-        const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-check-'));
-        try {
-          await kube.connectContexts(kube.kubeSettings(env).contexts, dir, env);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-        return undefined;
-      }
-      default:
-        return `unknown substrate "${name}": choose one of ${SUBSTRATES.join(', ')}`;
-    }
+    if (name === 'process') return undefined;
+    if (isKubernetes(name)) return await (await CLUSTER_PROVIDERS[name]()).unavailable(env, opts);
+    return `unknown substrate "${name}": choose one of ${SUBSTRATES.join(', ')}`;
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }

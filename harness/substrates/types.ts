@@ -4,7 +4,9 @@ import type { Bucket } from '../s3/bucket.ts';
 import type { Topology } from '../topology/model.ts';
 import type { WorkloadExporter } from '../workload/exporter.ts';
 
-export type SubstrateName = 'process' | 'k3s' | 'kube';
+/** The Kubernetes substrates: one cluster provider each (kubernetes/provider.ts), registered in index.ts. */
+export type KubernetesSubstrateName = 'k3s' | 'kube';
+export type SubstrateName = 'process' | KubernetesSubstrateName;
 
 export interface UpOptions {
   /** Progress lines during long waits (bring-up, builds). */

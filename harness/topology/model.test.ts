@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fakeAddressing } from '../plan/fake-addressing.ts';
 import { instanceIds, planTopology } from '../plan/index.ts';
-import { RELAY_NAME, S3_NAME } from '../substrates/kube/infra.ts';
+import { RELAY_NAME, S3_NAME } from '../substrates/kubernetes/infra.ts';
 import { instanceNames, PORTS_OF, refOf, RESERVED_NAMES, validateTopology } from './model.ts';
 import { arch1, PRESETS, presetByName } from './presets.ts';
 

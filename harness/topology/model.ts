@@ -9,7 +9,7 @@ const Name = z
   .max(51, 'must be at most 51 characters')
   .regex(/^[a-z]([a-z0-9-]*[a-z0-9])?$/, 'must be lowercase letters, digits and dashes, starting with a letter and not ending with a dash');
 // Kubernetes namespaces are thanos-ha-e2e-<run>-<cluster> (kube/index.ts: a 6-digit hex run; at
-// most 63 characters, and kube/deploy.ts cuts longer ones, which could merge two clusters).
+// most 63 characters, and kubernetes/deploy.ts cuts longer ones, which could merge two clusters).
 const ClusterName = Name.refine((n) => n.length <= 42, 'must be at most 42 characters: the Kubernetes namespace thanos-ha-e2e-<run>-<cluster> has at most 63');
 // What Prometheus accepts as a label name; Thanos refuses to start on others.
 const LabelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name (letters, digits, underscores, not starting with a digit)');
@@ -298,7 +298,7 @@ export function instanceNames(c: Component, topology: Topology): string[] {
   return n === 1 ? [c.name] : Array.from({ length: n }, (_, i) => `${c.name}-${i}`);
 }
 
-/** Objects the Kubernetes substrates' infra release creates in every namespace (kube/infra.ts RELAY_NAME, S3_NAME). */
+/** Objects the Kubernetes substrates' infra release creates in every namespace (kubernetes/infra.ts RELAY_NAME, S3_NAME). */
 export const RESERVED_NAMES = ['workload-relay', 's3'];
 // A StatefulSet's pods carry the label controller-revision-hash=<name>-<hash of up to 10>, at most 63 characters.
 const MAX_INSTANCE_NAME = 52;
@@ -306,7 +306,7 @@ const MAX_INSTANCE_NAME = 52;
 /**
  * Names that share a namespace: an instance id on the process substrate; on Kubernetes each instance
  * is a StatefulSet and a Service, each service a Service, and an instance or service dialled from
- * another cluster also a "<name>-nodeport" Service (kube/addressing.ts, values.ts).
+ * another cluster also a "<name>-nodeport" Service (kubernetes/addressing.ts, values.ts).
  */
 function validateNames(topology: Topology, fail: (field: string, message: string) => never): void {
   const taken = new Map<string, string>(); // "cluster/name" -> what it names

@@ -1,11 +1,13 @@
-// The k3s substrate: one K3sContainer per topology cluster (observer, observee) on one testcontainers
-// Network, S3 in a container on the same network (LocalStack 4.14.0, or versitygw), the component
-// images copied into k3s's airgap directory, then the kube substrate's deploy path (deploy.ts).
+// The k3s substrate's cluster provider: one K3sContainer per topology cluster (observer, observee) on
+// one testcontainers Network, S3 in a container on the same network (LocalStack 4.14.0, or versitygw),
+// the component images copied into k3s's airgap directory; then the shared deploy path (../kubernetes).
 //
 //   THANOS_HA_E2E_S3              localstack (default) | versitygw
 //   THANOS_HA_E2E_LOCALSTACK_IMAGE  default localstack/localstack:4.14.0, the last that starts without
 //                                 a token; LOCALSTACK_AUTH_TOKEN is passed through for newer tags
-//   THANOS_HA_E2E_K3S_IMAGE       default rancher/k3s:v1.33.5-k3s1 (k3s.ts)
+//   THANOS_HA_E2E_K3S_IMAGE       default rancher/k3s:v1.33.5-k3s1 (harness/images/k3s.ts)
+//   THANOS_HA_E2E_PULL_TIMEOUT    seconds one `docker pull` of the k3s or LocalStack image may take
+//                                 (default 300), where it is not in the local engine
 //
 // Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
 // forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
@@ -18,20 +20,18 @@ import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { LocalstackContainer } from '@testcontainers/localstack';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Env } from '../../binaries/cache.ts';
-import { resolveBinary } from '../../binaries/provision.ts';
+import { dockerServerVersion } from '../../images/docker.ts';
+import { imageExists, pullImage, savedImageTar } from '../../images/image.ts';
+import { k3sImage } from '../../images/k3s.ts';
+import { PAUSE_IMAGE } from '../../images/pause.ts';
 import { Bucket } from '../../s3/bucket.ts';
+import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import type { Topology } from '../../topology/model.ts';
+import { KubeCluster } from '../kubernetes/cluster.ts';
+import { componentImages } from '../kubernetes/component-images.ts';
+import { S3_PORT } from '../kubernetes/infra.ts';
+import type { ClusterProvider, ProvidedClusters, ProvisionOptions, UnavailableOptions } from '../kubernetes/provider.ts';
 import { registerCleanup } from '../teardown.ts';
-import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
-import { KubeCluster } from '../kube/cluster.ts';
-import { deployTopology } from '../kube/deploy.ts';
-import { componentImages } from '../kube/index.ts';
-import { S3_CREDENTIALS, S3_PORT } from '../kube/infra.ts';
-import { versitygwArgs } from '../process/s3-server.ts';
-import { dockerServerVersion } from './images/docker.ts';
-import { imageExists, savedImageTar } from './images/image.ts';
-import { k3sImage } from './images/k3s.ts';
-import { PAUSE_IMAGE } from './images/pause.ts';
 
 export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 const LOCALSTACK_PORT = 4566;
@@ -64,26 +64,67 @@ export function requiredImages(env: Env = process.env): string[] {
   ];
 }
 
-/** Why the k3s substrate cannot run here, in one line, or undefined when it can. */
-export async function k3sUnavailable(env: Env = process.env): Promise<string | undefined> {
+/** The images a registry serves, pulled where the local engine lacks them (as testcontainers does); the others are built here. */
+export function pulledImages(env: Env = process.env): string[] {
+  return [k3sImage(env), ...(s3Backend(env) === 'localstack' ? [localstackImage(env)] : [])];
+}
+
+const DEFAULT_PULL_TIMEOUT_S = 300;
+
+export function pullTimeoutMs(env: Env = process.env): number {
+  const value = env.THANOS_HA_E2E_PULL_TIMEOUT;
+  if (value === undefined || value === '') return DEFAULT_PULL_TIMEOUT_S * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`THANOS_HA_E2E_PULL_TIMEOUT="${value}" is not a number of seconds above 0`);
+  return seconds * 1000;
+}
+
+/**
+ * Why the k3s substrate cannot run here, in one line, or undefined when it can. An image missing from
+ * the local engine that a registry serves (k3s, LocalStack) is pulled first, unless opts.pull is
+ * false; it is named in the reason only when the pull failed too. The images built here are checked
+ * before anything is pulled: without them the run skips anyway, and nothing is pulled in vain.
+ */
+export async function k3sUnavailable(env: Env = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
   if (!(await dockerServerVersion(env))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
+  const pulled = new Set(pulledImages(env));
   const missing: string[] = [];
   for (const image of requiredImages(env)) if (!(await imageExists(image, env))) missing.push(image);
   if (missing.length === 0) return undefined;
-  return `image(s) not in the local Docker engine: ${missing.join(', ')} (node harness/cli.ts images builds the thanos-ha-e2e ones; pull or docker load the others)`;
+  const built = missing.filter((image) => !pulled.has(image));
+  const toPull = missing.filter((image) => pulled.has(image));
+  if (built.length > 0) {
+    const later = toPull.length ? `; ${toPull.join(', ')} will be pulled` : '';
+    return `image(s) not in the local Docker engine: ${built.join(', ')} (node harness/cli.ts images builds them${later})`;
+  }
+  if (opts.pull === false) return `image(s) not in the local Docker engine: ${toPull.join(', ')} (not pulled by this check; a k3s run pulls them)`;
+  const timeoutMs = pullTimeoutMs(env);
+  const failed = await Promise.all(
+    toPull.map(async (image) => {
+      opts.onProgress?.(`pulling ${image} (at most ${Math.round(timeoutMs / 1000)}s)`);
+      const why = await pullImage(image, { env, timeoutMs });
+      return why ? `${image} (${why})` : undefined;
+    }),
+  );
+  const unobtainable = failed.filter((f) => f !== undefined);
+  if (unobtainable.length === 0) return undefined;
+  return `image(s) neither in the local Docker engine nor pullable: ${unobtainable.join(', ')} (docker pull or docker load them, or set THANOS_HA_E2E_K3S_IMAGE / THANOS_HA_E2E_LOCALSTACK_IMAGE to images you have)`;
 }
 
-export const k3sSubstrate: Substrate = {
+export const k3sProvider: ClusterProvider = {
   name: 'k3s',
-  async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
-    const env = process.env;
-    const progress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const unavailable = await k3sUnavailable(env);
+
+  unavailable: (env, opts) => k3sUnavailable(env, opts),
+
+  async check(_topology: Topology, { env, onProgress }: ProvisionOptions): Promise<void> {
+    const unavailable = await k3sUnavailable(env, { onProgress });
     if (unavailable) throw new Error(`the k3s substrate cannot start: ${unavailable}`);
+  },
+
+  async provision(topology: Topology, { env, onProgress: progress }: ProvisionOptions): Promise<ProvidedClusters> {
     // testcontainers reports a container's host as the Docker gateway when it runs in a container
     // itself; mapped ports are published on 127.0.0.1 too, and tests talk only to this machine.
     if (!env.DOCKER_HOST && !env.TESTCONTAINERS_HOST_OVERRIDE) env.TESTCONTAINERS_HOST_OVERRIDE = 'localhost';
-    const helm = (await resolveBinary('helm', { onProgress: progress })).path;
     const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-k3s-'));
 
     const containers: StartedTestContainer[] = [];
@@ -142,19 +183,17 @@ export const k3sSubstrate: Substrate = {
         await writeFile(file, kubeConfig.exportConfig(), { mode: 0o600 });
         clusters[name] = new KubeCluster(name, kubeConfig, file);
       }
+      // One k3s per topology cluster: pods reach another cluster at its container's IP and a node port.
       const nodeIp = Object.fromEntries(Object.entries(k3s).map(([name, c]) => [name, c.getIpAddress(network!.getName())]));
-      return await deployTopology(topology, {
-        ...opts,
-        substrate: 'k3s',
+      return {
         clusters,
         crossCluster: (e) => `${nodeIp[e.cluster]}:${e.nodePort}`,
         s3,
         images: componentImages(env),
         imagePullPolicy: 'Never',
-        helm,
         namespacePrefix: 'thanos-ha-e2e',
         release,
-      });
+      };
     } catch (err) {
       await release();
       throw err;

@@ -1,6 +1,7 @@
-// The kube substrate: existing clusters from kubeconfig contexts (the note's two EKS clusters, or the
-// local cluster of `node harness/cli.ts cluster up`). Everything it creates lives in namespaces it
-// creates (thanos-ha-e2e-<run>-<cluster>) and is deleted with them; nothing else is touched.
+// The kube substrate's cluster provider: existing clusters from kubeconfig contexts (the note's two EKS
+// clusters, or the local cluster of `node harness/cli.ts cluster up`), then the shared deploy path
+// (../kubernetes). Everything a run creates lives in namespaces it creates
+// (thanos-ha-e2e-<run>-<cluster>) and is deleted with them; nothing else is touched.
 //
 //   THANOS_HA_E2E_KUBE_CONTEXTS   observer=<context>,observee=<context> (one context for both is fine:
 //                                 each topology cluster gets its own namespace)
@@ -18,15 +19,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Env } from '../../binaries/cache.ts';
-import { resolveBinary } from '../../binaries/provision.ts';
-import { pinnedVersion } from '../../binaries/versions.ts';
 import type { Topology } from '../../topology/model.ts';
-import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
-import { apiMessage, KubeCluster } from './cluster.ts';
-import { deployTopology, type ImageName } from './deploy.ts';
-import { cleanAbandonedNamespaces } from './janitor.ts';
-
-export const IMAGE_PREFIX = 'thanos-ha-e2e';
+import { apiMessage, KubeCluster } from '../kubernetes/cluster.ts';
+import { componentImages } from '../kubernetes/component-images.ts';
+import { cleanAbandonedNamespaces } from '../kubernetes/janitor.ts';
+import type { ClusterProvider, ProvidedClusters, ProvisionOptions } from '../kubernetes/provider.ts';
 
 export interface KubeSettings {
   contexts: Record<string, string>;
@@ -60,19 +57,6 @@ export function kubeSettings(env: Env = process.env): KubeSettings {
   };
 }
 
-/** The images pods run: built by `node harness/cli.ts images` and loaded, or pushed under THANOS_HA_E2E_IMAGE_PREFIX. */
-export function componentImages(env: Env = process.env): Partial<Record<ImageName, string>> {
-  const prefix = env.THANOS_HA_E2E_IMAGE_PREFIX || IMAGE_PREFIX;
-  const versioned = (name: 'thanos' | 'prometheus' | 'alertmanager' | 'versitygw') => `${prefix}/${name}:${pinnedVersion(name).version}`;
-  return {
-    thanos: versioned('thanos'),
-    prometheus: versioned('prometheus'),
-    alertmanager: versioned('alertmanager'),
-    versitygw: versioned('versitygw'),
-    'workload-relay': `${prefix}/workload-relay:1`,
-  };
-}
-
 export async function connectContexts(contexts: Record<string, string>, dir: string, env: Env = process.env): Promise<Record<string, KubeCluster>> {
   const byContext = new Map<string, KubeCluster>();
   const clusters: Record<string, KubeCluster> = {};
@@ -103,31 +87,45 @@ export async function connectContexts(contexts: Record<string, string>, dir: str
   return clusters;
 }
 
-export const kubeSubstrate: Substrate = {
+export const kubeProvider: ClusterProvider = {
   name: 'kube',
-  async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
-    const settings = kubeSettings();
+
+  /** Reachable contexts: connected once, in a directory removed at once (the copies hold credentials). */
+  async unavailable(env: Env): Promise<string | undefined> {
+    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-check-'));
+    try {
+      await connectContexts(kubeSettings(env).contexts, dir, env);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    return undefined;
+  },
+
+  async check(topology: Topology, { env }: ProvisionOptions): Promise<void> {
+    const settings = kubeSettings(env);
     for (const c of topology.clusters) {
       if (!settings.contexts[c.name]) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS has no context for cluster "${c.name}" of ${topology.name}: add ${c.name}=<context>`);
     }
-    const helm = (await resolveBinary('helm', { onProgress: opts.onProgress })).path;
+  },
+
+  async provision(_topology: Topology, { env, onProgress }: ProvisionOptions): Promise<ProvidedClusters> {
+    const settings = kubeSettings(env);
     // The kubeconfig copies hold credentials: removed with the run, or at once if it never starts.
     const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
     const removeDir = () => rm(dir, { recursive: true, force: true });
     let clusters: Record<string, KubeCluster>;
     let nodes: Record<string, string> = {};
     try {
-      clusters = await connectContexts(settings.contexts, dir);
-      for (const kube of new Set(Object.values(clusters))) await cleanAbandonedNamespaces(kube, opts.onProgress ?? ((line) => process.stderr.write(`${line}\n`)));
-      if (new Set(Object.values(clusters)).size > 1) nodes = await nodeAddresses(clusters);
+      clusters = await connectContexts(settings.contexts, dir, env);
+      for (const kube of new Set(Object.values(clusters))) await cleanAbandonedNamespaces(kube, onProgress);
+      if (new Set(Object.values(clusters)).size > 1) nodes = await nodeAddresses(clusters, env);
     } catch (err) {
       await removeDir();
       throw err;
     }
+    // Different clusters: node address + NodePort. One cluster for both: the other namespace's DNS names.
     const separate = new Set(Object.values(clusters)).size > 1;
-    return deployTopology(topology, {
-      ...opts,
-      substrate: 'kube',
+    return {
       clusters,
       ...(separate ? { crossCluster: (e) => `${nodes[e.cluster]}:${e.nodePort}` } : {}),
       ...(settings.s3
@@ -138,12 +136,11 @@ export const kubeSubstrate: Substrate = {
             },
           }
         : {}),
-      images: componentImages(),
+      images: componentImages(env),
       imagePullPolicy: 'IfNotPresent',
-      helm,
       namespacePrefix: `thanos-ha-e2e-${randomBytes(3).toString('hex')}`,
       release: removeDir,
-    });
+    };
   },
 };
 

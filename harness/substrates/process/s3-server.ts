@@ -2,18 +2,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
+import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import { waitFor } from '../../wait.ts';
 import { SupervisedProcess } from './supervised-process.ts';
-
-export const S3_CREDENTIALS = { accessKey: 'thanos-ha-e2e', secretKey: 'thanos-ha-e2e-secret', region: 'us-east-1' };
-
-/**
- * versitygw's arguments on every substrate: the POSIX backend at root, object metadata in a sidecar
- * directory (no reliance on xattr support of the filesystem) or, without one, in xattrs.
- */
-export function versitygwArgs(listen: string, root: string, sidecarDir?: string): string[] {
-  return ['--access', S3_CREDENTIALS.accessKey, '--secret', S3_CREDENTIALS.secretKey, '--port', listen, '--quiet', 'posix', ...(sidecarDir ? ['--sidecar', sidecarDir] : []), root];
-}
 
 export async function startS3Server(opts: {
   binaryPath: string;

@@ -20,8 +20,8 @@ import {
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import type { Env } from '../../../binaries/cache.ts';
-import { connectContexts, kubeSettings } from '../index.ts';
+import type { Env } from '../binaries/cache.ts';
+import { connectContexts, kubeSettings } from '../substrates/kube/index.ts';
 
 export type KubeRole = 'observer' | 'observee';
 
@@ -77,7 +77,7 @@ export async function kubeCluster(role: KubeRole, env: Env = process.env): Promi
     custom: kc.makeApiClient(CustomObjectsApi),
     crds: kc.makeApiClient(ApiextensionsV1Api),
     objects: KubernetesObjectApi.makeApiClient(kc),
-    // harness/substrates/kube/local-cluster: its API server listens on 127.0.0.1:6443 (config.ts PORTS).
+    // harness/local-cluster: its API server listens on 127.0.0.1:6443 (config.ts PORTS).
     local: server === 'https://127.0.0.1:6443',
   };
 }

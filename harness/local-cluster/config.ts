@@ -8,7 +8,7 @@
 // anything else: CoreDNS answers cluster names only (no upstream forwarding) and pods are not
 // masqueraded to the outside.
 import { join } from 'node:path';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
+import { cacheRoot, type Env } from '../binaries/cache.ts';
 import type { Pki } from './pki.ts';
 
 export const NODE_NAME = 'thanos-ha-e2e';

@@ -11,9 +11,9 @@
 import { appendFile, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { findGo, formatElapsed, runLogged } from '../../../binaries/go-build.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
+import { cacheRoot, removeWorkDir, type Env } from '../binaries/cache.ts';
+import { findGo, formatElapsed, runLogged } from '../binaries/go-build.ts';
+import { withFileLock } from '../binaries/lock.ts';
 import { PROMETHEUS_OPERATOR } from './versions.ts';
 
 export interface OperatorBuild {

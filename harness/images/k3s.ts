@@ -1,12 +1,13 @@
 // The k3s image. Unlike the component images it is not built here: this machine's Go module proxy
 // refuses github.com/k3s-io/k3s ("403 This module version is not available", for the version list,
 // tags and branches alike) and the Kubernetes fork its go.mod replaces k8s.io/* with
-// (github.com/k3s-io/kubernetes), so there is no source to build from. So the harness only looks for
-// a k3s image already in the local engine (`docker load` of one saved where a registry is reachable)
-// and, when there is none, says what to do in one line.
+// (github.com/k3s-io/kubernetes), so there is no source to build from. So `images` only looks for a
+// k3s image already in the local engine (`docker load` of one saved where a registry is reachable)
+// and, when there is none, says what to do in one line. The k3s substrate pulls it where a registry
+// answers (substrates/k3s).
 //
 // Kubernetes 1.33 or 1.34: from 1.35 the kubelet refuses cgroup v1, which some CI machines still use.
-import type { Env } from '../../../binaries/cache.ts';
+import type { Env } from '../binaries/cache.ts';
 import { imageExists } from './image.ts';
 
 export const DEFAULT_K3S_IMAGE = 'rancher/k3s:v1.33.5-k3s1';

@@ -17,9 +17,9 @@
 import { appendFile, mkdir, readFile, rename, stat, writeFile, cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { findGo, formatElapsed, runLogged, type LoggedRunOptions } from '../../../binaries/go-build.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
+import { cacheRoot, removeWorkDir, type Env } from '../binaries/cache.ts';
+import { findGo, formatElapsed, runLogged, type LoggedRunOptions } from '../binaries/go-build.ts';
+import { withFileLock } from '../binaries/lock.ts';
 import { CLUSTER_VERSIONS } from './versions.ts';
 
 export const KUBE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'] as const;

@@ -6,7 +6,7 @@ import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive } from '../../../binaries/lock.ts';
+import { isProcessAlive } from '../binaries/lock.ts';
 import type { ClusterLayout } from './config.ts';
 
 export interface ProcessSpec {

@@ -1,4 +1,5 @@
-// A Docker engine for the k3s substrate: use the running one, or start Debian's dockerd as root.
+// A Docker engine for building images (and the k3s substrate): use the running one, or start Debian's
+// dockerd as root.
 //
 // Machines without systemd (CI, this workplace) have dockerd installed but not running. As root we
 // start it detached, logging to a file, and wait for `docker info`; a second call finds it running.
@@ -9,8 +10,8 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
+import { cacheRoot, type Env } from '../binaries/cache.ts';
+import { withFileLock } from '../binaries/lock.ts';
 
 export interface DockerEngine {
   serverVersion: string;

@@ -1,7 +1,7 @@
-// Deploying a topology onto Kubernetes clusters: what the k3s and kube substrates share once they
-// have a KubeCluster per topology cluster. Each topology cluster gets its own namespace (two may live
-// in one Kubernetes cluster), the infra release (workload relay, maybe S3), then the topology release
-// of charts/thanos-ha-e2e with values from the plan. The test process reaches every pod through
+// Deploying a topology onto Kubernetes clusters: what every Kubernetes substrate shares once its
+// cluster provider (provider.ts) has a KubeCluster per topology cluster. Each topology cluster gets
+// its own namespace (two may live in one Kubernetes cluster), the infra release (workload relay,
+// maybe S3), then the topology release of charts/thanos-ha-e2e with values from the plan. The test process reaches every pod through
 // port-forward, so nothing depends on node addresses being reachable from it.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +14,13 @@ import { abortWaitsWhen, waitFor } from '../../wait.ts';
 import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
 import { workloadOf } from '../../workload/series.ts';
 import { registerCleanup } from '../teardown.ts';
-import type { RunningTopology, ServiceControls, SubstrateName, UpOptions } from '../types.ts';
-import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
+import type { KubernetesSubstrateName, RunningTopology, ServiceControls, UpOptions } from '../types.ts';
+import { clusterOf, kubeAddressing, localName } from './addressing.ts';
 import { isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
 import { forwardLocalPort, type LocalForward } from './port-forward.ts';
+import type { ProvidedClusters } from './provider.ts';
 import { chartValues, clustersOf, POD_LABEL } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
 
@@ -29,22 +30,10 @@ const CLUSTER_DOMAIN = 'cluster.local';
 
 export type ImageName = BinaryName | 'workload-relay';
 
-export interface KubeDeployOptions extends UpOptions {
-  substrate: Exclude<SubstrateName, 'process'>;
-  /** The Kubernetes cluster of each topology cluster (the same one may serve several). */
-  clusters: Record<string, KubeCluster>;
-  /** host:port a pod of another Kubernetes cluster dials for a NodePort exposure; absent: one cluster. */
-  crossCluster?: (exposure: Exposure) => string;
-  /** S3 as pods and the test process reach it; absent: versitygw in the first cluster's namespace. */
-  s3?: { pods: S3Access; test: S3Endpoint };
-  images: Partial<Record<ImageName, string>>;
-  imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
+export interface KubeDeployOptions extends UpOptions, ProvidedClusters {
+  substrate: KubernetesSubstrateName;
   /** The provisioned helm binary. */
   helm: string;
-  /** Prefix of every namespace this run creates: <prefix>-<topology cluster>. */
-  namespacePrefix: string;
-  /** The substrate's own teardown (containers, networks), run after the namespaces are deleted. */
-  release?: () => Promise<void>;
 }
 
 const fsName = (id: string) => id.replace('/', '_');
@@ -78,7 +67,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ['workload exporter', () => exporter?.close()],
       ['S3 client', () => bucket?.close()],
       ['namespaces', () => deleteNamespaces(kubeClusters(), onProgress)],
-      ['substrate', () => opts.release?.()],
+      ['substrate', () => opts.release()],
       ['values files', () => (opts.keep ? undefined : rm(runDir, { recursive: true, force: true }))],
     ];
     for (const [what, step] of steps) {
@@ -205,7 +194,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
 }
 
 class KubeTopology implements RunningTopology {
-  readonly substrate: Exclude<SubstrateName, 'process'>;
+  readonly substrate: KubernetesSubstrateName;
   readonly topology: Topology;
   readonly plan: Plan;
   readonly runDir: string;
@@ -223,7 +212,7 @@ class KubeTopology implements RunningTopology {
   #watcher: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: {
-    substrate: Exclude<SubstrateName, 'process'>;
+    substrate: KubernetesSubstrateName;
     topology: Topology;
     plan: Plan;
     runDir: string;

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
+import { cacheRoot, type Env } from '../binaries/cache.ts';
 
 export const CONTENT_LABEL = 'org.thanos-ha-e2e.content';
 
@@ -78,6 +78,18 @@ export async function imageLabel(tag: string, label: string, env: Env = process.
 export async function imageExists(tag: string, env: Env = process.env): Promise<boolean> {
   const result = await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { env, reject: false, stdin: 'ignore' });
   return result.exitCode === 0;
+}
+
+/**
+ * Pulls an image from its registry into the local engine, as testcontainers does for an image it does
+ * not find. undefined once it is there; otherwise why not, in one line (no registry answers, unknown
+ * tag, or no answer within timeoutMs: a blackholed registry must not hold a check up).
+ */
+export async function pullImage(tag: string, opts: { env?: Env; timeoutMs: number }): Promise<string | undefined> {
+  const result = await execa('docker', ['pull', '--quiet', tag], { env: opts.env ?? process.env, reject: false, all: true, stdin: 'ignore', timeout: opts.timeoutMs });
+  if (result.timedOut) return `docker pull did not finish within ${Math.round(opts.timeoutMs / 1000)}s`;
+  if (result.exitCode !== 0) return `docker pull failed: ${lastLine(result.all) || `exit ${result.exitCode}`}`;
+  return undefined;
 }
 
 /** Where the saved tar of an image goes: <cache>/images/<repo>_<tag>-<hash12>.tar */

@@ -5,9 +5,9 @@
 // linked one still works: its loader and the libraries `ldd` names are copied in beside it.
 import { access, constants } from 'node:fs/promises';
 import { execa } from 'execa';
-import type { Env } from '../../../binaries/cache.ts';
-import { resolveBinary } from '../../../binaries/provision.ts';
-import type { BinaryName } from '../../../binaries/versions.ts';
+import type { Env } from '../binaries/cache.ts';
+import { resolveBinary } from '../binaries/provision.ts';
+import type { BinaryName } from '../binaries/versions.ts';
 import { buildImage, type BuiltImage, type ImageSpec } from './image.ts';
 
 /** The binaries that run in a pod (promtool only runs on the test side). */

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
+import { cacheRoot, removeWorkDir, type Env } from '../binaries/cache.ts';
+import { withFileLock } from '../binaries/lock.ts';
 import { IMAGE_REPOSITORY } from './components.ts';
 import { buildImage, type BuiltImage } from './image.ts';
 

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { cacheRoot, removeWorkDir, type Env } from '../../../binaries/cache.ts';
-import { findGo } from '../../../binaries/go-build.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
+import { cacheRoot, removeWorkDir, type Env } from '../binaries/cache.ts';
+import { findGo } from '../binaries/go-build.ts';
+import { withFileLock } from '../binaries/lock.ts';
 import { buildImage, lastLine, type BuiltImage } from './image.ts';
 import { IMAGE_REPOSITORY } from './components.ts';
 

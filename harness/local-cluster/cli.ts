@@ -1,6 +1,6 @@
 // `node harness/cli.ts cluster up|down|status|load <tar...>`: progress lines on stderr, the facts a
 // user needs (kubeconfig, how to reach it) on stdout, one line per failure (the caller prints it).
-import { formatElapsed } from '../../../binaries/go-build.ts';
+import { formatElapsed } from '../binaries/go-build.ts';
 import { clusterDown, clusterStatus, clusterUp, loadImages } from './index.ts';
 import { DNS_SERVICE_IP, NODE_IP, PORTS } from './config.ts';
 

@@ -1,7 +1,7 @@
 // What a Kubernetes run needs besides the topology, as a release of the same chart: the workload relay
 // in every cluster namespace (pods reach the test process's exporter through it) and, when no S3 is
 // given, versitygw as S3 in the first one. Installed and ready before the topology starts.
-import { S3_CREDENTIALS, versitygwArgs } from '../process/s3-server.ts';
+import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import { LABEL_PREFIX, POD_LABEL, type ChartValues, type PodValues, type ServiceValues } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT } from './workload-relay/tunnel.ts';
 

@@ -9,11 +9,11 @@
 // missing ones are built (operator images) or taken from <cache>/images (component images) and
 // imported into its containerd; on any other cluster a missing image is a one-line error naming the tars.
 import { join } from 'node:path';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
-import { pinnedVersion } from '../../../binaries/versions.ts';
-import { componentImageTag, IMAGE_REPOSITORY } from '../../k3s/images/components.ts';
-import { ensureDocker } from '../../k3s/images/docker.ts';
-import { buildImage, savedImageTar } from '../../k3s/images/image.ts';
+import { cacheRoot, type Env } from '../binaries/cache.ts';
+import { pinnedVersion } from '../binaries/versions.ts';
+import { componentImageTag, IMAGE_REPOSITORY } from '../images/components.ts';
+import { ensureDocker } from '../images/docker.ts';
+import { buildImage, savedImageTar } from '../images/image.ts';
 import { loadImages } from '../local-cluster/index.ts';
 import type { OperatorBuild } from './build.ts';
 import type { OperatorCluster } from './cluster.ts';

@@ -16,13 +16,13 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
-import { cacheRoot, type Env } from '../../../binaries/cache.ts';
-import { formatElapsed } from '../../../binaries/go-build.ts';
-import { withFileLock } from '../../../binaries/lock.ts';
-import { buildImage } from '../../k3s/images/image.ts';
-import { buildPauseImage, PAUSE_IMAGE } from '../../k3s/images/pause.ts';
-import { ensureDocker } from '../../k3s/images/docker.ts';
-import { IMAGE_REPOSITORY } from '../../k3s/images/components.ts';
+import { cacheRoot, type Env } from '../binaries/cache.ts';
+import { formatElapsed } from '../binaries/go-build.ts';
+import { withFileLock } from '../binaries/lock.ts';
+import { buildImage } from '../images/image.ts';
+import { buildPauseImage, PAUSE_IMAGE } from '../images/pause.ts';
+import { ensureDocker } from '../images/docker.ts';
+import { IMAGE_REPOSITORY } from '../images/components.ts';
 import { builtClusterBinaries, ensureClusterBinaries, type ClusterBinaries } from './build.ts';
 import {
   BRIDGE,

@@ -1,0 +1,73 @@
+// The seam between the Kubernetes substrates: a cluster provider connects or creates the Kubernetes
+// clusters a topology runs on and says how they reach each other and S3; everything after that (the
+// namespaces, the infra and topology releases, port-forwards, the workload relay, faults, logs,
+// teardown) is the shared deploy path, deploy.ts. A provider is one folder next to this one
+// (kube/: existing kubeconfig contexts, k3s/: testcontainers), registered in ../index.ts; it imports
+// from here, never from another provider.
+import type { S3Access } from '../../plan/index.ts';
+import { resolveBinary } from '../../binaries/provision.ts';
+import type { S3Endpoint } from '../../s3/bucket.ts';
+import type { Topology } from '../../topology/model.ts';
+import type { Env } from '../../binaries/cache.ts';
+import type { KubernetesSubstrateName, RunningTopology, Substrate, UpOptions } from '../types.ts';
+import type { Exposure } from './addressing.ts';
+import type { KubeCluster } from './cluster.ts';
+import { deployTopology, type ImageName } from './deploy.ts';
+
+/** What a provider hands the deploy path: the clusters, how they reach each other and S3, the images. */
+export interface ProvidedClusters {
+  /** The connected Kubernetes cluster of each topology cluster (the same one may serve several). */
+  clusters: Record<string, KubeCluster>;
+  /**
+   * How a pod of one Kubernetes cluster reaches a port of another: host:port for a NodePort exposure
+   * (e.g. the other cluster's node address and the node port). Absent: the topology clusters are
+   * namespaces of one Kubernetes cluster, and pods dial the other namespace's DNS names.
+   */
+  crossCluster?: (exposure: Exposure) => string;
+  /** The S3 every cluster reaches, as pods and the test process reach it. Absent: the run's own versitygw in the first cluster's namespace (one Kubernetes cluster only). */
+  s3?: { pods: S3Access; test: S3Endpoint };
+  /** The image of each component, as the nodes find it. */
+  images: Partial<Record<ImageName, string>>;
+  imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
+  /** Prefix of every namespace the run creates: <prefix>-<topology cluster>. */
+  namespacePrefix: string;
+  /** The provider's own teardown (kubeconfig copies, containers, networks), run after the namespaces are deleted; also when the deploy fails. */
+  release: () => Promise<void>;
+}
+
+export interface ProvisionOptions {
+  env: Env;
+  onProgress: (line: string) => void;
+}
+
+export interface UnavailableOptions {
+  /** Pull what a registry serves and the local engine lacks (default true); doctor only looks. */
+  pull?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export interface ClusterProvider {
+  readonly name: KubernetesSubstrateName;
+  /** Why this provider cannot run here, in one line; undefined when it can (doctor, the scenario projects' skip line). */
+  unavailable(env: Env, opts?: UnavailableOptions): Promise<string | undefined>;
+  /** Reads and checks the provider's settings for this topology before anything is resolved or started; throws a one-line error. */
+  check(topology: Topology, opts: ProvisionOptions): Promise<void>;
+  /** Connects or creates the clusters. On failure it releases what it made before throwing. */
+  provision(topology: Topology, opts: ProvisionOptions): Promise<ProvidedClusters>;
+}
+
+/** A substrate from a provider: check its settings, resolve helm, provision, then the shared deploy path. */
+export function kubernetesSubstrate(provider: ClusterProvider): Substrate {
+  return {
+    name: provider.name,
+    async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
+      const env = process.env;
+      const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+      await provider.check(topology, { env, onProgress });
+      const helm = (await resolveBinary('helm', { onProgress })).path;
+      const provided = await provider.provision(topology, { env, onProgress });
+      // deployTopology tears down (provided.release included) when it fails.
+      return deployTopology(topology, { ...opts, ...provided, substrate: provider.name, helm });
+    },
+  };
+}
