@@ -18,6 +18,8 @@ describe('doctor', () => {
     expect(report.rows.find((row) => row.binary === 'thanos')).toMatchObject({ source: 'env', found: '0.1.0', mismatch: true });
     expect(report.rows.find((row) => row.binary === 'prometheus')).toMatchObject({ source: 'cache', found: prometheus, mismatch: false });
     expect(report.rows.find((row) => row.binary === 'versitygw')?.error).toMatch(/not provisioned.*run: node harness\/cli\.ts setup$/);
+    expect(report.rows.find((row) => row.binary === 'kind')).toMatchObject({ pinned: pinnedVersion('kind').version, source: undefined });
+    expect(report.rows.find((row) => row.binary === 'kind')?.error).toMatch(/^kind \S+ is not provisioned \(KIND_BIN unset, /);
     expect(report.ok).toBe(false); // versitygw & co. are missing
 
     const text = formatDoctorReport(report);

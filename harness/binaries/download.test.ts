@@ -66,6 +66,13 @@ describe('releaseArchive', () => {
       checksumsUrl: 'https://github.com/versity/versitygw/releases/download/v1.2.3/checksums.txt',
       memberPath: 'versitygw_v1.2.3_Linux_x86_64/versitygw',
     });
+    // kind publishes plain binaries, each with its own sha256sum file: nothing to extract.
+    expect(at('kind', 'x64')).toEqual({
+      archiveUrl: 'https://github.com/kubernetes-sigs/kind/releases/download/v1.2.3/kind-linux-amd64',
+      checksumsUrl: 'https://github.com/kubernetes-sigs/kind/releases/download/v1.2.3/kind-linux-amd64.sha256sum',
+      archiveName: 'kind-linux-amd64',
+    });
+    expect(releaseArchive('kind', '1.2.3', 'https://github.com', 'darwin', 'arm64').archiveName).toBe('kind-darwin-arm64');
     expect(() => releaseArchive('thanos', '1.2.3', 'https://github.com', 'linux', 'ia32')).toThrow('no release archive for linux-ia32');
   });
 
@@ -80,7 +87,7 @@ describe('resolveBinary: download step', () => {
   it('downloads, verifies and extracts the release archive', async () => {
     const version = pinnedVersion('thanos').version;
     const archive = releaseArchive('thanos', version, '');
-    const bytes = await fakeReleaseArchive(archive.archiveName, archive.memberPath, `thanos, version ${version} (fake)`);
+    const bytes = await fakeReleaseArchive(archive.archiveName, archive.memberPath!, `thanos, version ${version} (fake)`);
     const sha = createHash('sha256').update(bytes).digest('hex');
     const baseUrl = await serveFiles({
       [new URL(archive.checksumsUrl, 'http://x').pathname]: `${sha}  ${archive.archiveName}\n`,
@@ -92,10 +99,42 @@ describe('resolveBinary: download step', () => {
     expect(resolved).toMatchObject({ source: 'download', path: cachePaths('thanos', version, env).binary, reportedVersion: version });
   });
 
+  it('downloads and verifies a plain release binary (kind), asking it `kind version`', async () => {
+    const version = pinnedVersion('kind').version;
+    const release = releaseArchive('kind', version, '');
+    // Answers only `kind version`, as kind does, so that the pin's versionArgs are what is asked.
+    const bytes = Buffer.from(`#!/bin/sh\n[ "$1" = version ] && echo 'kind v${version} go1.26.8 linux/amd64' || exit 1\n`);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const baseUrl = await serveFiles({
+      [new URL(release.checksumsUrl, 'http://x').pathname]: `${sha}  ${release.archiveName}\n`, // as `shasum -a 256 kind-linux-amd64` writes it
+      [new URL(release.archiveUrl, 'http://x').pathname]: bytes,
+    });
+    const env = { THANOS_HA_E2E_CACHE: await tempDir('cache'), PATH: process.env.PATH };
+
+    const resolved = await resolveBinary('kind', { env, releaseBaseUrl: baseUrl, build: noGo });
+    expect(resolved).toMatchObject({ source: 'download', path: cachePaths('kind', version, env).binary, reportedVersion: version });
+    expect(await readFile(resolved.path)).toEqual(bytes);
+  });
+
+  it('refuses a plain binary whose checksum does not match', async () => {
+    const version = pinnedVersion('kind').version;
+    const release = releaseArchive('kind', version, '');
+    const baseUrl = await serveFiles({
+      [new URL(release.checksumsUrl, 'http://x').pathname]: `${'0'.repeat(64)}  ${release.archiveName}\n`,
+      [new URL(release.archiveUrl, 'http://x').pathname]: '#!/bin/sh\n',
+    });
+    const env = { THANOS_HA_E2E_CACHE: await tempDir('cache'), PATH: process.env.PATH };
+
+    await expect(resolveBinary('kind', { env, releaseBaseUrl: baseUrl, build: noGo })).rejects.toThrow(
+      /^kind \S+ is not available: set KIND_BIN=.*\(download: sha256 mismatch for http:\/\/127\.0\.0\.1:\d+\/kubernetes-sigs\/kind\/.*0{64}; build: /,
+    );
+    expect(existsSync(cachePaths('kind', version, env).binary)).toBe(false);
+  });
+
   it('refuses an archive whose checksum does not match', async () => {
     const version = pinnedVersion('alertmanager').version;
     const archive = releaseArchive('alertmanager', version, '');
-    const bytes = await fakeReleaseArchive(archive.archiveName, archive.memberPath, `alertmanager, version ${version}`);
+    const bytes = await fakeReleaseArchive(archive.archiveName, archive.memberPath!, `alertmanager, version ${version}`);
     const baseUrl = await serveFiles({
       [new URL(archive.checksumsUrl, 'http://x').pathname]: `${'0'.repeat(64)}  ${archive.archiveName}\n`,
       [new URL(archive.archiveUrl, 'http://x').pathname]: bytes,

@@ -1,6 +1,6 @@
-// Step 3 of provisioning: the official release archive from GitHub, verified against the release's
-// published sha256 checksums. Where GitHub is unreachable this must fail within seconds, because the
-// next step (a Go build) is the one that will actually work there.
+// Step 3 of provisioning: the official release archive from GitHub (for kind, the plain binary it
+// publishes), verified against the release's published sha256 checksums. Where GitHub is unreachable
+// this must fail within seconds, because the next step (a Go build) is the one that will actually work there.
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,15 +12,16 @@ export const HELM_BASE_URL = 'https://get.helm.sh';
 
 /** The small checksums file is fetched first with this timeout: an unreachable host fails here, fast. */
 const REACHABILITY_TIMEOUT_MS = 5_000;
-/** The archive itself (tens of MB) gets a generous bound. */
+/** The archive or binary itself (tens of MB) gets a generous bound. */
 const ARCHIVE_TIMEOUT_MS = 10 * 60_000;
 
 export interface ReleaseArchive {
   archiveUrl: string;
   checksumsUrl: string;
+  /** The file name the checksums file lists. */
   archiveName: string;
-  /** Path of the binary inside the archive. */
-  memberPath: string;
+  /** Path of the binary inside the archive; absent when the release file is the binary itself (kind). */
+  memberPath?: string;
 }
 
 /** Where each project publishes its release archives (promtool ships in the Prometheus archive). */
@@ -64,6 +65,12 @@ export function releaseArchive(
         memberPath: `${platform}-${goArch}/helm`,
       };
     }
+    case 'kind': {
+      // Plain binaries, each with its own sha256sum file ("<hex>  kind-linux-amd64", hack/release/build/cross.sh).
+      const base = `${baseUrl}/kubernetes-sigs/kind/releases/download/v${version}`;
+      const archiveName = `kind-${platform}-${goArch}`;
+      return { archiveUrl: `${base}/${archiveName}`, checksumsUrl: `${base}/${archiveName}.sha256sum`, archiveName };
+    }
     case 'kubectl-validate':
       // Its release archives know Kubernetes up to 1.30 and would fetch newer schemas from GitHub.
       throw new Error('kubectl-validate is only built here, with the pinned Kubernetes release\'s schemas in it (kube-schemas.ts)');
@@ -77,8 +84,8 @@ export function releaseArchive(
 }
 
 /**
- * Downloads the archive into workDir, checks its sha256, and extracts the binary.
- * Returns the path of the extracted, executable binary (inside workDir).
+ * Downloads the archive into workDir, checks its sha256, and extracts the binary (a plain binary is
+ * used as it is). Returns the path of the executable binary (inside workDir).
  */
 export async function downloadRelease(archive: ReleaseArchive, workDir: string): Promise<string> {
   const checksums = await httpGet(archive.checksumsUrl, REACHABILITY_TIMEOUT_MS);
@@ -94,6 +101,10 @@ export async function downloadRelease(archive: ReleaseArchive, workDir: string):
   await mkdir(workDir, { recursive: true });
   const archiveFile = join(workDir, archive.archiveName);
   await writeFile(archiveFile, bytes);
+  if (archive.memberPath === undefined) {
+    await chmod(archiveFile, 0o755);
+    return archiveFile;
+  }
   const tar = await execa('tar', ['-xzf', archiveFile, '-C', workDir, archive.memberPath], { reject: false, all: true });
   if (tar.exitCode !== 0) throw new Error(`cannot extract ${archive.memberPath} from ${archive.archiveName}: ${tar.all}`);
   const binary = join(workDir, archive.memberPath);

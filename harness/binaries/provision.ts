@@ -41,7 +41,7 @@ export interface ResolveOptions {
   build?: Builder;
 }
 
-/** THANOS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, ALERTMANAGER_BIN, VERSITYGW_BIN, HELM_BIN, KUBECTL_VALIDATE_BIN */
+/** THANOS_BIN, PROMETHEUS_BIN, PROMTOOL_BIN, ALERTMANAGER_BIN, VERSITYGW_BIN, HELM_BIN, KUBECTL_VALIDATE_BIN, KIND_BIN */
 export function envVarName(name: BinaryName): string {
   return `${name.toUpperCase().replaceAll('-', '_')}_BIN`;
 }

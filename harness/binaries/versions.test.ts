@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from './testdata/temp-dir.ts';
 import { writeFakeBinary } from './testdata/fake-binaries.ts';
 import { cachePaths } from './cache.ts';
+import { ldflags } from './go-build.ts';
 import {
   BINARY_NAMES,
   checkVersionOverrides,
@@ -57,6 +58,22 @@ describe('pinned versions', () => {
     expect(() => loadVersions(file)).toThrow(
       /: alertmanager: needs versionPackage or versionVariable/,
     );
+  });
+
+  it('accepts a version that is in the source instead of stamped, and a reason for the pin', async () => {
+    const { versionVariable: _, ...unstamped } = validPin;
+    const file = await versionsFile({ ...allValid, kind: { ...unstamped, versionInSource: true, versionArgs: ['version'], why: 'newest on the proxy' } });
+    expect(loadVersions(file).kind).toMatchObject({ versionInSource: true, versionArgs: ['version'], why: 'newest on the proxy' });
+    const empty = await versionsFile({ ...allValid, kind: { ...validPin, why: '' } });
+    expect(() => loadVersions(empty)).toThrow(/: kind\.why: /);
+  });
+
+  it('pins kind, whose version is a constant in its source: a Go build stamps nothing, `kind version` reports it', () => {
+    const kind = pinnedVersion('kind');
+    expect(kind).toMatchObject({ goModule: 'sigs.k8s.io/kind', goModuleVersion: `v${kind.version}`, buildPackage: '.', versionInSource: true, versionArgs: ['version'] });
+    expect(kind.versionPackage ?? kind.versionVariable).toBeUndefined();
+    expect(kind.why).toMatch(/Go module proxy/);
+    expect(ldflags(kind)).toBe('-s -w');
   });
 
   it('reports invalid JSON on one line', async () => {

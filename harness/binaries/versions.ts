@@ -16,9 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { cachePaths, type Env } from './cache.ts';
 
-// helm and kubectl-validate run on the test side only: helm renders (and, on the Kubernetes
-// substrates, installs) charts/; kubectl-validate checks the rendered manifests against Kubernetes' schemas.
-export const BINARY_NAMES = ['thanos', 'prometheus', 'promtool', 'alertmanager', 'versitygw', 'helm', 'kubectl-validate'] as const;
+// helm, kubectl-validate and kind run on the test side only: helm renders (and, on the Kubernetes
+// substrates, installs) charts/; kubectl-validate checks the rendered manifests against Kubernetes' schemas;
+// kind creates the kind substrate's clusters.
+export const BINARY_NAMES = ['thanos', 'prometheus', 'promtool', 'alertmanager', 'versitygw', 'helm', 'kubectl-validate', 'kind'] as const;
 export type BinaryName = (typeof BINARY_NAMES)[number];
 
 export const VERSIONS_FILE = fileURLToPath(new URL('../../fixtures/versions.json', import.meta.url));
@@ -37,6 +38,11 @@ export interface PinnedVersion {
   versionPackage?: string;
   /** Or a single fully qualified variable set to the version (versitygw: "main.Version"). */
   versionVariable?: string;
+  /**
+   * Or nothing to stamp: the version is a constant in the module's source, so any build of that module
+   * version reports it (kind: sigs.k8s.io/kind/pkg/cmd/kind/version.versionCore).
+   */
+  versionInSource?: boolean;
   /** Go build tags the upstream release uses (Thanos needs slicelabels: its gRPC codec casts labels unsafely). */
   buildTags: string[];
   /** How to ask the binary its version (default ["--version"]); [] when it has no way to say (kubectl-validate). */
@@ -46,6 +52,8 @@ export interface PinnedVersion {
    * k8s.io/kubernetes module, are built in as the binary's schemas for "<major>.<minor>" (see kube-schemas.ts).
    */
   kubernetesSchemas?: string;
+  /** Why this version is pinned, for whoever moves the pin; the harness does not read it. */
+  why?: string;
 }
 
 const pinSchema = z
@@ -56,13 +64,20 @@ const pinSchema = z
     buildPackage: z.string().min(1),
     versionPackage: z.string().min(1).optional(),
     versionVariable: z.string().min(1).optional(),
+    versionInSource: z.boolean().optional(),
     buildTags: z.array(z.string().regex(/^\w+$/, 'expected a Go build tag')).default([]),
     versionArgs: z.array(z.string().min(1)).default(['--version']),
     kubernetesSchemas: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a Kubernetes release like 1.33.5').optional(),
+    why: z.string().min(1).optional(),
   })
-  .refine((pin) => pin.versionPackage !== undefined || pin.versionVariable !== undefined || pin.versionArgs.length === 0, {
-    message: 'needs versionPackage or versionVariable (to stamp the version into a Go build), or versionArgs [] if it reports none',
-  });
+  .refine(
+    (pin) => pin.versionPackage !== undefined || pin.versionVariable !== undefined || pin.versionInSource === true || pin.versionArgs.length === 0,
+    {
+      message:
+        'needs versionPackage or versionVariable (to stamp the version into a Go build), versionInSource true if the source has it, ' +
+        'or versionArgs [] if it reports none',
+    },
+  );
 
 // Every binary must be pinned; other keys ("$comment") are allowed and ignored.
 const versionsFileSchema = z.object(Object.fromEntries(BINARY_NAMES.map((name) => [name, pinSchema])));
