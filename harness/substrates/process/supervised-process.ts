@@ -21,6 +21,9 @@ function spawnLogged(spec: ProcessSpec) {
     stderr: { file: spec.logFile, append: true },
     reject: false,
     cleanup: true, // execa kills it if this Node process exits
+    // Its own process group: a Ctrl-C to the terminal reaches the runner, whose teardown stops the
+    // components in order, instead of killing them under it (the reaper covers a runner that dies).
+    detached: true,
     env: { THANOS_HA_E2E_RUN: spec.runDir },
   });
 }
