@@ -3,7 +3,7 @@
 import { PromApiClient } from '../promql/client.ts';
 import { greaterOrEqual, waitForStores, waitSumMetrics, type StoresPage } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { WaitTimeout } from '../wait.ts';
+import { waitFor, WaitTimeout } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
 import { receiveCounters, remoteWriteCounters, waitForRemoteWriteOfSlot, waitForRemoteWriteUpTo, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
 
@@ -44,7 +44,7 @@ export interface Snapshot {
   prometheus: RemoteWriteCounters;
   /** Per receive; undefined for one that is down. */
   receives: Record<string, ReceiveCounters | undefined>;
-  /** Connections the write Service accepted so far, per backend (the receives, in order). */
+  /** Connections the write Service accepted so far, per backend (the receives, in order); empty where the substrate does not count them (Kubernetes). */
   connections: number[];
 }
 
@@ -96,7 +96,7 @@ export interface OutageRun {
   query: PromApiClient;
   penaltyQuery: PromApiClient;
   receives: string[];
-  /** The receive that was killed: the one Prometheus' remote-write connection went to. */
+  /** The receive that was killed: the one Prometheus' remote-write connection went to (see ingressReceive). */
   victim: string;
   /** First grid slot surely remote-written (the one after the armed one, see runReceiveOutage). */
   liveFromMs: number;
@@ -130,6 +130,38 @@ async function snapshot(t: RunningTopology, receives: string[]): Promise<Snapsho
   return { atMs, prometheus, receives: counters, connections: [...t.service(WRITE_SERVICE).connections] };
 }
 
+/** Remote-write requests a receive answered first-hand: its HTTP handler counts them, forwarded writes arrive over gRPC and are not. */
+const firstHand = (c: ReceiveCounters | undefined): number => Object.values(c?.requestsByCode ?? {}).reduce((a, b) => a + b, 0);
+
+/**
+ * The receive Prometheus' remote-write connection goes to, on any substrate: the only one whose
+ * first-hand requests grow (one shard sends over one connection, a batch a second). Where the
+ * substrate also counts the write Service's connections (the process substrate's proxy, round robin
+ * per connection), the newest connection must have gone to the same receive.
+ */
+async function ingressReceive(t: RunningTopology, receives: string[], log: (l: string) => void): Promise<string> {
+  const counts = async () => Promise.all(receives.map(async (r) => firstHand(await receiveCounters(t, r))));
+  let base = await counts();
+  const ingress = await waitFor(
+    "the receive that Prometheus' remote write goes to",
+    async (note) => {
+      const now = await counts();
+      const grown = receives.filter((_, i) => now[i]! > base[i]!);
+      note(`first-hand write requests ${now.join('/')}, grown: ${grown.join(', ') || 'none'}`);
+      if (grown.length > 1) base = now; // a new connection in between: look again
+      return grown.length === 1 ? grown[0] : undefined;
+    },
+    { timeoutMs: DELIVERY_TIMEOUT_MS, intervalMs: 250, onProgress: log },
+  );
+  const connections = t.service(WRITE_SERVICE).connections;
+  if (connections.length) {
+    const accepted = connections.reduce((a, b) => a + b, 0);
+    const newest = receives[(accepted - 1) % receives.length];
+    if (newest !== ingress) throw new Error(`${ingress} answers Prometheus' remote write, but the write Service's newest connection (${accepted}, round robin) went to ${newest}`);
+  }
+  return ingress;
+}
+
 /** Like a precondition wait, but its outcome is asserted by the scenario: a timeout is a result, not an error. */
 async function tryWait<T>(wait: Promise<T>, log: (l: string) => void): Promise<T | undefined> {
   try {
@@ -147,9 +179,10 @@ function receiveStoresUpTo(t: RunningTopology, receive: string, atMs: number, ti
 }
 
 /**
- * Live workload; once every receive holds samples, kill (SIGKILL) the receive that Prometheus'
- * remote-write connection goes to, keep writing for OUTAGE_SAMPLES_MS of samples, restart it,
- * wait until it stores new samples again, then until every component stored TAIL_MS more.
+ * Live workload; once every receive holds samples, kill (process: SIGKILL; Kubernetes: its pod
+ * deleted, grace period 1 s) the receive that Prometheus' remote-write connection goes to, keep
+ * writing for OUTAGE_SAMPLES_MS of samples, restart it, wait until it stores new samples again, then
+ * until every component stored TAIL_MS more.
  */
 export async function runReceiveOutage(t: RunningTopology, log: (l: string) => void): Promise<OutageRun> {
   const step = t.workload.workload.stepMs;
@@ -164,16 +197,14 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   const first = await waitForRemoteWriteOfSlot(t, [PROMETHEUS], liveFromMs, { timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log });
   await Promise.all(receives.map((r) => receiveStoresUpTo(t, r, first.scrapedAtMs, DELIVERY_TIMEOUT_MS, log)));
 
-  // Round robin per connection: the newest connection went to backend (accepted - 1) mod n.
+  const victim = await ingressReceive(t, receives, log);
   const beforeKill = await snapshot(t, receives);
-  const accepted = beforeKill.connections.reduce((a, b) => a + b, 0);
-  const victim = receives[(accepted - 1) % receives.length]!;
   const sent = new SentTimeline(t, PROMETHEUS);
   const killedAtMs = Date.now();
   await t.kill(victim);
   // Not served before the receive was dead: this slot and every later one were appended, and sent, after the kill.
   const firstSlotAfterKillMs = t.workload.servedUpTo(PROMETHEUS)! + step;
-  log(`  killed ${victim} (write Service connections so far: ${beforeKill.connections.join(', ')})`);
+  log(`  killed ${victim}${beforeKill.connections.length ? ` (write Service connections so far: ${beforeKill.connections.join(', ')})` : ''}`);
 
   // The outage lasts until Prometheus has scraped OUTAGE_SAMPLES_MS of slots after the kill (the
   // exporter knows) and has had the chance to deliver them.

@@ -1,6 +1,6 @@
-// charts/thanos-ha-e2e rendered with the pinned helm for every preset and cluster, every manifest
-// checked against the pinned Kubernetes release's schemas, and every container checked against its
-// plan process. Needs helm and kubectl-validate provisioned (`node harness/cli.ts setup`); without
+// charts/thanos-ha-e2e rendered with the pinned helm for every preset and cluster, with data on
+// emptyDir and on a claim of the cluster's default StorageClass, every manifest checked against the
+// pinned Kubernetes release's schemas, and every container checked against its plan process. Needs helm and kubectl-validate provisioned (`node harness/cli.ts setup`); without
 // them every test here fails with the one-line reason.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import type { Plan } from '../../plan/index.ts';
 import { PRESETS } from '../../topology/presets.ts';
 import { IMAGES, kubePlan, NAMESPACE } from './fixture.ts';
 import { CHART_DIR, helmTemplate, kubernetesRelease, provisionedTool, validateManifests } from './render.ts';
-import { chartValues, INSTANCES_ANNOTATION, type ChartValues, type Storage } from './values.ts';
+import { VOLUME_SIZE } from './storage.ts';
+import { chartValues, INSTANCES_ANNOTATION, usesDataDir, type ChartValues, type Storage } from './values.ts';
 
 // Loose views of the rendered objects: just the fields checked here.
 interface Manifest {
@@ -31,20 +32,29 @@ interface Container {
 }
 interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations: Record<string, string> };
-  spec: { containers: Container[]; volumes?: { name: string; configMap?: { name: string } }[] };
+  spec: { containers: Container[]; volumes?: { name: string; configMap?: { name: string }; emptyDir?: object }[] };
+}
+interface StatefulSetSpec {
+  replicas: number;
+  template: PodTemplate;
+  volumeClaimTemplates?: { metadata: { name: string; labels?: Record<string, string> }; spec: { accessModes: string[]; storageClassName?: string; resources: { requests: { storage: string } } } }[];
+  persistentVolumeClaimRetentionPolicy?: { whenDeleted: string; whenScaled: string };
 }
 
 interface Render {
   preset: string;
   cluster: string;
-  storage: Storage['type'];
+  storage: Storage;
   plan: Plan;
   values: ChartValues;
   file: string;
   manifests: Manifest[];
 }
 
-const PVC: Storage = { type: 'persistentVolumeClaim', size: '1Gi', storageClassName: 'local-path' };
+/** What the deploy path gives where the cluster has a default StorageClass (storage.ts): no class named. */
+const DEFAULT_CLASS: Storage = { type: 'persistentVolumeClaim', size: VOLUME_SIZE };
+const NAMED_CLASS: Storage = { type: 'persistentVolumeClaim', size: '2Gi', storageClassName: 'local-path' };
+const storageName = (s: Storage) => (s.type === 'emptyDir' ? 'emptyDir' : `pvc-${s.storageClassName ?? 'default'}`);
 
 let dir: string;
 let helm: string;
@@ -55,12 +65,12 @@ async function render(preset: string, cluster: string, storage: Storage): Promis
   const { plan, addressing } = kubePlan(PRESETS[preset]!());
   const values = chartValues(plan, cluster, { addressing, images: IMAGES, storage });
   const text = await helmTemplate(values, { helm, dir });
-  const file = join(dir, `${preset}-${cluster}-${storage.type}.yaml`);
+  const file = join(dir, `${preset}-${cluster}-${storageName(storage)}.yaml`);
   await writeFile(file, text);
   const manifests = parseAllDocuments(text)
     .map((d) => d.toJS() as Manifest | null)
     .filter((m): m is Manifest => m !== null);
-  return { preset, cluster, storage: storage.type, plan, values, file, manifests };
+  return { preset, cluster, storage, plan, values, file, manifests };
 }
 
 beforeAll(async () => {
@@ -69,10 +79,10 @@ beforeAll(async () => {
   const started = Date.now();
   const jobs: [string, string, Storage][] = [];
   for (const preset of Object.keys(PRESETS)) {
-    for (const cluster of PRESETS[preset]!().clusters) jobs.push([preset, cluster.name, { type: 'emptyDir' }]);
+    for (const cluster of PRESETS[preset]!().clusters) for (const storage of [{ type: 'emptyDir' } as const, DEFAULT_CLASS]) jobs.push([preset, cluster.name, storage]);
   }
-  // The PVC branch of the chart, on the topology with the most pod shapes.
-  for (const cluster of ['observer', 'observee']) jobs.push(['arch2-all-replica-labels', cluster, PVC]);
+  // A class named explicitly (THANOS_HA_E2E_STORAGE_CLASS), on the topology with the most pod shapes.
+  for (const cluster of ['observer', 'observee']) jobs.push(['arch2-all-replica-labels', cluster, NAMED_CLASS]);
   for (const [preset, cluster, storage] of jobs) renders.push(await render(preset, cluster, storage));
   renderMs = Date.now() - started;
 }, 180_000);
@@ -85,10 +95,12 @@ const statefulSets = (r: Render) => r.manifests.filter((m) => m.kind === 'Statef
 const podTemplate = (m: Manifest) => (m.spec as { template: PodTemplate }).template;
 
 describe(`charts/thanos-ha-e2e for every preset and cluster, against Kubernetes ${kubernetesRelease()}`, () => {
-  it('renders every preset for every cluster role', () => {
-    const rendered = new Set(renders.map((r) => `${r.preset}/${r.cluster}`));
+  it('renders every preset for every cluster role, with data on emptyDir and on claims', () => {
+    const rendered = new Set(renders.map((r) => `${r.preset}/${r.cluster}/${storageName(r.storage)}`));
     for (const [preset, make] of Object.entries(PRESETS)) {
-      for (const cluster of make().clusters) expect(rendered, `${preset} ${cluster.role}`).toContain(`${preset}/${cluster.name}`);
+      for (const cluster of make().clusters) {
+        for (const storage of ['emptyDir', 'pvc-default']) expect(rendered, `${preset} ${cluster.role} ${storage}`).toContain(`${preset}/${cluster.name}/${storage}`);
+      }
     }
   });
 
@@ -154,9 +166,45 @@ describe(`charts/thanos-ha-e2e for every preset and cluster, against Kubernetes 
           for (const file of Object.keys(process.files)) expect(process.args.join(' ')).toContain(`${r.values.paths.config}/${file}`);
         }
         for (const container of template.spec.containers) expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: r.values.paths.data });
-        const claims = (sts.spec as { volumeClaimTemplates?: unknown[] }).volumeClaimTemplates;
-        expect(claims?.length ?? 0).toBe(r.storage === 'persistentVolumeClaim' ? 1 : 0);
       }
+    }
+  });
+
+  it('gives a pod whose processes keep data a claim of the class asked for, kept on scale-down, deleted with its StatefulSet; the others an emptyDir', () => {
+    let claimed = 0;
+    for (const r of renders) {
+      for (const sts of statefulSets(r)) {
+        const spec = sts.spec as unknown as StatefulSetSpec;
+        const instances = JSON.parse(spec.template.metadata.annotations[INSTANCES_ANNOTATION]!) as Record<string, string>;
+        const processes = Object.values(instances).map((id) => r.plan.processes.find((p) => p.id === id)!);
+        const what = `${r.file}: ${sts.metadata.name}`;
+        const emptyDirs = (spec.template.spec.volumes ?? []).filter((v) => v.name === 'data');
+        if (r.storage.type === 'persistentVolumeClaim' && processes.some(usesDataDir)) {
+          claimed++;
+          // One claim per pod: a sidecar reads its Prometheus' blocks from the same volume.
+          expect(spec.volumeClaimTemplates, what).toHaveLength(1);
+          const [claim] = spec.volumeClaimTemplates!;
+          expect(claim!.metadata.name).toBe('data');
+          expect(claim!.metadata.labels).toMatchObject({ 'thanos-ha-e2e.io/topology': r.values.topology, 'thanos-ha-e2e.io/cluster': r.cluster });
+          expect(claim!.spec.accessModes).toEqual(['ReadWriteOnce']);
+          expect(claim!.spec.resources.requests.storage).toBe(r.storage.size);
+          // No class named: the cluster's default StorageClass takes it.
+          expect(claim!.spec.storageClassName).toBe(r.storage.storageClassName);
+          expect(spec.persistentVolumeClaimRetentionPolicy, what).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+          expect(emptyDirs, what).toEqual([]);
+        } else {
+          expect(spec.volumeClaimTemplates, what).toBeUndefined();
+          expect(spec.persistentVolumeClaimRetentionPolicy, what).toBeUndefined();
+          expect(emptyDirs, what).toEqual([{ name: 'data', emptyDir: {} }]);
+        }
+      }
+    }
+    expect(claimed).toBeGreaterThan(0);
+    // Where the kill-and-restart scenarios need it: every Prometheus and receive pod has a claim.
+    for (const r of renders.filter((x) => storageName(x.storage) === 'pvc-default')) {
+      const claims = new Set(statefulSets(r).filter((s) => (s.spec as unknown as StatefulSetSpec).volumeClaimTemplates).map((s) => s.metadata.name));
+      for (const p of r.plan.processes.filter((x) => x.cluster === r.cluster && (x.kind === 'prometheus' || x.kind === 'receive'))) expect(claims, `${r.preset} ${p.id}`).toContain(p.pod.split('/')[1]);
+      for (const p of r.plan.processes.filter((x) => x.cluster === r.cluster && (x.kind === 'query' || x.kind === 'query-frontend'))) expect(claims, `${r.preset} ${p.id}`).not.toContain(p.pod.split('/')[1]);
     }
   });
 
@@ -190,7 +238,7 @@ describe(`charts/thanos-ha-e2e for every preset and cluster, against Kubernetes 
     for (const r of renders) {
       const text = r.plan.processes.filter((p) => p.cluster === r.cluster).map((p) => [...p.args, ...Object.values(p.files)].join('\n')).join('\n');
       for (const [, cluster, port] of text.matchAll(/\b([a-z]+)-k3s:(\d+)/g)) {
-        const other = renders.find((o) => o.preset === r.preset && o.cluster === cluster && o.storage === r.storage)!;
+        const other = renders.find((o) => o.preset === r.preset && o.cluster === cluster && storageName(o.storage) === storageName(r.storage))!;
         const nodePorts = other.manifests
           .filter((m) => m.kind === 'Service' && (m.spec as { type: string }).type === 'NodePort')
           .flatMap((m) => (m.spec as { ports: { nodePort: number }[] }).ports.map((p) => p.nodePort));
@@ -243,5 +291,26 @@ describe('charts/thanos-ha-e2e itself', () => {
     const values = renders.find((r) => r.preset === 'arch1-store-and-sidecar' && r.cluster === 'observer')!.values;
     const broken = { ...values, pods: [{ ...values.pods[0]!, containers: [] }] };
     await expect(helmTemplate(broken, { helm, dir })).rejects.toThrow(/values don't meet the specifications of the schema/);
+    const badSize = { ...values, storage: { type: 'persistentVolumeClaim', size: 'one gig' } } as unknown as ChartValues;
+    await expect(helmTemplate(badSize, { helm, dir })).rejects.toThrow(/values don't meet the specifications of the schema/);
+    const unknownVolume = { ...values, pods: [{ ...values.pods[0]!, dataVolume: 'hostPath' }] } as unknown as ChartValues;
+    await expect(helmTemplate(unknownVolume, { helm, dir })).rejects.toThrow(/values don't meet the specifications of the schema/);
+  });
+
+  it('refuses a pod claim without claim parameters, in one line', async () => {
+    const values = renders.find((r) => r.preset === 'arch1-store-and-sidecar' && r.cluster === 'observer' && r.storage.type === 'emptyDir')!.values;
+    const claimWithoutSize: ChartValues = { ...values, pods: [{ ...values.pods[0]!, dataVolume: 'persistentVolumeClaim' }] };
+    await expect(helmTemplate(claimWithoutSize, { helm, dir })).rejects.toThrow(
+      /^helm template of \S+ failed: .*pod prometheus asks for a persistentVolumeClaim, but storage.type is "emptyDir": set storage to \{type: persistentVolumeClaim, size: \.\.\.\}$/,
+    );
+  });
+
+  it('falls back to storage.type for a pod that does not say (hand-written values)', async () => {
+    const values = renders.find((r) => r.preset === 'arch1-store-and-sidecar' && r.cluster === 'observer' && storageName(r.storage) === 'pvc-default')!.values;
+    const { dataVolume: _, ...query } = values.pods.find((p) => p.name === 'query')!;
+    const sts = parseAllDocuments(await helmTemplate({ ...values, pods: [query] }, { helm, dir }))
+      .map((d) => d.toJSON() as Manifest | null)
+      .find((m) => m?.kind === 'StatefulSet')!;
+    expect((sts.spec as unknown as StatefulSetSpec).volumeClaimTemplates).toHaveLength(1);
   });
 });

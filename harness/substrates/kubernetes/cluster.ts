@@ -2,7 +2,19 @@
 // created there, Helm releases of charts/thanos-ha-e2e, pod readiness, scaling and logs.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiException, AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  StorageV1Api,
+  type KubeConfig,
+  type V1ContainerStatus,
+  type V1Pod,
+  type V1StorageClass,
+} from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { waitFor } from '../../wait.ts';
 import { CHART_DIR } from './render.ts';
@@ -17,6 +29,7 @@ export class KubeCluster {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly discovery: DiscoveryV1Api;
+  readonly storage: StorageV1Api;
   /** Namespaces this run created (and only those are deleted). */
   readonly created: string[] = [];
 
@@ -39,6 +52,7 @@ export class KubeCluster {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+    this.storage = kubeConfig.makeApiClient(StorageV1Api);
   }
 
   get context(): string {
@@ -70,6 +84,28 @@ export class KubeCluster {
       { reject: false, all: true, stdin: 'ignore' },
     );
     if (result.exitCode !== 0) throw new Error(`helm install ${release} into ${this.context}/${values.namespace} failed: ${lastLine(result.all)}`);
+  }
+
+  /** The cluster's StorageClasses, or why they cannot be listed (a user without cluster-wide read, for one). */
+  async storageClasses(): Promise<V1StorageClass[] | { error: string }> {
+    try {
+      return (await this.storage.listStorageClass()).items;
+    } catch (err) {
+      return { error: apiMessage(err) };
+    }
+  }
+
+  /** The PersistentVolumes bound (or once bound: Released) to claims in these namespaces. */
+  async volumesClaimedIn(namespaces: string[]): Promise<{ name: string; claim: string; reclaimPolicy: string; phase: string }[]> {
+    const list = await this.core.listPersistentVolume();
+    return list.items
+      .filter((pv) => pv.spec?.claimRef?.namespace && namespaces.includes(pv.spec.claimRef.namespace))
+      .map((pv) => ({
+        name: pv.metadata!.name!,
+        claim: `${pv.spec!.claimRef!.namespace}/${pv.spec!.claimRef!.name}`,
+        reclaimPolicy: pv.spec!.persistentVolumeReclaimPolicy ?? 'Delete',
+        phase: pv.status?.phase ?? 'unknown',
+      }));
   }
 
   async pod(namespace: string, name: string): Promise<V1Pod | undefined> {
@@ -105,8 +141,14 @@ export class KubeCluster {
     await this.apps.patchNamespacedStatefulSetScale({ name: statefulSet, namespace, body: { spec: { replicas } } }, mergePatch);
   }
 
-  async deletePodNow(namespace: string, name: string): Promise<void> {
-    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+  /**
+   * Deletes a pod with the shortest grace period that still waits for the kubelet: its object goes
+   * only once the kubelet has stopped its containers (SIGTERM, SIGKILL after the kubelet's minimum
+   * of 2 s). Grace period 0 would remove the object at once, while the containers may still run and
+   * still hold the pod's volume.
+   */
+  async deletePodFast(namespace: string, name: string): Promise<void> {
+    await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }).catch(() => undefined);
   }
 
   async setServiceSelector(namespace: string, service: string, selector: Record<string, string | null>): Promise<void> {

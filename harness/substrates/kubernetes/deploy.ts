@@ -2,7 +2,9 @@
 // cluster provider (provider.ts) has a KubeCluster per topology cluster. Each topology cluster gets
 // its own namespace (two may live in one Kubernetes cluster), the infra release (workload relay,
 // maybe S3), then the topology release of charts/thanos-ha-e2e with values from the plan. The test process reaches every pod through
-// port-forward, so nothing depends on node addresses being reachable from it.
+// port-forward, so nothing depends on node addresses being reachable from it. Pods keep their data on
+// a PersistentVolumeClaim where the Kubernetes cluster has a default StorageClass (storage.ts), so a
+// stopped or killed instance restarts with it; on an emptyDir otherwise.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +18,13 @@ import { workloadOf } from '../../workload/series.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { KubernetesSubstrateName, RunningTopology, ServiceControls, UpOptions } from '../types.ts';
 import { clusterOf, kubeAddressing, localName } from './addressing.ts';
-import { isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
+import { apiMessage, isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
 import { forwardLocalPort, type LocalForward } from './port-forward.ts';
 import type { ProvidedClusters } from './provider.ts';
-import { chartValues, clustersOf, POD_LABEL } from './values.ts';
+import { chooseStorage } from './storage.ts';
+import { chartValues, clustersOf, POD_LABEL, type Storage } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
 
 const READY_TIMEOUT_MS = 5 * 60_000;
@@ -34,6 +37,8 @@ export interface KubeDeployOptions extends UpOptions, ProvidedClusters {
   substrate: KubernetesSubstrateName;
   /** The provisioned helm binary. */
   helm: string;
+  /** THANOS_HA_E2E_STORAGE_CLASS: empty for each cluster's default StorageClass, "emptyDir", or a class name (storage.ts). */
+  storageClass?: string;
 }
 
 const fsName = (id: string) => id.replace('/', '_');
@@ -56,6 +61,8 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
   const tunnels: WorkloadTunnel[] = [];
   const forwards: LocalForward[] = [];
   const kubeClusters = () => [...new Set(Object.values(opts.clusters))];
+  /** The data volumes of each Kubernetes cluster's pods; those with claims have volumes to wait for at teardown. */
+  const storageOf = new Map<KubeCluster, Storage>();
   let running: KubeTopology | undefined;
   const unwatch = abortWaitsWhen(() => running?.failure());
   const stopEverything = async () => {
@@ -66,7 +73,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ['port-forwards', () => Promise.all(forwards.map((f) => f.close()))],
       ['workload exporter', () => exporter?.close()],
       ['S3 client', () => bucket?.close()],
-      ['namespaces', () => deleteNamespaces(kubeClusters(), onProgress)],
+      ['namespaces', () => deleteNamespaces(kubeClusters(), new Set([...storageOf].filter(([, s]) => s.type === 'persistentVolumeClaim').map(([c]) => c)), onProgress)],
       ['substrate', () => opts.release()],
       ['values files', () => (opts.keep ? undefined : rm(runDir, { recursive: true, force: true }))],
     ];
@@ -83,6 +90,12 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
 
   try {
     const used = clustersOf(planTopology(topology, kubeAddressing(topology, placeholder(namespaceOf))));
+    // Before anything is created: a StorageClass asked for that a cluster lacks fails here.
+    for (const cluster of new Set(used.map(clusterFor))) {
+      const choice = chooseStorage(await cluster.storageClasses(), cluster.context, opts.storageClass);
+      storageOf.set(cluster, choice.storage);
+      onProgress(choice.line);
+    }
     const labels = { [RUN_LABEL]: runId, [OWNER_LABEL]: ownerLabel() };
     for (const cluster of used) await clusterFor(cluster).createNamespace(namespaceOf(cluster), labels);
     onProgress(`namespaces ${used.map((c) => `${clusterFor(c).context}/${namespaceOf(c)}`).join(', ')}`);
@@ -172,7 +185,8 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
 
     const started = Date.now();
     for (const cluster of clustersOf(plan)) {
-      const values = chartValues(plan, cluster, { addressing, images: opts.images, imagePullPolicy: opts.imagePullPolicy, startStopped: true });
+      const storage = storageOf.get(clusterFor(cluster))!;
+      const values = chartValues(plan, cluster, { addressing, images: opts.images, imagePullPolicy: opts.imagePullPolicy, storage, startStopped: true });
       await writeFile(join(runDir, `plan-${cluster}.json`), JSON.stringify(plan.processes.filter((p) => p.cluster === cluster), null, 2));
       await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
     }
@@ -263,13 +277,15 @@ class KubeTopology implements RunningTopology {
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
   }
 
+  // Kubernetes cannot SIGKILL a container: the fastest is a 1 s grace period, which the kubelet turns into
+  // SIGTERM and SIGKILL 2 s later. Returns once the pod is gone, which it is only when its containers are.
   async kill(id: string): Promise<void> {
     const p = this.#instance(id);
     this.#expectedDown.add(podName(p));
     const cluster = this.#clusterFor(p.cluster);
     const namespace = this.#namespaceOf(p.cluster);
     await cluster.scale(namespace, localName(p.pod), 0);
-    await cluster.deletePodNow(namespace, podName(p));
+    await cluster.deletePodFast(namespace, podName(p));
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
   }
 
@@ -403,7 +419,13 @@ async function startInWaves(plan: Plan, start: (instance: string) => Promise<voi
   }
 }
 
-async function deleteNamespaces(clusters: KubeCluster[], onProgress: (line: string) => void): Promise<void> {
+/**
+ * Deletes the run's namespaces and waits until they are gone. Their claims go with them (and with
+ * their StatefulSets: whenDeleted Delete); the volumes bound to those claims are cluster-scoped and
+ * deleted after them by the class's provisioner (reclaim policy Delete): waited for too, in the
+ * clusters in `withClaims`. Volumes of a class that retains them are named, not deleted.
+ */
+export async function deleteNamespaces(clusters: KubeCluster[], withClaims: Set<KubeCluster>, onProgress: (line: string) => void): Promise<void> {
   const deleted = clusters.flatMap((c) => c.created.map((ns) => ({ c, ns })));
   await Promise.all(clusters.map((c) => c.deleteNamespaces()));
   // Wait until they are gone, so that "nothing left behind" is checked, not assumed.
@@ -416,6 +438,29 @@ async function deleteNamespaces(clusters: KubeCluster[], onProgress: (line: stri
       }),
     ),
   );
+  await Promise.all([...withClaims].map((c) => waitVolumesDeleted(c, deleted.filter((d) => d.c === c).map((d) => d.ns), onProgress)));
+}
+
+async function waitVolumesDeleted(c: KubeCluster, namespaces: string[], onProgress: (line: string) => void): Promise<void> {
+  if (namespaces.length === 0) return;
+  try {
+    await c.volumesClaimedIn(namespaces);
+  } catch (err) {
+    return onProgress(`the PersistentVolumes of ${namespaces.join(', ')} in ${c.context} cannot be listed (${apiMessage(err)}): their StorageClass's reclaim policy decides whether they go`);
+  }
+  const left = await waitFor(
+    `the PersistentVolumes of ${namespaces.join(', ')} to be deleted`,
+    async (note) => {
+      const volumes = await c.volumesClaimedIn(namespaces);
+      const going = volumes.filter((v) => v.reclaimPolicy === 'Delete');
+      note(going.map((v) => `${v.name} (${v.claim}) ${v.phase}`).join(', '));
+      return going.length === 0 ? volumes : undefined;
+    },
+    { timeoutMs: GONE_TIMEOUT_MS, intervalMs: 500, onProgress },
+  );
+  if (left.length) {
+    onProgress(`kept by reclaim policy ${[...new Set(left.map((v) => v.reclaimPolicy))].join('/')}, not deleted by the harness: PersistentVolumes ${left.map((v) => `${v.name} (${v.claim})`).join(', ')} in ${c.context}`);
+  }
 }
 
 /** Every container log of every namespace the run created, for a failed bring-up. */

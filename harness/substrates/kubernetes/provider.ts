@@ -13,6 +13,7 @@ import type { KubernetesSubstrateName, RunningTopology, Substrate, UpOptions } f
 import type { Exposure } from './addressing.ts';
 import type { KubeCluster } from './cluster.ts';
 import { deployTopology, type ImageName } from './deploy.ts';
+import { STORAGE_CLASS_ENV } from './storage.ts';
 
 /** What a provider hands the deploy path: the clusters, how they reach each other and S3, the images. */
 export interface ProvidedClusters {
@@ -67,7 +68,7 @@ export function kubernetesSubstrate(provider: ClusterProvider): Substrate {
       const helm = (await resolveBinary('helm', { onProgress })).path;
       const provided = await provider.provision(topology, { env, onProgress });
       // deployTopology tears down (provided.release included) when it fails.
-      return deployTopology(topology, { ...opts, ...provided, substrate: provider.name, helm });
+      return deployTopology(topology, { ...opts, ...provided, substrate: provider.name, helm, storageClass: env[STORAGE_CLASS_ENV] ?? '' });
     },
   };
 }

@@ -1,9 +1,9 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { arch1, arch2, receiveJitter } from '../../topology/presets.ts';
+import { arch1, arch2, arch3, receiveJitter, receiveReplication } from '../../topology/presets.ts';
 import { containerPort, kubeAddressing } from './addressing.ts';
 import { IMAGES, kubePlan, NAMESPACE } from './fixture.ts';
-import { chartValues, chartValuesYaml, INSTANCES_ANNOTATION, POD_LABEL } from './values.ts';
+import { chartValues, chartValuesYaml, INSTANCES_ANNOTATION, POD_LABEL, usesDataDir, type Storage } from './values.ts';
 
 const flag = (args: string[], name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
 
@@ -118,6 +118,46 @@ describe('chart values', () => {
     expect(observee.configMaps.map((c) => c.name)).toEqual(['prometheus-0-config', 'sidecar-0-config', 'prometheus-1-config', 'sidecar-1-config']);
     expect(observee.configMaps[0]!.data).toEqual(plan.processes.find((p) => p.id === 'observee/prometheus-0')!.files);
     expect(observer.pods.find((p) => p.name === 'query-frontend')!.containers[0]!.configMap).toBeUndefined();
+  });
+
+  it('keeps data on emptyDir unless asked for claims, and then claims only for the pods that keep data', () => {
+    expect(observer.storage).toEqual({ type: 'emptyDir' });
+    expect(observer.pods.map((p) => p.dataVolume)).toEqual(['emptyDir', 'emptyDir', 'emptyDir', 'emptyDir']);
+    const claims: Storage = { type: 'persistentVolumeClaim', size: '1Gi' };
+    const volumes = (values: ReturnType<typeof chartValues>) => Object.fromEntries(values.pods.map((p) => [p.name, p.dataVolume]));
+    expect(volumes(chartValues(plan, 'observer', { addressing, images: IMAGES, storage: claims }))).toEqual({
+      prometheus: 'persistentVolumeClaim',
+      store: 'persistentVolumeClaim', // its index cache
+      query: 'emptyDir',
+      'query-frontend': 'emptyDir',
+    });
+    // A sidecar shares its Prometheus' claim: one per pod.
+    const withClaims = chartValues(plan, 'observee', { addressing, images: IMAGES, storage: claims });
+    expect(withClaims.storage).toEqual(claims);
+    expect(volumes(withClaims)).toEqual({ 'prometheus-0': 'persistentVolumeClaim', 'prometheus-1': 'persistentVolumeClaim' });
+    // Every receive of the replication scenario, and Arch 3's agent, ruler and alertmanager.
+    const replication = kubePlan(receiveReplication(3, 3));
+    expect(volumes(chartValues(replication.plan, 'observer', { addressing: replication.addressing, images: IMAGES, storage: claims }))).toEqual({
+      'receive-0': 'persistentVolumeClaim',
+      'receive-1': 'persistentVolumeClaim',
+      'receive-2': 'persistentVolumeClaim',
+      query: 'emptyDir',
+      'query-penalty': 'emptyDir',
+    });
+    const central = kubePlan(arch3());
+    const arch3Volumes = volumes(chartValues(central.plan, 'observer', { addressing: central.addressing, images: IMAGES, storage: claims }));
+    expect(arch3Volumes).toMatchObject({ receive: 'persistentVolumeClaim', 'fixed-ruler': 'persistentVolumeClaim', 'fixed-alertmanager': 'persistentVolumeClaim', 'fixed-query': 'emptyDir' });
+    expect(volumes(chartValues(central.plan, 'observee', { addressing: central.addressing, images: IMAGES, storage: claims }))).toEqual({ prometheus: 'persistentVolumeClaim' });
+  });
+
+  it('tells a process that keeps data in its pod volume by its flags', () => {
+    const byKind = (kind: string) => plan.processes.find((p) => p.kind === kind)!;
+    expect(['prometheus', 'sidecar', 'store'].map((k) => usesDataDir(byKind(k)))).toEqual([true, true, true]);
+    expect(['query', 'query-frontend'].map((k) => usesDataDir(byKind(k)))).toEqual([false, false]);
+    const p = byKind('query');
+    expect(usesDataDir({ ...p, args: ['--x=/database'] })).toBe(false);
+    expect(usesDataDir({ ...p, args: ['--x=/data/sub'] })).toBe(true);
+    expect(usesDataDir({ ...p, args: ['/data'] })).toBe(false);
   });
 
   it('writes YAML that reads back as the same values', () => {

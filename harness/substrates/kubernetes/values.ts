@@ -9,7 +9,11 @@
 //                           stop and start a single instance by scaling its StatefulSet to 0 and 1.
 //   process                 one container, args exactly the plan's, image by binary
 //   files                   one ConfigMap per process, mounted at CONFIG_DIR in its own container
-//   data                    one volume per pod at DATA_DIR (emptyDir, or a PVC per StatefulSet)
+//   data                    one volume per pod at DATA_DIR: with storage persistentVolumeClaim, a PVC
+//                           per StatefulSet whose processes keep data there (Prometheus and its
+//                           sidecar share it, receive, store, ruler, alertmanager), kept when the pod
+//                           is deleted and when it is scaled to 0; an emptyDir for the others (Query)
+//                           and with storage emptyDir
 //   instance                one headless Service named after it (publishNotReadyAddresses: dialled
 //                           directly, ready or not, like a process on 127.0.0.1)
 //   component with replicas one headless Service named after the component over all its pods, for
@@ -40,7 +44,7 @@ export interface ChartValuesOptions {
   /** Command of each binary's image when its entrypoint is not the binary (default: the entrypoint). */
   commands?: Partial<Record<BinaryName, string[]>>;
   imagePullPolicy?: 'IfNotPresent' | 'Never' | 'Always';
-  /** emptyDir (default: data is lost when a pod is deleted) or a PVC per StatefulSet (kept across stop/start). */
+  /** emptyDir (default: data is lost when a pod is deleted) or a PVC per StatefulSet with data (kept across stop/start). */
   storage?: Storage;
   /** Create every pod stopped (replicas 0): the substrate starts them in the plan's order. */
   startStopped?: boolean;
@@ -78,6 +82,8 @@ export interface PodValues {
   annotations: Record<string, string>;
   /** 0: created stopped, for the substrate to start once what it dials is ready; absent: 1. */
   replicas?: 0;
+  /** Its data volume: a claim (only with storage persistentVolumeClaim) or an emptyDir; absent: storage.type. */
+  dataVolume?: Storage['type'];
   containers: ContainerValues[];
 }
 
@@ -114,6 +120,16 @@ export interface ChartValues {
 }
 
 const memberLabel = (service: string) => `${MEMBER_LABEL_PREFIX}${service}`;
+
+/** Whether a process keeps data in its pod's volume: one of its flags points into DATA_DIR (its own data, or a sidecar's view of its Prometheus'). */
+export function usesDataDir(p: ProcessPlan): boolean {
+  return p.args.some((arg) => {
+    const eq = arg.indexOf('=');
+    if (!arg.startsWith('-') || eq < 0) return false;
+    const value = arg.slice(eq + 1);
+    return value === DATA_DIR || value.startsWith(`${DATA_DIR}/`);
+  });
+}
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The chart values for one cluster of a plan computed with `opts.addressing`. Throws a one-line error on anything the chart could not express. */
@@ -210,6 +226,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
     service.ports.push({ name: e.port, port: e.targetPort, targetPort: e.targetPort, nodePort: e.nodePort });
   }
 
+  const storage = opts.storage ?? { type: 'emptyDir' };
   const configMaps: ChartValues['configMaps'] = [];
   const pods: PodValues[] = [];
   const groups = new Map<string, ProcessPlan[]>();
@@ -258,6 +275,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
         [`${LABEL_PREFIX}/config-sha256`]: createHash('sha256').update(configText).digest('hex'),
       },
       ...(opts.startStopped ? { replicas: 0 as const } : {}),
+      dataVolume: storage.type === 'persistentVolumeClaim' && inPod.some(usesDataDir) ? 'persistentVolumeClaim' : 'emptyDir',
       containers,
     });
   }
@@ -277,7 +295,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
     namespace: addressing.namespaceOf(cluster),
     paths: { config: CONFIG_DIR, data: DATA_DIR },
     imagePullPolicy: opts.imagePullPolicy ?? 'IfNotPresent',
-    storage: opts.storage ?? { type: 'emptyDir' },
+    storage,
     pods,
     configMaps,
     services,
