@@ -28,6 +28,7 @@ commands:
   setup                                    provision every pinned binary (build from the Go module proxy if needed)
   doctor                                   show each binary, its version and where it comes from
   images                                   build the k3s substrate's images locally (Docker; not part of npm test)
+  images kind-node                         build a kind node image from upstream parts (root; harness/images/kind-node)
   cluster up|down|status|smoke|load <tar> a local single-node Kubernetes cluster from upstream parts (root;
                                            kubeconfig in <cache>/cluster/kubeconfig; not part of npm test)
 
@@ -94,6 +95,12 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'images': {
       const started = Date.now();
+      if (rest[0] === 'kind-node') {
+        const { buildKindNodeImage } = await import('./images/kind-node/index.ts');
+        const image = await buildKindNodeImage({ onProgress: log });
+        log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s (${image.tarFile})`);
+        return 0;
+      }
       const { buildImages } = await import('./images/index.ts');
       const result = await buildImages({ onProgress: log });
       log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);

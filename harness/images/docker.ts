@@ -4,6 +4,8 @@
 // Machines without systemd (CI, this workplace) have dockerd installed but not running. As root we
 // start it detached, logging to a file, and wait for `docker info`; a second call finds it running.
 // Where even dockerd is missing and we are root on Debian, `apt-get install docker.io` provides it.
+// Where the capability bounding set is short (runc-capfilter.ts), the dockerd we start runs
+// privileged containers through a runtime that drops the missing capabilities.
 // dockerd is deliberately not niced: containers inherit its priority, and k3s must not run at nice 19.
 import { spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
@@ -12,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { cacheRoot, type Env } from '../binaries/cache.ts';
 import { withFileLock } from '../binaries/lock.ts';
+import { capFilterDockerdArgs } from './runc-capfilter.ts';
 
 export interface DockerEngine {
   serverVersion: string;
@@ -67,8 +70,9 @@ export async function ensureDocker(opts: EnsureDockerOptions = {}): Promise<Dock
       how = 'installed';
     }
     const logFile = env.THANOS_HA_E2E_DOCKERD_LOG || '/var/log/thanos-ha-e2e-dockerd.log';
+    const runtimeArgs = await capFilterDockerdArgs(env, progress);
     progress(`starting dockerd in the background (log: ${logFile})`);
-    await startDockerd(logFile, env);
+    await startDockerd(logFile, env, runtimeArgs);
     const serverVersion = await waitForDocker(logFile, opts.startTimeoutMs ?? 60_000, env);
     progress(`dockerd ${serverVersion} is up`);
     return { serverVersion, how, logFile };
@@ -91,13 +95,13 @@ async function installDockerIo(env: Env, progress: (line: string) => void): Prom
 }
 
 /** Starts dockerd detached from this process, so that it outlives the harness. */
-async function startDockerd(logFile: string, env: Env): Promise<void> {
+async function startDockerd(logFile: string, env: Env, extraArgs: string[] = []): Promise<void> {
   await mkdir(dirname(logFile), { recursive: true });
   const log = await open(logFile, 'a');
   try {
     await log.write(`\n# ${new Date().toISOString()} started by thanos-ha-e2e (pid ${process.pid})\n`);
     // --ip: published container ports (testcontainers' mapped ports) bind to 127.0.0.1, not every interface.
-    const child = spawn('dockerd', ['--ip=127.0.0.1'], { detached: true, stdio: ['ignore', log.fd, log.fd], env: env as NodeJS.ProcessEnv });
+    const child = spawn('dockerd', ['--ip=127.0.0.1', ...extraArgs], { detached: true, stdio: ['ignore', log.fd, log.fd], env: env as NodeJS.ProcessEnv });
     child.on('error', () => {}); // reported by waitForDocker through the log / timeout
     child.unref();
   } finally {

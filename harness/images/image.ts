@@ -119,11 +119,14 @@ export async function savedImageTar(tag: string, env: Env = process.env): Promis
 }
 
 /** Builds the image unless one with the same content is already there, and saves its tar to the cache. */
-export async function buildImage(spec: ImageSpec, opts: { env?: Env; onProgress?: (line: string) => void } = {}): Promise<BuiltImage> {
+export async function buildImage(
+  spec: ImageSpec,
+  opts: { env?: Env; onProgress?: (line: string) => void; /** Where the tar goes instead of <cache>/images/ */ tarDir?: string } = {},
+): Promise<BuiltImage> {
   const env = opts.env ?? process.env;
   const started = Date.now();
   const hash = await contentHash(spec);
-  const tarFile = imageTarPath(spec.tag, hash, env);
+  const tarFile = opts.tarDir ? join(opts.tarDir, basename(imageTarPath(spec.tag, hash, env))) : imageTarPath(spec.tag, hash, env);
   let rebuilt = false;
 
   if ((await imageLabel(spec.tag, CONTENT_LABEL, env)) !== hash) {

@@ -31,7 +31,8 @@ export interface ClusterBinaries {
   coredns: string;
 }
 
-interface BuildSpec {
+/** One Go module build into <cache>/bin/<id>/ (also what harness/images/kind-node builds its node's parts with). */
+export interface BuildSpec {
   /** Cache directory name: <cache>/bin/<id>/ */
   id: string;
   module: string;
@@ -39,6 +40,10 @@ interface BuildSpec {
   /** Packages to build, relative to the module root, and the binary names they produce. */
   packages: { pkg: string; out: string }[];
   ldflags: string;
+  /** Build tags (-tags). */
+  tags?: string[];
+  /** CGO_ENABLED=1 (runc: its nsenter is C); static only if ldflags says -extldflags -static. Default off. */
+  cgo?: boolean;
   /** Edits the copied go.mod so the module builds outside its repository. */
   fixGoMod?: (sourceDir: string, logged: GoLog) => Promise<void>;
   coldMinutes: number;
@@ -49,7 +54,7 @@ type GoLog = Pick<LoggedRunOptions, 'env' | 'log' | 'of'>;
 
 const PROGRESS_EVERY_MS = 30_000;
 
-function specs(now = new Date()): { kubernetes: BuildSpec; etcd: BuildSpec; coredns: BuildSpec } {
+function specs(now = new Date()): { kubernetes: BuildSpec; etcd: BuildSpec; coredns: BuildSpec; kubeadm: BuildSpec } {
   const { kubernetes, etcd, coredns } = CLUSTER_VERSIONS;
   const [major, minor, patch] = kubernetes.replace(/^v/, '').split('.');
   const buildDate = now.toISOString().replace(/\.\d+Z$/, 'Z');
@@ -73,15 +78,18 @@ function specs(now = new Date()): { kubernetes: BuildSpec; etcd: BuildSpec; core
       fixGoMod: (dir, logged) => usePublishedStaging(dir, `v0.${minor}.${patch}`, logged),
       coldMinutes: 35,
     },
-    etcd: {
-      id: `etcd-${etcd}`,
-      module: 'go.etcd.io/etcd/server/v3',
-      version: `v${etcd}`,
-      packages: [{ pkg: '.', out: 'etcd' }],
-      ldflags: `-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v${etcd}`,
-      fixGoMod: dropRelativeReplaces,
-      coldMinutes: 3,
+    // kubeadm (for a kind node image) on its own, so that an existing kubernetes-<v>/ build stays
+    // complete; it shares the Go build cache with the kubernetes build, so it costs a few minutes.
+    kubeadm: {
+      id: `kubeadm-${kubernetes}`,
+      module: 'k8s.io/kubernetes',
+      version: `v${kubernetes}`,
+      packages: [{ pkg: './cmd/kubeadm', out: 'kubeadm' }],
+      ldflags: ['-s', '-w', ...kubeVersionFlags].join(' '),
+      fixGoMod: (dir, logged) => usePublishedStaging(dir, `v0.${minor}.${patch}`, logged),
+      coldMinutes: 6,
     },
+    etcd: etcdSpec(etcd),
     coredns: {
       id: `coredns-${coredns}`,
       module: 'github.com/coredns/coredns',
@@ -90,6 +98,19 @@ function specs(now = new Date()): { kubernetes: BuildSpec; etcd: BuildSpec; core
       ldflags: `-s -w -X github.com/coredns/coredns/coremain.GitCommit=v${coredns}`,
       coldMinutes: 8,
     },
+  };
+}
+
+/** etcd at a given release (the local cluster's, or the one kubeadm pins for a kind node image). */
+export function etcdSpec(version: string): BuildSpec {
+  return {
+    id: `etcd-${version}`,
+    module: 'go.etcd.io/etcd/server/v3',
+    version: `v${version}`,
+    packages: [{ pkg: '.', out: 'etcd' }],
+    ldflags: `-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=v${version}`,
+    fixGoMod: dropRelativeReplaces,
+    coldMinutes: 3,
   };
 }
 
@@ -108,14 +129,25 @@ export async function ensureClusterBinaries(opts: { env?: Env; onProgress?: (lin
 export async function builtClusterBinaries(env: Env = process.env): Promise<ClusterBinaries | undefined> {
   const all = specs();
   const dir = (spec: BuildSpec) => join(cacheRoot(env), 'bin', spec.id);
-  for (const spec of Object.values(all)) {
+  for (const spec of [all.kubernetes, all.etcd, all.coredns]) {
     for (const { out } of spec.packages) if (!(await isFile(join(dir(spec), out)))) return undefined;
   }
   const kube = Object.fromEntries(KUBE_BINARIES.map((name) => [name, join(dir(all.kubernetes), name)])) as Record<KubeBinary, string>;
   return { kube, etcd: join(dir(all.etcd), 'etcd'), coredns: join(dir(all.coredns), 'coredns') };
 }
 
-async function ensureBuilt(spec: BuildSpec, env: Env, onProgress: (line: string) => void = () => {}): Promise<string> {
+/** The build recipes by name (harness/images/kind-node builds single ones of them with ensureBuilt). */
+export function clusterBuildSpecs(): Record<'kubernetes' | 'etcd' | 'coredns' | 'kubeadm', BuildSpec> {
+  return specs();
+}
+
+/** kubeadm at the local cluster's Kubernetes version, built where missing. */
+export async function ensureKubeadm(opts: { env?: Env; onProgress?: (line: string) => void } = {}): Promise<string> {
+  return join(await ensureBuilt(specs().kubeadm, opts.env ?? process.env, opts.onProgress), 'kubeadm');
+}
+
+/** Builds one Go module spec where missing and returns <cache>/bin/<id>/. */
+export async function ensureBuilt(spec: BuildSpec, env: Env, onProgress: (line: string) => void = () => {}): Promise<string> {
   const root = cacheRoot(env);
   const finalDir = join(root, 'bin', spec.id);
   const complete = async () => {
@@ -138,7 +170,7 @@ async function ensureBuilt(spec: BuildSpec, env: Env, onProgress: (line: string)
 async function build(spec: BuildSpec, env: Env, progress: (line: string) => void): Promise<void> {
   const root = cacheRoot(env);
   const goVersion = await findGo(env);
-  const goEnv: Env = { ...env, GOWORK: 'off', CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  const goEnv: Env = { ...env, GOWORK: 'off', CGO_ENABLED: spec.cgo ? '1' : '0', GOFLAGS: '-mod=mod' };
   const workDir = join(root, 'work', `${spec.id}.${process.pid}`);
   const log = join(root, 'logs', `${spec.id}.go-build.log`);
   await mkdir(join(root, 'logs'), { recursive: true });
@@ -162,6 +194,7 @@ async function build(spec: BuildSpec, env: Env, progress: (line: string) => void
     const outDir = join(workDir, 'out');
     await mkdir(outDir);
     const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${spec.ldflags}`];
+    if (spec.tags?.length) args.push(`-tags=${spec.tags.join(',')}`);
     const [only] = spec.packages;
     if (spec.packages.length === 1 && only) args.push('-o', join(outDir, only.out), only.pkg);
     else args.push('-o', `${outDir}/`, ...spec.packages.map((p) => p.pkg));
