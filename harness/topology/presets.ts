@@ -268,15 +268,9 @@ export function arch3(): Topology {
       rules: CENTRAL_ALERTING_RULES,
     },
     { kind: 'alertmanager', name: arch3ComponentName(path, 'alertmanager'), cluster: OBSERVER },
-    // What users (Grafana) query: everything, this path's recording rules included, and only this path's.
-    {
-      kind: 'query',
-      name: arch3ComponentName(path, 'query'),
-      cluster: OBSERVER,
-      endpoints: [`${OBSERVER}/store`, `${OBSERVER}/receive`, ref(path, 'ruler')],
-      replicaLabels: ALL_REPLICA_LABELS,
-    },
-    { kind: 'query-frontend', name: arch3ComponentName(path, 'query-frontend'), cluster: OBSERVER, downstream: ref(path, 'query') },
+    // What users (Grafana) query: everything, this path's recording rules included, and only this
+    // path's ("<path>-query" and its "<path>-query-frontend").
+    ...queryPath(arch3ComponentName(path, 'query'), [`${OBSERVER}/store`, `${OBSERVER}/receive`, ref(path, 'ruler')], ALL_REPLICA_LABELS),
   ];
   return validateTopology({
     name: 'arch3-central-alerting',
