@@ -7,11 +7,11 @@ import type { AlertmanagerAlert } from '../promql/alertmanager.ts';
 import { AlertmanagerClient } from '../promql/alertmanager.ts';
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum, metricValue } from '../promql/metrics.ts';
+import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { scrapeIntervalOf, type Topology } from '../topology/model.ts';
 import { ARCH3_PATHS, arch3ComponentName, type Arch3Path, type Arch3PathComponent } from '../topology/presets.ts';
-import { waitFor } from '../wait.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
 import { alignDown, alignUp } from '../workload/series.ts';
 
@@ -158,15 +158,12 @@ export async function waitForReceiveUpTo(t: RunningTopology, untilMs: number, lo
   const appended = metricSum(await metricsOf(t, AGENT), 'prometheus_agent_samples_appended_total') ?? 0;
   const tenant = t.topology.components.find((c) => c.kind === 'receive');
   if (tenant?.kind !== 'receive') throw new Error(`topology ${t.topology.name} has no Receive`);
-  await waitFor(
-    `Receive to append the ${appended} samples the agent stored up to ${new Date(untilMs).toISOString()}`,
-    async (note) => {
-      const received = metricSum(await metricsOf(t, RECEIVE), 'prometheus_tsdb_head_samples_appended_total', { tenant: tenant.defaultTenant }) ?? 0;
-      note(`${received} appended`);
-      return received >= appended ? received : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 250, onProgress: log },
-  );
+  await waitSumMetrics(RECEIVE, t.url(RECEIVE), greaterOrEqual(appended), 'prometheus_tsdb_head_samples_appended_total', {
+    labels: { tenant: tenant.defaultTenant },
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    onProgress: log,
+  });
   return Date.now();
 }
 
@@ -255,15 +252,13 @@ export async function ruleEvaluations(path: AlertingPath): Promise<RuleEvaluatio
 
 /** Precondition: the Ruler has started a group evaluation at or after fromMs. */
 export async function waitForEvaluationAfter(path: AlertingPath, fromMs: number, log: (line: string) => void): Promise<RuleEvaluations> {
-  return await waitFor(
-    `${path.rulerInstance} to evaluate its rules after ${new Date(fromMs).toISOString()}`,
-    async (note) => {
-      const e = await ruleEvaluations(path);
-      note(`last evaluation ${new Date(e.lastEvaluationMs).toISOString()}`);
-      return e.lastEvaluationMs >= fromMs ? e : undefined;
-    },
-    { timeoutMs: Math.max(0, fromMs - Date.now()) + 60_000, intervalMs: 250, onProgress: log },
-  );
+  // Its one rule group's last evaluation, in seconds (floor(x * 1000) >= fromMs exactly when x >= fromMs / 1000).
+  await waitSumMetrics(path.rulerInstance, path.ruler.baseUrl, greaterOrEqual(fromMs / 1000), 'prometheus_rule_group_last_evaluation_timestamp_seconds', {
+    timeoutMs: Math.max(0, fromMs - Date.now()) + 60_000,
+    intervalMs: 250,
+    onProgress: log,
+  });
+  return await ruleEvaluations(path);
 }
 
 /**
