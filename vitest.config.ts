@@ -31,6 +31,22 @@ export default defineConfig({
         },
       },
       {
+        // The same scenario files on two kind clusters in Docker (npm run test:kind; not in npm test:
+        // a cold node image build takes about 25 minutes). Skipped with one line where Docker or an image is missing.
+        test: {
+          name: 'kind',
+          include: ['scenarios/**/*.e2e.ts'],
+          exclude: ['scenarios/teardown.e2e.ts'], // checks processes and run directories: process substrate only
+          env: { THANOS_HA_E2E_SUBSTRATE: 'kind' },
+          sequence: { groupOrder: 3 },
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 30 * 60_000,
+          pool: 'forks',
+          globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts'],
+        },
+      },
+      {
         // The same scenario files on k3s in Docker; skipped with a one-line reason where Docker or an image is missing.
         test: {
           name: 'k3s',

@@ -27,8 +27,9 @@ commands:
   clean                                    kill what runs whose Node process died left behind, remove their dirs
   setup                                    provision every pinned binary (build from the Go module proxy if needed)
   doctor                                   show each binary, its version and where it comes from
-  images                                   build the k3s substrate's images locally (Docker; not part of npm test)
-  images kind-node                         build a kind node image from upstream parts (root; harness/images/kind-node)
+  images [k3s]                             build the component images locally and look for the k3s image (Docker; not part of npm test)
+  images kind                              the component images, and a kind node image: kindest/node pulled, or built here
+  images kind-node                         build the kind node image from upstream parts (root; harness/images/kind-node)
   cluster up|down|status|smoke|load <tar> a local single-node Kubernetes cluster from upstream parts (root;
                                            kubeconfig in <cache>/cluster/kubeconfig; not part of npm test)
 
@@ -101,9 +102,24 @@ async function main(argv: string[]): Promise<number> {
         log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s (${image.tarFile})`);
         return 0;
       }
+      if (rest[0] !== undefined && rest[0] !== 'k3s' && rest[0] !== 'kind') fail(`unknown images target "${rest[0]}": use k3s (default), kind or kind-node`);
       const { buildImages } = await import('./images/index.ts');
       const result = await buildImages({ onProgress: log });
       log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      if (rest[0] === 'kind') {
+        // The pinned kindest/node where the engine has it or a registry serves it; else built here.
+        const { chooseNodeImage } = await import('./substrates/kind/node-image.ts');
+        const found = await chooseNodeImage(process.env, { pull: true, onProgress: log });
+        if (found.image) {
+          log(`kind node image ${found.image} (${found.how})`);
+          return 0;
+        }
+        log(`${(found.why ?? "").split(': ').slice(0, 2).join(': ')}: building it`);
+        const { buildKindNodeImage } = await import('./images/kind-node/index.ts');
+        const image = await buildKindNodeImage({ onProgress: log });
+        log(`kind node image ${image.tag} ${image.rebuilt ? 'built' : 'up to date'}; everything ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        return 0;
+      }
       if (!result.k3s.present) fail(result.k3s.reason);
       log(`k3s image ${result.k3s.image} is present`);
       return 0;
@@ -115,6 +131,9 @@ async function main(argv: string[]): Promise<number> {
     case 'clean': {
       const cleaned = cleanAbandonedRuns(RUNS_BASE);
       log(cleaned.length ? `cleaned ${cleaned.length} abandoned run(s): ${cleaned.join(', ')}` : `no abandoned runs under ${RUNS_BASE}`);
+      // kind runs of this host whose process and reaper are gone (substrates/kind/janitor.ts); needs a Docker engine.
+      const { cleanAbandonedKindRuns } = await import('./substrates/kind/janitor.ts');
+      if ((await cleanAbandonedKindRuns(process.env, log)).length === 0) log('no abandoned kind runs of this host');
       if (process.env.THANOS_HA_E2E_KUBE_CONTEXTS) {
         // Namespaces of kube runs of this host whose process died (see substrates/kubernetes/janitor.ts).
         const { connectContexts, kubeSettings } = await import('./substrates/kube/index.ts');

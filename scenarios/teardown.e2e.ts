@@ -33,7 +33,7 @@ const read = (path: string) => {
 };
 /** Processes whose environment carries a run marker under runsBase (what the harness starts). */
 const processesOfRuns = () => procEntries().filter((p) => read(`/proc/${p}/environ`).includes(`THANOS_HA_E2E_RUN=${runsBase}/`)).map(Number);
-/** The runs' reapers (substrates/process/reaper.ts): their command line names the run directory. */
+/** The runs' reapers (substrates/reaper.ts): their command line names the run directory. */
 const reapersOfRuns = () => procEntries().filter((p) => read(`/proc/${p}/cmdline`).includes(`thanos-ha-e2e-reaper\0${runsBase}/`)).map(Number);
 const sessionOf = (pid: number) => Number(read(`/proc/${pid}/stat`).split(') ')[1]!.split(' ')[3]); // state ppid pgrp session ...
 const leftovers = () => ({ processes: processesOfRuns(), reapers: reapersOfRuns(), runDirs: readdirSync(runsBase) });

@@ -1,8 +1,9 @@
 // Choosing a substrate: THANOS_HA_E2E_SUBSTRATE (or the CLI's --substrate) is the only switch.
 //
 //   process      processes on this machine (process/)
-//   kube, k3s    a cluster provider each (kube/: kubeconfig contexts, k3s/: testcontainers) over the
-//                shared Kubernetes deploy path (kubernetes/provider.ts, kubernetes/deploy.ts)
+//   kind, k3s,   a cluster provider each (kind/: kind clusters in Docker, k3s/: testcontainers,
+//   kube         kube/: kubeconfig contexts) over the shared Kubernetes deploy path
+//                (kubernetes/provider.ts, kubernetes/deploy.ts)
 //
 // A new Kubernetes substrate is one folder exporting a ClusterProvider, its name in
 // KubernetesSubstrateName (types.ts) and one line in CLUSTER_PROVIDERS below.
@@ -14,9 +15,9 @@ export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './typ
 
 // Loaded when chosen: a process run needs neither testcontainers nor the Kubernetes client.
 const CLUSTER_PROVIDERS: Record<KubernetesSubstrateName, () => Promise<ClusterProvider>> = {
+  kind: async () => (await import('./kind/index.ts')).kindProvider,
   k3s: async () => (await import('./k3s/index.ts')).k3sProvider,
   kube: async () => (await import('./kube/index.ts')).kubeProvider,
-  // kind: async () => (await import('./kind/index.ts')).kindProvider,
 };
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);

@@ -1,6 +1,6 @@
 // Guaranteed teardown: whatever a run starts is registered here and undone on close, on
 // SIGINT/SIGTERM, and (synchronously, as far as possible) on process exit. What a SIGKILL leaves
-// is the reaper's (process/reaper.ts) or the janitor's.
+// is the reaper's (reaper.ts) or the janitor's.
 type Cleanup = { name: string; async: () => Promise<void>; sync: () => void; done?: Promise<void> };
 
 const pending = new Set<Cleanup>();

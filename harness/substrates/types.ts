@@ -5,7 +5,7 @@ import type { Topology } from '../topology/model.ts';
 import type { WorkloadExporter } from '../workload/exporter.ts';
 
 /** The Kubernetes substrates: one cluster provider each (kubernetes/provider.ts), registered in index.ts. */
-export type KubernetesSubstrateName = 'k3s' | 'kube';
+export type KubernetesSubstrateName = 'kind' | 'k3s' | 'kube';
 export type SubstrateName = 'process' | KubernetesSubstrateName;
 
 export interface UpOptions {

@@ -5,7 +5,7 @@
 // teardown (teardown.ts) never finishes. Here the main process holds vitest's handlers back,
 // cancels the run, forwards the signal to each worker, waits (bounded) until they have exited, then
 // runs vitest's handlers and exits with 130/143. A second signal exits at once. What a SIGKILL
-// leaves is the reaper's (process/reaper.ts).
+// leaves is the reaper's (reaper.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { TestProject } from 'vitest/node';

@@ -73,7 +73,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ['port-forwards', () => Promise.all(forwards.map((f) => f.close()))],
       ['workload exporter', () => exporter?.close()],
       ['S3 client', () => bucket?.close()],
-      ['namespaces', () => deleteNamespaces(kubeClusters(), new Set([...storageOf].filter(([, s]) => s.type === 'persistentVolumeClaim').map(([c]) => c)), onProgress)],
+      ['namespaces', () => opts.disposableClusters || deleteNamespaces(kubeClusters(), new Set([...storageOf].filter(([, s]) => s.type === 'persistentVolumeClaim').map(([c]) => c)), onProgress)],
       ['substrate', () => opts.release()],
       ['values files', () => (opts.keep ? undefined : rm(runDir, { recursive: true, force: true }))],
     ];

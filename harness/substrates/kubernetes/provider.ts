@@ -32,6 +32,8 @@ export interface ProvidedClusters {
   imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
   /** Prefix of every namespace the run creates: <prefix>-<topology cluster>. */
   namespacePrefix: string;
+  /** The clusters exist for this run only and go with release(): their namespaces are not deleted one by one first (kind). */
+  disposableClusters?: boolean;
   /** The provider's own teardown (kubeconfig copies, containers, networks), run after the namespaces are deleted; also when the deploy fails. */
   release: () => Promise<void>;
 }

@@ -16,7 +16,7 @@ import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
 import { freePort } from './ports.ts';
-import { startReaper, type Reaper } from './reaper.ts';
+import { startReaper, type Reaper } from '../reaper.ts';
 import { startS3Server } from './s3-server.ts';
 import { ServiceProxy } from './service-proxy.ts';
 import { SupervisedProcess } from './supervised-process.ts';

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../../wait.ts';
-import { killRun, processesOfRun } from './janitor.ts';
+import { waitFor } from '../wait.ts';
+import { killRun, processesOfRun } from './process/janitor.ts';
 import { startReaper } from './reaper.ts';
 
 const dirs: string[] = [];

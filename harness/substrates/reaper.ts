@@ -2,8 +2,9 @@
 // Ryuk: one small process per run, in its own session (a Ctrl-C to the runner's process group does
 // not reach it), reading a pipe from the runner. The kernel closes that pipe whenever the runner
 // dies, however; the reaper then kills the run's processes (found by their THANOS_HA_E2E_RUN marker,
-// as janitor.ts does) and removes the run directory (keep: only owner.json, as janitor.ts does).
-// After a normal teardown the runner writes "release" and it exits.
+// as process/janitor.ts does), runs the substrate's own command if it gave one (kind: remove the
+// run's containers and network), and removes the run directory (keep: only owner.json).
+// After a normal teardown the runner writes "release" and it exits. Used by the process and kind substrates.
 //
 // It is a POSIX shell script, not Node: it starts once per topology, and a shell costs a few
 // milliseconds and under 2 MB where Node with type stripping took 130-200 ms and 72 MB here.
@@ -11,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
-// $1: the run directory, $2: keep|remove. A process the runner was forking when it died may still
+// $1: the run directory, $2: keep|remove, $3: a shell command run after the processes are gone (may be empty). A process the runner was forking when it died may still
 // exec with the marker, so it scans until two scans in a row find nothing (at most 60).
 const SCRIPT = `
 echo ready
@@ -25,6 +26,7 @@ while [ $quiet -lt 2 ] && [ $tries -lt 60 ]; do
   tries=$((tries + 1))
   sleep 0.05
 done
+[ -n "$3" ] && { echo "running: $3" >&2; eval "$3"; }
 if [ "$2" = keep ]; then rm -f "$1/owner.json"; else rm -rf "$1"; fi
 `;
 const START_TIMEOUT_MS = 10_000;
@@ -35,14 +37,17 @@ export interface Reaper {
   release(): Promise<void>;
 }
 
-/** Starts the reaper of runDir and resolves once it reads the pipe (call it before anything of the run starts). */
-export async function startReaper(runDir: string, keep: boolean): Promise<Reaper> {
+/**
+ * Starts the reaper of runDir and resolves once it reads the pipe (call it before anything of the run
+ * starts). onRunnerGone: a shell command for what is not a process of this machine (containers).
+ */
+export async function startReaper(runDir: string, keep: boolean, onRunnerGone = ''): Promise<Reaper> {
   const logFile = join(runDir, 'reaper.log'); // goes with the directory when the reap succeeds
   const logFd = openSync(logFile, 'a');
   const child = (() => {
     try {
       // The script comes through the environment so that ps shows a short, telling command line.
-      return spawn('/bin/sh', ['-c', 'eval "$THANOS_HA_E2E_REAPER"', 'thanos-ha-e2e-reaper', runDir, keep ? 'keep' : 'remove'], {
+      return spawn('/bin/sh', ['-c', 'eval "$THANOS_HA_E2E_REAPER"', 'thanos-ha-e2e-reaper', runDir, keep ? 'keep' : 'remove', onRunnerGone], {
         detached: true, // setsid
         stdio: ['pipe', 'pipe', logFd],
         // Without the run's marker: it is never one of the run's processes.
