@@ -1,6 +1,7 @@
 // Finding C of FINDINGS.md (prometheus-operator #4414): 2h TSDB blocks through prometheus-operator.
-// Kube substrate only: a real prometheus-operator (harness/prometheus-operator) in a namespace of
-// its own on the observee context; every Prometheus here has a Thanos sidecar uploading to S3.
+// Kube and kind substrates: a real prometheus-operator (harness/prometheus-operator) in a namespace of
+// its own on the observee context (kind: a kind cluster of its own); every Prometheus here has a
+// Thanos sidecar uploading to S3.
 //
 //   faulty   spec.additionalArgs storage.tsdb.min/max-block-duration=2h while the operator manages
 //            those flags itself: a new resource gets no StatefulSet; an existing one that gets the
@@ -17,6 +18,7 @@
 // Run (see harness/prometheus-operator/README.md):
 //   THANOS_HA_E2E_SUBSTRATE=kube THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx> KUBECONFIG=<file> \
 //     npx vitest run --project e2e scenarios/operator-block-size.e2e.ts
+//   npx vitest run --project kind scenarios/operator-block-size.e2e.ts
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   BLOCK_DURATION_ARGS,
@@ -30,7 +32,7 @@ import {
 } from '../harness/flows/operator-block-size.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log } from '../harness/scenario.ts';
-import { kubeCluster, kubeSkipReason } from '../harness/prometheus-operator/cluster.ts';
+import { kubeCluster, kubeSkipReason, type OperatorCluster } from '../harness/prometheus-operator/cluster.ts';
 import { OperatorEnvironment, type InstallFigures } from '../harness/prometheus-operator/install.ts';
 import { PROMETHEUS_OPERATOR } from '../harness/prometheus-operator/versions.ts';
 
@@ -51,14 +53,15 @@ function noteState(seen: string[], c: Condition | undefined): void {
   if (seen.at(-1) !== state) seen.push(state);
 }
 
-describe.skipIf(skip !== undefined)(`finding C: block duration through prometheus-operator ${PROMETHEUS_OPERATOR.version} (kube)`, () => {
+describe.skipIf(skip !== undefined)(`finding C: block duration through prometheus-operator ${PROMETHEUS_OPERATOR.version} (kube, kind)`, () => {
+  let cluster: OperatorCluster | undefined;
   let op: OperatorEnvironment | undefined;
   let prometheuses: OperatedPrometheuses;
   let install: InstallFigures;
   let failed = false;
 
   beforeAll(async () => {
-    const cluster = await kubeCluster('observee');
+    cluster = await kubeCluster('observee', process.env, log);
     log(`[${SCENARIO}] observee context ${cluster.context} (${cluster.server})`);
     op = new OperatorEnvironment(cluster, { onProgress: log });
     const started = Date.now();
@@ -76,7 +79,9 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
 
   afterAll(async () => {
     if (failed) log(`[${SCENARIO}] a test failed; removing namespace ${op?.namespace} anyway`);
-    await op?.close();
+    // A cluster made for this run (kind) goes whole; one that was there before keeps only what it had.
+    if (cluster?.release) await cluster.release();
+    else await op?.close();
   });
 
   describe('faulty: additionalArgs storage.tsdb.min/max-block-duration=2h while the operator manages them', () => {

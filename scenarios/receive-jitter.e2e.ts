@@ -139,13 +139,21 @@ describe('Finding B: two standalone receives behind Services, read through a pin
       const h = holdings(jitter, Object.values(pinnedSamples).flat());
       expect(h.wrong).toBe(0);
       expect(h.union, 'every sample Prometheus sent is in one receive or the other').toBe(h.expected);
-      // Each receive holds what the connections the Service gave it carried: each Prometheus has two
-      // to each receive and sends every sample in its own request over whichever is free, so about
-      // half (45% to 55% in every run so far). The bounds leave room for that draw, not for a receive
-      // that holds a small part or nearly everything.
+      // Each receive holds what the connections the Service gave it carried. Where the substrate
+      // balances them in turn and counts them (process: two per receive from each Prometheus), each
+      // sample goes over whichever is free, so about half (45% to 55% in every run so far); the bounds
+      // leave room for that draw, not for a receive that holds a small part or nearly everything.
+      // kube-proxy picks a backend at random per connection and nothing counts them there (one kind
+      // run put 77% on one receive); there, each receive holds a part.
+      const counted = jitter.connections['observer/receive-write'] ?? [];
       for (const [r, { share }] of Object.entries(h.perReceive)) {
-        expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
-        expect(share, `${r}'s share`).toBeLessThanOrEqual(0.7);
+        if (counted.length > 0) {
+          expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
+          expect(share, `${r}'s share`).toBeLessThanOrEqual(0.7);
+        } else {
+          expect(share, `${r}'s share`).toBeGreaterThan(0);
+          expect(share, `${r}'s share`).toBeLessThan(1);
+        }
       }
       log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${jitter.connections['observer/receive-write']}`);
     });

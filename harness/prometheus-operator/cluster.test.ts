@@ -21,10 +21,12 @@ describe('kube scenario environment', () => {
     expect(() => roleContext('observee', {})).toThrow(/needs THANOS_HA_E2E_KUBE_CONTEXTS/);
   });
 
-  it('runs only on the kube substrate with contexts', () => {
+  it('runs on the kube substrate with contexts, and on kind unless its project found it unavailable', () => {
     expect(kubeSkipReason({})).toMatch(/^needs THANOS_HA_E2E_SUBSTRATE=kube \(is process\)/);
     expect(kubeSkipReason({ THANOS_HA_E2E_SUBSTRATE: 'kube' })).toMatch(/needs THANOS_HA_E2E_KUBE_CONTEXTS/);
     expect(kubeSkipReason({ THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_KUBE_CONTEXTS: 'observer=a,observee=b' })).toBeUndefined();
+    expect(kubeSkipReason({ THANOS_HA_E2E_SUBSTRATE: 'kind' })).toBeUndefined();
+    expect(kubeSkipReason({ THANOS_HA_E2E_SUBSTRATE: 'kind', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' })).toBe('kind substrate unavailable: no Docker engine answers');
   });
 });
 

@@ -1,7 +1,8 @@
 // Which cluster the operator scenario talks to, and typed API clients for it (@kubernetes/client-node).
 //
-//   THANOS_HA_E2E_SUBSTRATE=kube                       the only switch; anything else skips the scenario
-//   THANOS_HA_E2E_KUBE_CONTEXTS=observer=ctxA,observee=ctxB   kubeconfig contexts per role
+//   THANOS_HA_E2E_SUBSTRATE=kube | kind                the only switch; anything else skips the scenario
+//   THANOS_HA_E2E_KUBE_CONTEXTS=observer=ctxA,observee=ctxB   kube: kubeconfig contexts per role
+//                                                      kind: a kind cluster of its own for the role
 //   KUBECONFIG                                         default ~/.kube/config (a list is merged, as kubectl does)
 //
 // The operator scenario needs one cluster: the observee's, where prometheus-operator runs in the note.
@@ -21,6 +22,7 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import type { Env } from '../binaries/cache.ts';
+import { unavailableVariable } from '../substrates/index.ts';
 import { connectContexts, kubeSettings } from '../substrates/kube/index.ts';
 
 export type KubeRole = 'observer' | 'observee';
@@ -28,7 +30,12 @@ export type KubeRole = 'observer' | 'observee';
 /** Why the kube-only scenarios do not run in this environment, or undefined when they do. */
 export function kubeSkipReason(env: Env = process.env): string | undefined {
   const substrate = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
-  if (substrate !== 'kube') return `needs THANOS_HA_E2E_SUBSTRATE=kube (is ${substrate}) and THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx>`;
+  if (substrate === 'kind') {
+    // The kind project's global setup says so when kind cannot run here (substrates/vitest-substrate-check.ts).
+    const unavailable = env[unavailableVariable('kind')];
+    return unavailable ? `kind substrate unavailable: ${unavailable}` : undefined;
+  }
+  if (substrate !== 'kube') return `needs THANOS_HA_E2E_SUBSTRATE=kube (is ${substrate}) and THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx>, or THANOS_HA_E2E_SUBSTRATE=kind`;
   if (!env.THANOS_HA_E2E_KUBE_CONTEXTS) return 'THANOS_HA_E2E_SUBSTRATE=kube needs THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx>';
   return undefined;
 }
@@ -50,12 +57,20 @@ export interface OperatorCluster {
   custom: CustomObjectsApi;
   crds: ApiextensionsV1Api;
   objects: KubernetesObjectApi;
-  /** True for the cluster `node harness/cli.ts cluster up` runs on this machine: images can be loaded into it. */
-  local: boolean;
+  /** Puts image tars onto the nodes, where the harness can (the local cluster, kind); undefined: they must be there already. */
+  loadImages: ((tars: string[], onProgress: (line: string) => void) => Promise<void>) | undefined;
+  /** Deletes the cluster itself, when it was created for this run (kind); undefined for clusters that were there before. */
+  release: (() => Promise<void>) | undefined;
 }
 
 /** The API clients of one role's context, once its API server has answered. */
-export async function kubeCluster(role: KubeRole, env: Env = process.env): Promise<OperatorCluster> {
+export async function kubeCluster(role: KubeRole, env: Env = process.env, onProgress: (line: string) => void = () => {}): Promise<OperatorCluster> {
+  if ((env.THANOS_HA_E2E_SUBSTRATE ?? 'process') === 'kind') {
+    const { startKindRun } = await import('../substrates/kind/index.ts');
+    const run = await startKindRun([role], { env, onProgress });
+    const kc = run.clusters[role]!.kubeConfig;
+    return { ...clients(kc), context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '', loadImages: (tars) => run.loadImages(role, tars), release: run.release };
+  }
   const context = roleContext(role, env);
   // connectContexts leaves a kubeconfig copy (for helm) in the directory; nothing here runs helm, and
   // the copy holds credentials, so it goes at once.
@@ -67,9 +82,14 @@ export async function kubeCluster(role: KubeRole, env: Env = process.env): Promi
     await rm(dir, { recursive: true, force: true });
   }
   const server = kc.getCurrentCluster()?.server ?? '';
+  // harness/local-cluster: its API server listens on 127.0.0.1:6443 (config.ts PORTS).
+  const local = server === 'https://127.0.0.1:6443';
+  const loadImages = async (tars: string[], progress: (line: string) => void) => (await import('../local-cluster/index.ts')).loadImages(tars, { env, onProgress: progress });
+  return { ...clients(kc), context, server, loadImages: local ? loadImages : undefined, release: undefined };
+}
+
+function clients(kc: KubeConfig) {
   return {
-    context,
-    server,
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
@@ -77,8 +97,6 @@ export async function kubeCluster(role: KubeRole, env: Env = process.env): Promi
     custom: kc.makeApiClient(CustomObjectsApi),
     crds: kc.makeApiClient(ApiextensionsV1Api),
     objects: KubernetesObjectApi.makeApiClient(kc),
-    // harness/local-cluster: its API server listens on 127.0.0.1:6443 (config.ts PORTS).
-    local: server === 'https://127.0.0.1:6443',
   };
 }
 

@@ -14,7 +14,6 @@ import { pinnedVersion } from '../binaries/versions.ts';
 import { componentImageTag, IMAGE_REPOSITORY } from '../images/components.ts';
 import { ensureDocker } from '../images/docker.ts';
 import { buildImage, savedImageTar } from '../images/image.ts';
-import { loadImages } from '../local-cluster/index.ts';
 import type { OperatorBuild } from './build.ts';
 import type { OperatorCluster } from './cluster.ts';
 import { PROMETHEUS_OPERATOR } from './versions.ts';
@@ -37,7 +36,7 @@ export async function ensureOperatorImages(
   const progress = opts.onProgress ?? (() => {});
   const missing = await missingOnNodes(cluster, Object.values(OPERATOR_IMAGES));
   if (missing.length === 0) return { loaded: [] };
-  if (!cluster.local) {
+  if (!cluster.loadImages) {
     throw new Error(
       `images missing on the nodes of context ${cluster.context} (nothing may be pulled): ${missing.join(', ')}; ` +
         `load them there (tars: ${join(cacheRoot(env), 'images')}, operator images: run this scenario once against the local cluster)`,
@@ -65,8 +64,8 @@ export async function ensureOperatorImages(
     }
   }
   for (const tag of missing.filter((t) => !operatorSpecs.some((s) => s.tag === t))) tars.push(await savedImageTar(tag, env));
-  progress(`  importing ${tars.length} image(s) into the local cluster: ${missing.join(', ')}`);
-  await loadImages(tars, { env, onProgress: progress });
+  progress(`  importing ${tars.length} image(s) into the nodes of ${cluster.context}: ${missing.join(', ')}`);
+  await cluster.loadImages(tars, progress);
   return { loaded: missing };
 }
 

@@ -20,8 +20,9 @@ export interface FindingRecord {
 
 export function recordFinding(record: Omit<FindingRecord, 'recordedAt'>): void {
   mkdirSync(FINDINGS_DIR, { recursive: true });
-  // One topology may hold a finding's faulty and fixed query paths side by side: both are kept.
-  const file = join(FINDINGS_DIR, `${record.scenario}--${record.topology}--${record.finding}--${record.configuration}.json`.replace(/[^\w.-]+/g, '_'));
+  // One topology may hold a finding's faulty and fixed query paths side by side: both are kept, and
+  // so are the same finding's figures on each substrate (kind next to process).
+  const file = join(FINDINGS_DIR, `${record.scenario}--${record.topology}--${record.finding}--${record.configuration}--${record.substrate}.json`.replace(/[^\w.-]+/g, '_'));
   writeFileSync(file, JSON.stringify({ ...record, recordedAt: new Date().toISOString() }, null, 2));
 }
 

@@ -36,7 +36,7 @@ import { startReaper } from '../reaper.ts';
 import { registerCleanup } from '../teardown.ts';
 import { cleanAbandonedKindRuns } from './janitor.ts';
 import { chooseNodeImage } from './node-image.ts';
-import { addressOn, createRunNetwork, removeRun, removeRunCommand, removeRunNow, startS3Container, type S3Backend } from './run-resources.ts';
+import { addressOn, createRunNetwork, removeRun, removeRunCommand, removeRunNow, startS3Container, type S3Backend, type S3Container } from './run-resources.ts';
 
 export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 const CREATE_TIMEOUT_MS = 5 * 60_000;
@@ -81,79 +81,17 @@ export const kindProvider: ClusterProvider = {
   },
 
   async provision(topology: Topology, { env, onProgress: progress }: ProvisionOptions): Promise<ProvidedClusters> {
-    const kind = env.KIND_BIN || (await resolveBinary('kind', { onProgress: progress })).path;
-    const node = await chooseNodeImage(env, { pull: true, onProgress: progress });
-    if (!node.image) throw new Error(`the kind substrate cannot start: ${node.why}`);
-    const backend = await s3Backend(env);
-    await cleanAbandonedKindRuns(env, progress);
-
-    // Names unique per run: the network, the S3 container and the clusters (<run>-<cluster>).
-    const runId = `thanos-ha-e2e-${randomBytes(3).toString('hex')}`;
-    const owner = ownerLabel();
-    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kind-'));
-    const clusterName = (c: string) => `${runId}-${c}`;
-    // kind and the docker commands it runs carry the run's marker: a reaper kills them before it
-    // removes the containers, so a cluster being created cannot appear after the cleanup.
-    const kindEnv = { ...env, KIND_EXPERIMENTAL_DOCKER_NETWORK: runId, THANOS_HA_E2E_RUN: dir };
-    const reaper = await startReaper(dir, false, removeRunCommand(runId));
-    const release = registerCleanup(
-      `kind run ${runId}`,
-      async () => {
-        const started = Date.now();
-        await Promise.all(topology.clusters.map((c) => execa(kind, ['delete', 'cluster', '--name', clusterName(c.name), '--kubeconfig', join(dir, `kubeconfig-${c.name}`)], { env: kindEnv, reject: false, stdin: 'ignore', timeout: 120_000 })));
-        await removeRun(runId, env);
-        await rm(dir, { recursive: true, force: true });
-        await reaper.release();
-        progress(`  kind clusters, S3 and network ${runId} removed in ${seconds(started)}`);
-      },
-      () => removeRunNow(runId),
-    );
-
+    const run = await startKindRun(topology.clusters.map((c) => c.name), { env, onProgress: progress, s3: await s3Backend(env) });
     try {
-      const started = Date.now();
-      await createRunNetwork(runId, owner, env);
-      progress(`kind run ${runId}: ${topology.clusters.length} clusters (node image ${node.image}, ${node.how}) and S3 (${backend}) on Docker network ${runId}`);
-      const s3Container = startS3Container(backend, {
-        name: `${runId}-s3`,
-        network: runId,
-        owner,
-        versitygwImage: componentImages(env).versitygw!,
-        localstackImage: localstackImage(env),
-        env,
-        onProgress: progress,
-      });
       const tars = await Promise.all(loadedImages(env).map((image) => savedImageTar(image, env)));
-
-      const clusters: Record<string, KubeCluster> = {};
-      const nodeIp: Record<string, string> = {};
-      const creationSeconds: Record<string, number> = {};
-      await Promise.all(
-        topology.clusters.map(async (c) => {
-          const name = clusterName(c.name);
-          const kubeconfig = join(dir, `kubeconfig-${c.name}`);
-          const createStarted = Date.now();
-          await runKind(kind, ['create', 'cluster', '--name', name, '--image', node.image, '--kubeconfig', kubeconfig, '--wait', '2m'], kindEnv, CREATE_TIMEOUT_MS, `creating kind cluster ${name}`);
-          creationSeconds[c.name] = (Date.now() - createStarted) / 1000;
-          progress(`  kind cluster ${name} created in ${creationSeconds[c.name]!.toFixed(1)}s`);
-          const loadStarted = Date.now();
-          for (const tar of tars) await runKind(kind, ['load', 'image-archive', tar, '--name', name], kindEnv, LOAD_TIMEOUT_MS, `loading ${tar} into ${name}`);
-          progress(`  ${tars.length} images loaded into ${name} in ${seconds(loadStarted)}`);
-          const kubeConfig = new KubeConfig();
-          kubeConfig.loadFromString(await readFile(kubeconfig, 'utf8'));
-          kubeConfig.setCurrentContext(`kind-${name}`);
-          clusters[c.name] = new KubeCluster(c.name, kubeConfig, kubeconfig);
-          nodeIp[c.name] = await addressOn(`${name}-control-plane`, runId, env);
-        }),
-      );
-      const s3 = await s3Container;
+      await Promise.all(topology.clusters.map((c) => run.loadImages(c.name, tars)));
+      const s3 = await run.s3!;
       const bucket = new Bucket({ url: s3.testUrl, bucket: topology.bucket, ...S3_CREDENTIALS });
       await bucket.create();
       bucket.close();
-      progress(`  kind clusters and S3 up in ${seconds(started)} (${Object.entries(creationSeconds).map(([c, s]) => `${c} ${s.toFixed(1)}s`).join(', ')})`);
-
       return {
-        clusters,
-        crossCluster: (e) => `${nodeIp[e.cluster]}:${e.nodePort}`,
+        clusters: run.clusters,
+        crossCluster: (e) => `${run.nodeAddress[e.cluster]}:${e.nodePort}`,
         s3: {
           pods: { endpoint: s3.podEndpoint, bucket: topology.bucket, insecure: true, ...S3_CREDENTIALS },
           test: { url: s3.testUrl, bucket: topology.bucket, ...S3_CREDENTIALS },
@@ -162,14 +100,110 @@ export const kindProvider: ClusterProvider = {
         imagePullPolicy: 'Never',
         namespacePrefix: 'thanos-ha-e2e',
         disposableClusters: true,
-        release,
+        release: run.release,
       };
     } catch (err) {
-      await release();
+      await run.release();
       throw err;
     }
   },
 };
+
+export interface KindRun {
+  /** The network, and the prefix of every cluster's and container's name. */
+  readonly id: string;
+  readonly clusters: Record<string, KubeCluster>;
+  /** Each cluster's node address on the run's network (other clusters' pods dial its node ports there). */
+  readonly nodeAddress: Record<string, string>;
+  /** Seconds each `kind create cluster` took. */
+  readonly creationSeconds: Record<string, number>;
+  /** S3 on the network, when asked for; started while the clusters are created. */
+  readonly s3: Promise<S3Container> | undefined;
+  loadImages(cluster: string, tars: string[]): Promise<void>;
+  /** Deletes the clusters, every container on the network and the network; once. */
+  release(): Promise<void>;
+}
+
+/**
+ * Creates one kind cluster per name (in parallel) on a network of the run's own, and S3 on it when
+ * opts.s3 names a backend. Registered for teardown, and with a reaper, before anything is created;
+ * on failure everything is removed before it throws.
+ */
+export async function startKindRun(names: string[], opts: { env: Env; onProgress: (line: string) => void; s3?: S3Backend }): Promise<KindRun> {
+  const { env, onProgress: progress } = opts;
+  const kind = env.KIND_BIN || (await resolveBinary('kind', { onProgress: progress })).path;
+  const node = await chooseNodeImage(env, { pull: true, onProgress: progress });
+  if (!node.image) throw new Error(`the kind substrate cannot start: ${node.why}`);
+  const nodeImage = node.image;
+  await cleanAbandonedKindRuns(env, progress);
+
+  // Names unique per run: the network, the S3 container and the clusters (<run>-<cluster>).
+  const id = `thanos-ha-e2e-${randomBytes(3).toString('hex')}`;
+  const owner = ownerLabel();
+  const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kind-'));
+  const clusterName = (c: string) => `${id}-${c}`;
+  const kubeconfigOf = (c: string) => join(dir, `kubeconfig-${c}`);
+  // kind and the docker commands it runs carry the run's marker: a reaper kills them before it
+  // removes the containers, so a cluster being created cannot appear after the cleanup.
+  const kindEnv = { ...env, KIND_EXPERIMENTAL_DOCKER_NETWORK: id, THANOS_HA_E2E_RUN: dir };
+  const reaper = await startReaper(dir, false, removeRunCommand(id));
+  const release = registerCleanup(
+    `kind run ${id}`,
+    async () => {
+      const started = Date.now();
+      await Promise.all(names.map((c) => execa(kind, ['delete', 'cluster', '--name', clusterName(c), '--kubeconfig', kubeconfigOf(c)], { env: kindEnv, reject: false, stdin: 'ignore', timeout: 120_000 })));
+      await removeRun(id, env);
+      await rm(dir, { recursive: true, force: true });
+      await reaper.release();
+      progress(`  kind clusters${opts.s3 ? ', S3' : ''} and network ${id} removed in ${seconds(started)}`);
+    },
+    () => removeRunNow(id),
+  );
+
+  try {
+    const started = Date.now();
+    await createRunNetwork(id, owner, env);
+    progress(`kind run ${id}: ${names.length} cluster(s) (node image ${nodeImage}, ${node.how})${opts.s3 ? ` and S3 (${opts.s3})` : ''} on Docker network ${id}`);
+    const s3 = opts.s3
+      ? startS3Container(opts.s3, { name: `${id}-s3`, network: id, owner, versitygwImage: componentImages(env).versitygw!, localstackImage: localstackImage(env), env, onProgress: progress })
+      : undefined;
+    s3?.catch(() => undefined); // awaited by the caller; a failure must not go unhandled meanwhile
+
+    const clusters: Record<string, KubeCluster> = {};
+    const nodeAddress: Record<string, string> = {};
+    const creationSeconds: Record<string, number> = {};
+    await Promise.all(
+      names.map(async (c) => {
+        const createStarted = Date.now();
+        await runKind(kind, ['create', 'cluster', '--name', clusterName(c), '--image', nodeImage, '--kubeconfig', kubeconfigOf(c), '--wait', '2m'], kindEnv, CREATE_TIMEOUT_MS, `creating kind cluster ${clusterName(c)}`);
+        creationSeconds[c] = (Date.now() - createStarted) / 1000;
+        progress(`  kind cluster ${clusterName(c)} created in ${creationSeconds[c]!.toFixed(1)}s`);
+        const kubeConfig = new KubeConfig();
+        kubeConfig.loadFromString(await readFile(kubeconfigOf(c), 'utf8'));
+        kubeConfig.setCurrentContext(`kind-${clusterName(c)}`);
+        clusters[c] = new KubeCluster(c, kubeConfig, kubeconfigOf(c));
+        nodeAddress[c] = await addressOn(`${clusterName(c)}-control-plane`, id, env);
+      }),
+    );
+    progress(`  kind clusters up in ${seconds(started)} (${Object.entries(creationSeconds).map(([c, s]) => `${c} ${s.toFixed(1)}s`).join(', ')})`);
+    return {
+      id,
+      clusters,
+      nodeAddress,
+      creationSeconds,
+      s3,
+      async loadImages(cluster: string, tars: string[]) {
+        const loadStarted = Date.now();
+        for (const tar of tars) await runKind(kind, ['load', 'image-archive', tar, '--name', clusterName(cluster)], kindEnv, LOAD_TIMEOUT_MS, `loading ${tar} into ${clusterName(cluster)}`);
+        progress(`  ${tars.length} image(s) loaded into ${clusterName(cluster)} in ${seconds(loadStarted)}`);
+      },
+      release,
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
 
 /** Runs kind; a failure is one line with kind's last error line. */
 async function runKind(kind: string, args: string[], env: Env, timeoutMs: number, what: string): Promise<void> {
