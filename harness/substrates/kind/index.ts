@@ -100,6 +100,7 @@ export const kindProvider: ClusterProvider = {
         imagePullPolicy: 'Never',
         namespacePrefix: 'thanos-ha-e2e',
         disposableClusters: true,
+        runDir: run.dir,
         release: run.release,
       };
     } catch (err) {
@@ -112,6 +113,8 @@ export const kindProvider: ClusterProvider = {
 export interface KindRun {
   /** The network, and the prefix of every cluster's and container's name. */
   readonly id: string;
+  /** The run's directory (kubeconfigs); removed by release, or by the reaper when the runner dies. */
+  readonly dir: string;
   readonly clusters: Record<string, KubeCluster>;
   /** Each cluster's node address on the run's network (other clusters' pods dial its node ports there). */
   readonly nodeAddress: Record<string, string>;
@@ -188,6 +191,7 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
     progress(`  kind clusters up in ${seconds(started)} (${Object.entries(creationSeconds).map(([c, s]) => `${c} ${s.toFixed(1)}s`).join(', ')})`);
     return {
       id,
+      dir,
       clusters,
       nodeAddress,
       creationSeconds,

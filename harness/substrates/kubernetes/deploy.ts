@@ -54,7 +54,8 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
     return c;
   };
   const image = (name: ImageName) => opts.images[name] ?? failNow(`no image for ${name}`);
-  const runDir = await mkdtemp(join(tmpdir(), `thanos-ha-e2e-${opts.substrate}-`));
+  const runDir = opts.runDir ? join(opts.runDir, 'deploy') : await mkdtemp(join(tmpdir(), `thanos-ha-e2e-${opts.substrate}-`));
+  await mkdir(runDir, { recursive: true });
 
   let exporter: WorkloadExporter | undefined;
   let bucket: Bucket | undefined;

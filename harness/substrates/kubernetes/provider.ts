@@ -32,6 +32,8 @@ export interface ProvidedClusters {
   imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
   /** Prefix of every namespace the run creates: <prefix>-<topology cluster>. */
   namespacePrefix: string;
+  /** A directory of the provider's that its release and its reaper remove (kind): the deploy path writes its values files under it, so a killed run leaves none. */
+  runDir?: string;
   /** The clusters exist for this run only and go with release(): their namespaces are not deleted one by one first (kind). */
   disposableClusters?: boolean;
   /** The provider's own teardown (kubeconfig copies, containers, networks), run after the namespaces are deleted; also when the deploy fails. */
