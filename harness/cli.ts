@@ -114,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
           log(`kind node image ${found.image} (${found.how})`);
           return 0;
         }
-        log(`${(found.why ?? "").split(': ').slice(0, 2).join(': ')}: building it`);
+        log(`${found.why}: building it now`);
         const { buildKindNodeImage } = await import('./images/kind-node/index.ts');
         const image = await buildKindNodeImage({ onProgress: log });
         log(`kind node image ${image.tag} ${image.rebuilt ? 'built' : 'up to date'}; everything ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
