@@ -37,6 +37,8 @@ import { OperatorEnvironment, type InstallFigures } from '../harness/prometheus-
 import { PROMETHEUS_OPERATOR } from '../harness/prometheus-operator/versions.ts';
 
 const SCENARIO = 'operator-block-size';
+/** kube or kind: the only two it runs on (kubeSkipReason). */
+const SUBSTRATE = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
 const skip = kubeSkipReason();
 if (skip) log(`[${SCENARIO}] skipped: ${skip}`);
 
@@ -121,7 +123,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         finding: 'C',
         scenario: SCENARIO,
         topology: 'operator-additional-args-new',
-        substrate: 'kube',
+        substrate: SUBSTRATE,
         configuration: 'faulty',
         observed: `prometheus-operator ${install.operatorVersion} rejects the new Prometheus within ${seconds(ms)}s (Reconciled=False, ${condition.reason}: "${condition.message}") and creates no StatefulSet`,
         figures: {
@@ -191,7 +193,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         finding: 'C',
         scenario: SCENARIO,
         topology: 'operator-additional-args-update',
-        substrate: 'kube',
+        substrate: SUBSTRATE,
         configuration: 'faulty',
         observed: `adding the additionalArgs to a running Prometheus: Reconciled=False within ${seconds(ms)}s ("${outcome.condition?.message}"); its StatefulSet stays at generation ${after!.metadata?.generation} with the same args and pod`,
         figures: {
@@ -237,7 +239,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         finding: 'C',
         scenario: SCENARIO,
         topology: 'operator-thanos-block-size',
-        substrate: 'kube',
+        substrate: SUBSTRATE,
         configuration: 'fixed',
         observed: `spec.thanos.blockSize 2h: StatefulSet in ${seconds(stsMs)}s with --${MIN_BLOCK_DURATION}=2h and --${MAX_BLOCK_DURATION}=2h once each; prometheus + thanos-sidecar Ready ${seconds(readyMs)}s after creation`,
         figures: {
@@ -273,7 +275,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         finding: 'C',
         scenario: SCENARIO,
         topology: 'operator-default-delayed-compaction',
-        substrate: 'kube',
+        substrate: SUBSTRATE,
         configuration: 'fixed',
         observed: `operator ${install.operatorVersion} defaults (Prometheus 3.9.1, Thanos 0.42.4, no disableCompaction): the note's additionalArgs are accepted, each flag once, pod Ready in ${seconds(readyMs)}s; #4414 does not occur`,
         figures: { operatorVersion: install.operatorVersion, statefulSetSeconds: seconds(stsMs), podReadySeconds: seconds(readyMs) },

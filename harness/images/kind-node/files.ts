@@ -239,20 +239,136 @@ data:
   cni: static bridge, single node, pod subnet ${NODE_POD_SUBNET}
 `;
 
+/** local-path-provisioner: its namespace, where volumes live on the node, its two images (index.ts). */
+export const LOCAL_PATH = {
+  namespace: 'local-path-storage',
+  provisioner: 'rancher.io/local-path',
+  nodeDir: '/var/local-path-provisioner',
+} as const;
+
 /**
- * kind `kubectl apply`s this. For now the in-tree host-path provisioner (kind enables it in the
- * controller manager); local-path-provisioner is the next step (README.md).
+ * kind `kubectl apply`s this: the default StorageClass "standard", dynamic hostPath volumes under
+ * LOCAL_PATH.nodeDir made by local-path-provisioner (as kind's own node images do), bound when the
+ * first pod is scheduled. The helper pod runs the setup and teardown scripts that make and remove a
+ * volume's directory; its image is busybox from the node's own rootfs.
  */
-export const DEFAULT_STORAGE_MANIFEST = `apiVersion: storage.k8s.io/v1
+export function defaultStorageManifest(images: { provisioner: string; helper: string }): string {
+  const { namespace } = LOCAL_PATH;
+  const name = 'local-path-provisioner';
+  const config = JSON.stringify({ nodePathMap: [{ node: 'DEFAULT_PATH_FOR_NON_LISTED_NODES', paths: [LOCAL_PATH.nodeDir] }] });
+  const helperPod = [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    '  name: helper-pod',
+    'spec:',
+    '  priorityClassName: system-node-critical',
+    '  tolerations:',
+    '    - { operator: Exists }',
+    '  containers:',
+    '    - name: helper-pod',
+    `      image: ${images.helper}`,
+    '      imagePullPolicy: IfNotPresent',
+  ].join('\n');
+  const indent = (text: string, n: number) => text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  return `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${namespace}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: thanos-ha-e2e-${name}
+rules:
+  - apiGroups: [""]
+    resources: [nodes, persistentvolumeclaims, configmaps, pods/log]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [persistentvolumes, pods]
+    verbs: [get, list, watch, create, patch, update, delete]
+  - apiGroups: [""]
+    resources: [events]
+    verbs: [create, patch]
+  - apiGroups: [storage.k8s.io]
+    resources: [storageclasses]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: thanos-ha-e2e-${name}
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: thanos-ha-e2e-${name} }
+subjects:
+  - { kind: ServiceAccount, name: ${name}, namespace: ${namespace} }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-path-config
+  namespace: ${namespace}
+data:
+  config.json: '${config}'
+  setup: |-
+    #!/bin/sh
+    set -eu
+    mkdir -m 0777 -p "$VOL_DIR"
+  teardown: |-
+    #!/bin/sh
+    set -eu
+    rm -rf "$VOL_DIR"
+  helperPod.yaml: |-
+${indent(helperPod, 4)}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      serviceAccountName: ${name}
+      priorityClassName: system-node-critical
+      tolerations:
+        - { operator: Exists }
+      containers:
+        - name: ${name}
+          image: ${images.provisioner}
+          imagePullPolicy: IfNotPresent
+          command: [/usr/local/bin/${name}, start, --config, /etc/config/config.json, --service-account-name, ${name}, --provisioner-name, ${LOCAL_PATH.provisioner}, --helper-image, ${images.helper}]
+          env:
+            - name: POD_NAMESPACE
+              valueFrom: { fieldRef: { fieldPath: metadata.namespace } }
+            - { name: CONFIG_MOUNT_PATH, value: /etc/config/ }
+          volumeMounts:
+            - { name: config, mountPath: /etc/config/ }
+      volumes:
+        - name: config
+          configMap: { name: local-path-config }
+---
+apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
   name: standard
   annotations:
     storageclass.kubernetes.io/is-default-class: "true"
-provisioner: kubernetes.io/host-path
+provisioner: ${LOCAL_PATH.provisioner}
 reclaimPolicy: Delete
-volumeBindingMode: Immediate
+volumeBindingMode: WaitForFirstConsumer
 `;
+}
 
 /** Units that have nothing to do in a container, or fail there. */
 export const MASKED_UNITS = [

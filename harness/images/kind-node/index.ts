@@ -6,7 +6,8 @@
 //               binaries, etcd, CoreDNS, pause: Go module proxy, through local-cluster/build.ts
 //   files.ts    entrypoint, systemd units, containerd/crictl/CNI config, kind's two manifests
 //   here        the control-plane images FROM scratch (image.ts), tagged as kubeadm 1.34 expects
-//               them (registry.k8s.io/...), saved under <cache>/images/kind-node/ and put into the
+//               them (registry.k8s.io/...), and local-path-provisioner with its busybox helper
+//               (thanos-ha-e2e/local-path-*), saved under <cache>/images/kind-node/ and put into the
 //               node at /kind/images, which a oneshot unit imports into containerd at first boot;
 //               then the node image itself: one `docker import` of the staged tree.
 //
@@ -56,7 +57,25 @@ function controlPlaneSpecs(parts: NodeParts): ImageSpec[] {
     scratch(`registry.k8s.io/etcd:${v.etcdImageTag}`, parts.etcd, '/usr/local/bin/etcd', 'etcd', v.etcd),
     scratch(`registry.k8s.io/coredns/coredns:v${v.coredns}`, parts.coredns, '/coredns', 'coredns', v.coredns),
     scratch(`registry.k8s.io/pause:${v.pauseImageTag}`, parts.pause, '/pause', 'pause', v.pauseImageTag),
+    scratch(LOCAL_PATH_IMAGES.provisioner, parts.localPathProvisioner, '/usr/local/bin/local-path-provisioner', 'local-path-provisioner', `v${v.localPathProvisioner}`),
   ];
+}
+
+export const LOCAL_PATH_IMAGES = {
+  provisioner: `thanos-ha-e2e/local-path-provisioner:v${NODE_VERSIONS.localPathProvisioner}`,
+  helper: 'thanos-ha-e2e/local-path-helper:1',
+} as const;
+
+/** The helper pod's image: the rootfs's static busybox as the sh, mkdir and rm the setup and teardown scripts run. */
+function localPathHelperSpec(rootfs: string): ImageSpec {
+  const busybox = join(rootfs, '/bin/busybox');
+  return {
+    tag: LOCAL_PATH_IMAGES.helper,
+    files: { '/bin/sh': busybox, '/bin/mkdir': busybox, '/bin/rm': busybox },
+    entrypoint: ['/bin/sh'],
+    env: { PATH: '/bin' },
+    labels: { 'org.opencontainers.image.title': 'local-path-provisioner helper (busybox from the node rootfs)' },
+  };
 }
 
 /**
@@ -129,7 +148,7 @@ function nodeTexts(): Record<string, [string, number]> {
     '/etc/crictl.yaml': [F.CRICTL_CONFIG, 0o644],
     '/etc/cni/net.d/10-thanos-ha-e2e.conflist': [F.CNI_CONFIG, 0o644],
     '/kind/manifests/default-cni.yaml': [F.DEFAULT_CNI_MANIFEST, 0o644],
-    '/kind/manifests/default-storage.yaml': [F.DEFAULT_STORAGE_MANIFEST, 0o644],
+    '/kind/manifests/default-storage.yaml': [F.defaultStorageManifest(LOCAL_PATH_IMAGES), 0o644],
     '/kind/version': [`v${NODE_VERSIONS.kubernetes}\n`, 0o644],
     '/etc/machine-id': ['', 0o444],
   };
@@ -191,7 +210,7 @@ export async function buildKindNodeImage(opts: { env?: Env; onProgress?: (line: 
 
       // The control-plane images, FROM scratch, tagged as kubeadm pulls them.
       const images: BuiltImage[] = [];
-      for (const spec of [...controlPlaneSpecs(parts), await kubeProxySpec(parts, stage)]) {
+      for (const spec of [...controlPlaneSpecs(parts), await kubeProxySpec(parts, stage), localPathHelperSpec(stage)]) {
         const image = await buildImage(spec, { env, onProgress: progress, tarDir: dir });
         images.push(image);
         progress(`  ${image.tag.padEnd(48)} ${image.rebuilt ? 'built' : 'up to date'} in ${formatElapsed(image.ms)}`);

@@ -13,6 +13,7 @@
 //   kubernetes   kubelet, kubectl and the control-plane binaries (the local cluster's build), kubeadm
 //   etcd         the release kubeadm 1.34 pins (3.6.5), CoreDNS the local cluster's (1.12.1, also pinned)
 //   pause        the harness's own pause binary
+//   local-path-provisioner  github.com/rancher/local-path-provisioner (the node's default StorageClass)
 // The versions are kind v0.33.0's base image pins where it has one (containerd, runc, CNI plugins),
 // and crictl at the Kubernetes minor.
 import { stat } from 'node:fs/promises';
@@ -34,11 +35,13 @@ export const NODE_VERSIONS = {
   etcdImageTag: '3.6.5-0',
   coredns: CLUSTER_VERSIONS.coredns,
   pauseImageTag: '3.10.1',
+  /** The only version the Go module proxy lists. */
+  localPathProvisioner: '0.0.30',
 } as const;
 
 export const CNI_PLUGINS = ['bridge', 'host-local', 'portmap', 'loopback'] as const;
 
-function partSpecs(): Record<'containerd' | 'runc' | 'crictl' | 'cni', BuildSpec> {
+function partSpecs(): Record<'containerd' | 'runc' | 'crictl' | 'cni' | 'localPath', BuildSpec> {
   const v = NODE_VERSIONS;
   return {
     containerd: {
@@ -81,6 +84,14 @@ function partSpecs(): Record<'containerd' | 'runc' | 'crictl' | 'cni', BuildSpec
       ldflags: `-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=v${v.cniPlugins}`,
       coldMinutes: 2,
     },
+    localPath: {
+      id: `local-path-provisioner-${v.localPathProvisioner}`,
+      module: 'github.com/rancher/local-path-provisioner',
+      version: `v${v.localPathProvisioner}`,
+      packages: [{ pkg: '.', out: 'local-path-provisioner' }],
+      ldflags: `-s -w -X main.VERSION=v${v.localPathProvisioner}`,
+      coldMinutes: 3,
+    },
   };
 }
 
@@ -93,6 +104,7 @@ export interface NodeParts {
   etcd: string;
   coredns: string;
   pause: string;
+  localPathProvisioner: string;
 }
 
 /** Only the node runtime's parts (quick): containerd, runc, crictl, CNI plugins. */
@@ -111,15 +123,32 @@ export async function ensureRuntimeParts(env: Env, progress: (line: string) => v
   };
 }
 
+/**
+ * Every part, in two lanes at once: Kubernetes (the longest build by far, then kubeadm) next to the
+ * rest one after another. Go builds wait on module downloads as much as on the 2 cores, so two lanes
+ * take less wall time than one.
+ */
 export async function ensureNodeParts(env: Env, progress: (line: string) => void): Promise<NodeParts> {
-  const runtime = await ensureRuntimeParts(env, progress);
-  // The local cluster's recipes one by one: the node needs neither its etcd release nor all of it.
   const cluster = clusterBuildSpecs();
-  const kubeDir = await ensureBuilt(cluster.kubernetes, env, progress);
-  const coredns = join(await ensureBuilt(cluster.coredns, env, progress), 'coredns');
-  const kubeadm = await ensureKubeadm({ env, onProgress: progress });
-  const etcd = join(await ensureBuilt(etcdSpec(NODE_VERSIONS.etcd), env, progress), 'etcd');
-  const pause = await buildPauseBinary({ env, onProgress: progress });
+  // The local cluster's recipes one by one: the node needs neither its etcd release nor all of it.
+  const kubeLane = (async () => {
+    const kubeDir = await ensureBuilt(cluster.kubernetes, env, progress);
+    return { kubeDir, kubeadm: await ensureKubeadm({ env, onProgress: progress }) };
+  })();
+  const restLane = (async () => {
+    const runtime = await ensureRuntimeParts(env, progress);
+    const coredns = join(await ensureBuilt(cluster.coredns, env, progress), 'coredns');
+    const etcd = join(await ensureBuilt(etcdSpec(NODE_VERSIONS.etcd), env, progress), 'etcd');
+    const localPathProvisioner = join(await ensureBuilt(partSpecs().localPath, env, progress), 'local-path-provisioner');
+    const pause = await buildPauseBinary({ env, onProgress: progress });
+    return { runtime, coredns, etcd, localPathProvisioner, pause };
+  })();
+  // Both lanes run to the end even if one fails, so that no build is left running behind a rejection.
+  const [kubeResult, restResult] = await Promise.allSettled([kubeLane, restLane]);
+  if (kubeResult.status === 'rejected') throw kubeResult.reason;
+  if (restResult.status === 'rejected') throw restResult.reason;
+  const { kubeDir, kubeadm } = kubeResult.value;
+  const { runtime, coredns, etcd, localPathProvisioner, pause } = restResult.value;
   const kube = Object.fromEntries(KUBE_BINARIES.map((name) => [name, join(kubeDir, name)])) as Record<(typeof KUBE_BINARIES)[number], string>;
   return {
     ...runtime,
@@ -135,6 +164,7 @@ export async function ensureNodeParts(env: Env, progress: (line: string) => void
     etcd,
     coredns,
     pause,
+    localPathProvisioner,
   };
 }
 

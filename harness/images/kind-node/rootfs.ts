@@ -36,6 +36,8 @@ export const ROOTFS_PACKAGES = [
   'libseccomp2',
   'pigz',
   'less',
+  // a static shell and coreutils for local-path-provisioner's helper image (index.ts), not for the node
+  'busybox-static',
 ];
 
 export function rootfsMirror(env: Env): string {
