@@ -92,6 +92,17 @@ export async function pullImage(tag: string, opts: { env?: Env; timeoutMs: numbe
   return undefined;
 }
 
+const DEFAULT_PULL_TIMEOUT_S = 300;
+
+/** How long one `docker pull` of an image a substrate needs may take: THANOS_HA_E2E_PULL_TIMEOUT seconds (default 300). */
+export function pullTimeoutMs(env: Env = process.env): number {
+  const value = env.THANOS_HA_E2E_PULL_TIMEOUT;
+  if (value === undefined || value === '') return DEFAULT_PULL_TIMEOUT_S * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`THANOS_HA_E2E_PULL_TIMEOUT="${value}" is not a number of seconds above 0`);
+  return seconds * 1000;
+}
+
 /** Where the saved tar of an image goes: <cache>/images/<repo>_<tag>-<hash12>.tar */
 export function imageTarPath(tag: string, hash: string, env: Env = process.env): string {
   return join(cacheRoot(env), 'images', `${tarPrefix(tag)}${hash.slice(0, 12)}.tar`);

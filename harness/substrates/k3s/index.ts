@@ -21,7 +21,7 @@ import { LocalstackContainer } from '@testcontainers/localstack';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Env } from '../../binaries/cache.ts';
 import { dockerServerVersion } from '../../images/docker.ts';
-import { imageExists, pullImage, savedImageTar } from '../../images/image.ts';
+import { imageExists, pullImage, pullTimeoutMs, savedImageTar } from '../../images/image.ts';
 import { k3sImage } from '../../images/k3s.ts';
 import { PAUSE_IMAGE } from '../../images/pause.ts';
 import { Bucket } from '../../s3/bucket.ts';
@@ -67,16 +67,6 @@ export function requiredImages(env: Env = process.env): string[] {
 /** The images a registry serves, pulled where the local engine lacks them (as testcontainers does); the others are built here. */
 export function pulledImages(env: Env = process.env): string[] {
   return [k3sImage(env), ...(s3Backend(env) === 'localstack' ? [localstackImage(env)] : [])];
-}
-
-const DEFAULT_PULL_TIMEOUT_S = 300;
-
-export function pullTimeoutMs(env: Env = process.env): number {
-  const value = env.THANOS_HA_E2E_PULL_TIMEOUT;
-  if (value === undefined || value === '') return DEFAULT_PULL_TIMEOUT_S * 1000;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`THANOS_HA_E2E_PULL_TIMEOUT="${value}" is not a number of seconds above 0`);
-  return seconds * 1000;
 }
 
 /**

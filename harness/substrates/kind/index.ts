@@ -4,7 +4,8 @@
 // (../kubernetes) with one kubeconfig context per cluster.
 //
 //   THANOS_HA_E2E_S3                 versitygw | localstack (default: LocalStack where its image is in
-//                                    the local engine, versitygw otherwise)
+//                                    the local engine or can be pulled, versitygw otherwise)
+//   THANOS_HA_E2E_PULL_TIMEOUT       seconds one docker pull (LocalStack, kindest/node) may take (300)
 //   THANOS_HA_E2E_LOCALSTACK_IMAGE   default localstack/localstack:4.14.0 (LOCALSTACK_AUTH_TOKEN is
 //                                    passed through for newer tags)
 //   THANOS_HA_E2E_KIND_NODE_IMAGE    see node-image.ts
@@ -24,7 +25,7 @@ import { execa } from 'execa';
 import type { Env } from '../../binaries/cache.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import { dockerServerVersion } from '../../images/docker.ts';
-import { imageExists, lastLine, savedImageTar } from '../../images/image.ts';
+import { imageExists, lastLine, pullImage, pullTimeoutMs, savedImageTar } from '../../images/image.ts';
 import { Bucket } from '../../s3/bucket.ts';
 import { S3_CREDENTIALS } from '../../s3/versitygw.ts';
 import type { Topology } from '../../topology/model.ts';
@@ -44,12 +45,25 @@ const LOAD_TIMEOUT_MS = 5 * 60_000;
 
 const localstackImage = (env: Env) => env.THANOS_HA_E2E_LOCALSTACK_IMAGE || DEFAULT_LOCALSTACK_IMAGE;
 
-/** The S3 backend: as THANOS_HA_E2E_S3 says, else LocalStack where its image is here, else versitygw. */
-export async function s3Backend(env: Env): Promise<S3Backend> {
+/**
+ * The S3 backend: as THANOS_HA_E2E_S3 says, else LocalStack where its image is in the local engine or
+ * can be pulled (opts.pull), else versitygw. A LocalStack asked for by name that is neither is an error.
+ */
+export async function s3Backend(env: Env, opts: { pull: boolean; onProgress?: (line: string) => void } = { pull: false }): Promise<S3Backend> {
   const value = env.THANOS_HA_E2E_S3;
-  if (value === 'localstack' || value === 'versitygw') return value;
-  if (value) throw new Error(`THANOS_HA_E2E_S3="${value}" is not an S3 backend of the kind substrate: use localstack or versitygw`);
-  return (await imageExists(localstackImage(env), env)) ? 'localstack' : 'versitygw';
+  if (value && value !== 'localstack' && value !== 'versitygw') throw new Error(`THANOS_HA_E2E_S3="${value}" is not an S3 backend of the kind substrate: use localstack or versitygw`);
+  if (value === 'versitygw') return value;
+  const image = localstackImage(env);
+  if (await imageExists(image, env)) return 'localstack';
+  let why = 'not pulled by this check';
+  if (opts.pull) {
+    opts.onProgress?.(`pulling ${image} (at most ${Math.round(pullTimeoutMs(env) / 1000)}s)`);
+    const failed = await pullImage(image, { env, timeoutMs: pullTimeoutMs(env) });
+    if (!failed) return 'localstack';
+    why = failed;
+  }
+  if (value === 'localstack') throw new Error(`THANOS_HA_E2E_S3=localstack, but ${image} is neither in the local Docker engine nor pullable (${why}): docker load it, or use versitygw`);
+  return 'versitygw';
 }
 
 /** The images pods run, loaded into every node (the node image has its own pause and control plane). */
@@ -57,13 +71,13 @@ function loadedImages(env: Env): string[] {
   return [...new Set(Object.values(componentImages(env)).filter((i): i is string => i !== undefined))];
 }
 
+/** Why kind cannot run here, in one line; undefined when it can. Pulls LocalStack and the node image where they are missing, unless opts.pull is false. */
 export async function kindUnavailable(env: Env, opts: UnavailableOptions = {}): Promise<string | undefined> {
   if (!(await dockerServerVersion(env))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
   const missing: string[] = [];
   for (const image of loadedImages(env)) if (!(await imageExists(image, env))) missing.push(image);
   if (missing.length) return `image(s) not in the local Docker engine: ${missing.join(', ')} (node harness/cli.ts images kind builds them)`;
-  const backend = await s3Backend(env);
-  if (backend === 'localstack' && !(await imageExists(localstackImage(env), env))) return `THANOS_HA_E2E_S3=localstack, but ${localstackImage(env)} is not in the local Docker engine (docker pull it, or use versitygw)`;
+  await s3Backend(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   const node = await chooseNodeImage(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   return node.why;
 }

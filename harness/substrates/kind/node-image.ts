@@ -4,12 +4,11 @@
 //   THANOS_HA_E2E_KIND_NODE_IMAGE   a node image of your own (local or pullable); Kubernetes <= 1.34
 //                                   on cgroup v1 hosts
 import type { Env } from '../../binaries/cache.ts';
-import { imageExists, pullImage } from '../../images/image.ts';
+import { imageExists, pullImage, pullTimeoutMs } from '../../images/image.ts';
 import { KIND_NODE_IMAGE } from '../../images/kind-node/index.ts';
 
 /** kind v0.33.0's release notes: the v1.34 image built for that release, by tag and digest. */
 export const KINDEST_NODE_IMAGE = 'kindest/node:v1.34.11@sha256:44e222ee2132dab25ff87301682f89eb82c7880ea3a1bf543bfe9708fd08d67d';
-const PULL_TIMEOUT_MS = 300_000;
 
 export type NodeImageChoice = { image: string; how: string; why?: undefined } | { image?: undefined; why: string };
 
@@ -20,8 +19,8 @@ export type NodeImageChoice = { image: string; how: string; why?: undefined } | 
  */
 export async function chooseNodeImage(env: Env, opts: { pull: boolean; onProgress?: (line: string) => void }): Promise<NodeImageChoice> {
   const pull = async (image: string): Promise<string | undefined> => {
-    opts.onProgress?.(`pulling ${image} (at most ${PULL_TIMEOUT_MS / 1000}s)`);
-    return pullImage(image, { env, timeoutMs: PULL_TIMEOUT_MS });
+    opts.onProgress?.(`pulling ${image} (at most ${Math.round(pullTimeoutMs(env) / 1000)}s)`);
+    return pullImage(image, { env, timeoutMs: pullTimeoutMs(env) });
   };
   const own = env.THANOS_HA_E2E_KIND_NODE_IMAGE;
   if (own) {
