@@ -1,7 +1,7 @@
 // The deploy path's teardown against a stand-in for the API: namespaces, then the volumes of their claims.
 import { describe, expect, it } from 'vitest';
 import type { KubeCluster } from './cluster.ts';
-import { deleteNamespaces } from './deploy.ts';
+import { deleteNamespaces, judgeRestarts } from './deploy.ts';
 
 type Volume = { name: string; claim: string; reclaimPolicy: string; phase: string };
 
@@ -63,5 +63,30 @@ describe('teardown of a run with claims', () => {
     expect(lines).toEqual([
       "the PersistentVolumes of run-observer in kind-observer cannot be listed (persistentvolumes is forbidden): their StorageClass's reclaim policy decides whether they go",
     ]);
+  });
+});
+
+describe('judgeRestarts', () => {
+  const startError = (restartCount: number) => ({ name: 'query', restartCount, lastState: { terminated: { reason: 'StartError', exitCode: 128 } } });
+
+  it('fails on a container that exited on its own', () => {
+    const judged = judgeRestarts([{ name: 'query', restartCount: 1, lastState: { terminated: { reason: 'Error', exitCode: 1 } } }], new Map(), 'ns/query-0');
+    expect(judged.failure).toBe('container query restarted (Error, exit code 1)');
+  });
+
+  it('tolerates the runtime failing to start a container twice, reporting each, and fails on the third', () => {
+    const seen = new Map<string, number>();
+    const first = judgeRestarts([startError(1)], seen, 'ns/query-0');
+    expect(first.failure).toBeUndefined();
+    expect(first.tolerated).toEqual([expect.stringContaining('(StartError, exit code 128); the kubelet started it again (1 of at most 2 tolerated)')]);
+    expect(judgeRestarts([startError(1)], seen, 'ns/query-0')).toEqual({ tolerated: [] }); // the same restart, seen again
+    expect(judgeRestarts([startError(2)], seen, 'ns/query-0').failure).toBeUndefined();
+    expect(judgeRestarts([startError(3)], seen, 'ns/query-0').failure).toBe('container query restarted (StartError, exit code 128)');
+  });
+
+  it('fails on a crash after a tolerated start error', () => {
+    const seen = new Map<string, number>();
+    judgeRestarts([startError(1)], seen, 'ns/query-0');
+    expect(judgeRestarts([{ name: 'query', restartCount: 2, lastState: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }], seen, 'ns/query-0').failure).toBe('container query restarted (OOMKilled, exit code 137)');
   });
 });

@@ -224,6 +224,8 @@ class KubeTopology implements RunningTopology {
   /** Pods the harness stopped or killed: their going away is no failure. */
   readonly #expectedDown = new Set<string>();
   #failure: string | undefined;
+  /** Restarts of each container (namespace/pod/container) that were the runtime failing to start it. */
+  readonly #startErrors = new Map<string, number>();
   #watcher: ReturnType<typeof setInterval> | undefined;
 
   constructor(init: {
@@ -314,11 +316,11 @@ class KubeTopology implements RunningTopology {
           if (this.#expectedDown.has(name)) continue;
           const pod = await this.#clusterFor(p.cluster).pod(this.#namespaceOf(p.cluster), name);
           if (this.#expectedDown.has(name)) continue; // stopped while we asked
-          const restarted = (pod?.status?.containerStatuses ?? []).find((c) => c.restartCount > 0);
           if (!pod) this.#failure = `${p.id}: pod ${name} is gone, and the harness did not stop it`;
-          else if (restarted) {
-            const last = restarted.lastState?.terminated;
-            this.#failure = `${p.id}: container ${restarted.name} restarted (${last ? `${last.reason ?? 'terminated'}, exit code ${last.exitCode}` : 'unknown reason'}); its log is collected on failure`;
+          else {
+            const judged = judgeRestarts(pod.status?.containerStatuses ?? [], this.#startErrors, `${this.#namespaceOf(p.cluster)}/${name}`);
+            if (judged.failure) this.#failure = `${p.id}: ${judged.failure}; its log is collected on failure`;
+            for (const line of judged.tolerated) this.#onProgress(`[${this.topology.name}] ${p.id}: ${line}`);
           }
           if (this.#failure) return this.#onProgress(`[${this.topology.name}] component failed: ${this.#failure}`);
         }
@@ -492,6 +494,38 @@ function placeholder(namespaceOf: (cluster: string) => string) {
     s3: { endpoint: 's3:0', bucket: 'b', accessKey: 'a', secretKey: 's', region: 'r', insecure: true },
     workloadSdUrl: () => 'http://relay/sd',
   };
+}
+
+/** Restarts after which a container counts as failed even if each was a StartError. */
+const MAX_START_ERRORS = 2;
+
+/**
+ * Whether a pod's containers restarted on their own. A restart whose last termination is a
+ * StartError (exit 128) is the container runtime failing to create the process, which then never
+ * ran: on cgroup v1 runc sometimes cannot freeze the cgroup in time ("unable to freeze",
+ * kubernetes/kubernetes#131087), and the kubelet simply tries again. Up to MAX_START_ERRORS of those
+ * per container are reported and tolerated (counted in `seen`); any other restart is a failure.
+ */
+export function judgeRestarts(
+  statuses: readonly { name: string; restartCount: number; lastState?: { terminated?: { reason?: string; exitCode: number } } }[],
+  seen: Map<string, number>,
+  pod: string,
+): { failure?: string; tolerated: string[] } {
+  const tolerated: string[] = [];
+  for (const c of statuses) {
+    const key = `${pod}/${c.name}`;
+    const known = seen.get(key) ?? 0;
+    if (c.restartCount <= known) continue;
+    const last = c.lastState?.terminated;
+    const why = last ? `${last.reason ?? 'terminated'}, exit code ${last.exitCode}` : 'unknown reason';
+    if (last?.reason === 'StartError' && c.restartCount <= MAX_START_ERRORS) {
+      seen.set(key, c.restartCount);
+      tolerated.push(`the container runtime failed to start container ${c.name} (${why}); the kubelet started it again (${c.restartCount} of at most ${MAX_START_ERRORS} tolerated)`);
+      continue;
+    }
+    return { failure: `container ${c.name} restarted (${why})`, tolerated };
+  }
+  return { tolerated };
 }
 
 function failNow(message: string): never {
