@@ -1,4 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/** A scenario project on a Docker-based substrate: the e2e files but teardown's (it checks processes and run directories: process substrate only). */
+function dockerProject(substrate: 'kind' | 'k3s', groupOrder: number): TestProjectInlineConfiguration {
+  return {
+    test: {
+      name: substrate,
+      include: ['scenarios/**/*.e2e.ts'],
+      exclude: ['scenarios/teardown.e2e.ts'],
+      env: { THANOS_HA_E2E_SUBSTRATE: substrate },
+      sequence: { groupOrder },
+      fileParallelism: false,
+      testTimeout: 10 * 60_000,
+      hookTimeout: 30 * 60_000,
+      pool: 'forks',
+      globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts'],
+    },
+  };
+}
 
 // Unit tests live next to the code (harness/**/*.test.ts) and need nothing running.
 // End-to-end scenarios (scenarios/*.e2e.ts) start real topologies: one file at a time,
@@ -30,37 +48,10 @@ export default defineConfig({
           globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts', 'harness/binaries/vitest-global-setup.ts'],
         },
       },
-      {
-        // The same scenario files on two kind clusters in Docker (npm run test:kind; not in npm test:
-        // a cold node image build takes about 25 minutes). Skipped with one line where Docker or an image is missing.
-        test: {
-          name: 'kind',
-          include: ['scenarios/**/*.e2e.ts'],
-          exclude: ['scenarios/teardown.e2e.ts'], // checks processes and run directories: process substrate only
-          env: { THANOS_HA_E2E_SUBSTRATE: 'kind' },
-          sequence: { groupOrder: 3 },
-          fileParallelism: false,
-          testTimeout: 10 * 60_000,
-          hookTimeout: 30 * 60_000,
-          pool: 'forks',
-          globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts'],
-        },
-      },
-      {
-        // The same scenario files on k3s in Docker; skipped with a one-line reason where Docker or an image is missing.
-        test: {
-          name: 'k3s',
-          include: ['scenarios/**/*.e2e.ts'],
-          exclude: ['scenarios/teardown.e2e.ts'], // checks processes and run directories: process substrate only
-          env: { THANOS_HA_E2E_SUBSTRATE: 'k3s' },
-          sequence: { groupOrder: 2 },
-          fileParallelism: false,
-          testTimeout: 10 * 60_000,
-          hookTimeout: 30 * 60_000,
-          pool: 'forks',
-          globalSetup: ['harness/substrates/vitest-signals.ts', 'harness/substrates/vitest-substrate-check.ts'],
-        },
-      },
+      // The same scenario files on two kind clusters and on k3s, in Docker. Each skips with one line
+      // where Docker or an image is missing (CI); `npm run test:kind` / `test:k3s` run one alone.
+      dockerProject('kind', 3),
+      dockerProject('k3s', 2),
     ],
   },
 });

@@ -132,8 +132,6 @@ export interface KindRun {
   readonly clusters: Record<string, KubeCluster>;
   /** Each cluster's node address on the run's network (other clusters' pods dial its node ports there). */
   readonly nodeAddress: Record<string, string>;
-  /** Seconds each `kind create cluster` took. */
-  readonly creationSeconds: Record<string, number>;
   /** S3 on the network, when asked for; started while the clusters are created. */
   readonly s3: Promise<S3Container> | undefined;
   loadImages(cluster: string, tars: string[]): Promise<void>;
@@ -208,7 +206,6 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
       dir,
       clusters,
       nodeAddress,
-      creationSeconds,
       s3,
       async loadImages(cluster: string, tars: string[]) {
         const loadStarted = Date.now();

@@ -272,23 +272,23 @@ class KubeTopology implements RunningTopology {
 
   // An instance is stopped with its pod: a sidecar goes with its Prometheus, as on Kubernetes.
   async stop(id: string): Promise<void> {
-    const p = this.#instance(id);
-    this.#expectedDown.add(podName(p));
-    const cluster = this.#clusterFor(p.cluster);
-    const namespace = this.#namespaceOf(p.cluster);
-    await cluster.scale(namespace, localName(p.pod), 0);
-    await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
+    await this.#takeDown(id, false);
   }
 
   // Kubernetes cannot SIGKILL a container: the fastest is a 1 s grace period, which the kubelet turns into
   // SIGTERM and SIGKILL 2 s later. Returns once the pod is gone, which it is only when its containers are.
   async kill(id: string): Promise<void> {
+    await this.#takeDown(id, true);
+  }
+
+  /** Scales the instance's StatefulSet to 0 (and, to kill, deletes its pod at once); waits until the pod is gone. */
+  async #takeDown(id: string, kill: boolean): Promise<void> {
     const p = this.#instance(id);
     this.#expectedDown.add(podName(p));
     const cluster = this.#clusterFor(p.cluster);
     const namespace = this.#namespaceOf(p.cluster);
     await cluster.scale(namespace, localName(p.pod), 0);
-    await cluster.deletePodFast(namespace, podName(p));
+    if (kill) await cluster.deletePodFast(namespace, podName(p));
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
   }
 
