@@ -8,6 +8,7 @@ import { planQueryFrontend } from './query-frontend.ts';
 import { planQuery } from './query.ts';
 import { planSidecar } from './sidecar.ts';
 import { planStore } from './store.ts';
+import { planCompactor } from './compactor.ts';
 import { planReceive } from './receive.ts';
 import { planRuler } from './ruler.ts';
 import { planAlertmanager } from './alertmanager.ts';
@@ -87,6 +88,9 @@ export function planTopology(topology: Topology, addressing: Addressing, version
         }
         case 'store':
           processes.push(planStore(c, inst, ctx));
+          break;
+        case 'compactor':
+          processes.push(planCompactor(c, inst, ctx));
           break;
         case 'query':
           processes.push(planQuery(c, inst, ctx));

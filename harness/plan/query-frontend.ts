@@ -1,6 +1,6 @@
 // Thanos Query Frontend: splits range queries (1h, as in the note) and forwards them to Query.
 import type { QueryFrontend } from '../topology/model.ts';
-import { thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
+import { thanosListenFlags, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanContext): ProcessPlan {
@@ -18,10 +18,27 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
       `--query-frontend.downstream-url=http://${addressing.dial(inst.id, downstream[0]!, 'http')}`,
       `--query-range.split-interval=${c.splitInterval}`,
       `--labels.split-interval=${c.labelsSplitInterval}`,
+      ...cacheFlags(c, inst, ctx),
     ],
-    files: {},
+    files: c.resultsCache ? { 'cache.yml': cacheConfig(c.resultsCache) } : {},
     ports: ['http'],
     // Its readiness probes the downstream only every 10 s: start it once Query is ready.
     after: ctx.backendsOf(c.downstream),
   });
+}
+
+/** One in-memory cache config for both caches: each gets its own instance of it. */
+function cacheConfig(cache: NonNullable<QueryFrontend['resultsCache']>): string {
+  return yaml({ type: 'IN-MEMORY', config: { max_size: cache.maxSize, validity: '0s' } });
+}
+
+function cacheFlags(c: QueryFrontend, inst: Instance, ctx: PlanContext): string[] {
+  if (!c.resultsCache) return [];
+  const file = ctx.addressing.configFile(inst.id, 'cache.yml');
+  return [
+    `--query-range.response-cache-config-file=${file}`,
+    `--query-range.response-cache-max-freshness=${c.resultsCache.maxFreshness}`,
+    `--labels.response-cache-config-file=${file}`,
+    `--labels.response-cache-max-freshness=${c.resultsCache.maxFreshness}`,
+  ];
 }

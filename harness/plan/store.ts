@@ -13,6 +13,8 @@ export function planStore(c: Store, inst: Instance, ctx: PlanContext): ProcessPl
       `--data-dir=${addressing.dataDir(inst.id)}`,
       `--objstore.config-file=${addressing.configFile(inst.id, 'objstore.yml')}`,
       `--sync-block-duration=${c.syncInterval}`,
+      ...(c.minTime ? [`--min-time=${c.minTime}`] : []),
+      ...(c.maxTime ? [`--max-time=${c.maxTime}`] : []),
       ...compatibilityLabelFlags(ctx.versions.thanos),
     ],
     files: { 'objstore.yml': objstoreConfig(addressing, c.bucketPrefix) },

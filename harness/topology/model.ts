@@ -14,6 +14,10 @@ const ClusterName = Name.refine((n) => n.length <= 42, 'must be at most 42 chara
 // What Prometheus accepts as a label name; Thanos refuses to start on others.
 const LabelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name (letters, digits, underscores, not starting with a digit)');
 const Duration = z.string().regex(/^(\d+(ms|s|m|h|d))+$/, 'must be a Prometheus duration such as 30s, 2h or 1h30m');
+// What Thanos' --min-time/--max-time take: an RFC 3339 time, or a duration relative to now ("-6h").
+const TimeOrDuration = z
+  .string()
+  .regex(/^(-?(\d+(ms|s|m|h|d|w|y))+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d))$/, 'must be an RFC 3339 time (2026-12-02T04:00:00Z) or a duration relative to now (-6h)');
 // "cluster/name" of a component or a service in the same topology.
 const Ref = z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/, 'must be "cluster/name"');
 
@@ -56,6 +60,27 @@ export const StoreSpec = Base.extend({
   bucketPrefix: Name, // the note: one bucket, prefix = cluster name
   // Upstream default is 15m; it only delays what a test waits for, so presets shorten it.
   syncInterval: Duration.default('15m'),
+  // Serve only blocks that overlap [minTime, maxTime], and only samples inside it (time-partitioned
+  // Stores, --min-time/--max-time). Unset: unbounded.
+  minTime: TimeOrDuration.optional(),
+  maxTime: TimeOrDuration.optional(),
+});
+
+export const CompactorSpec = Base.extend({
+  kind: z.literal('compactor'),
+  bucketPrefix: Name,
+  // Labels that tell replicas of one source apart (--deduplication.replica-label): blocks that differ
+  // only in them are merged vertically. Empty: overlapping blocks of one label set halt it.
+  deduplicationReplicaLabels: z.array(LabelName).default([]),
+  // Make 5m and 1h blocks from raw ones of at least 40h and 10d (Thanos' default); false: --downsampling.disable.
+  downsampling: z.boolean().default(true),
+  // Minimum age of a new block before it is compacted (upstream 30m: a block the harness just
+  // uploaded waits that long). By its ULID's time.
+  consistencyDelay: Duration.default('30m'),
+  // How long a compacted-away block stays in the bucket, marked for deletion (upstream 48h).
+  deleteDelay: Duration.default('48h'),
+  // It never exits (--wait): it runs again this long after each pass (upstream 5m).
+  waitInterval: Duration.default('5m'),
 });
 
 export const ReceiveSpec = Base.extend({
@@ -111,12 +136,17 @@ export const QueryFrontendSpec = Base.extend({
   downstream: Ref,
   splitInterval: Duration.default('1h'),
   labelsSplitInterval: Duration.default('1h'),
+  // An in-memory results cache for range queries and label requests; unset: none (Thanos' default).
+  // maxFreshness: results newer than now minus this are never cached (upstream 1m); it must cover
+  // the ingestion lag, or a cached answer keeps a gap that has been filled since.
+  resultsCache: z.object({ maxFreshness: Duration.default('1m'), maxSize: z.string().regex(/^\d+(B|KB|MB|GB)$/).default('64MB') }).optional(),
 });
 
 export const ComponentSpec = z.discriminatedUnion('kind', [
   PrometheusSpec,
   SidecarSpec,
   StoreSpec,
+  CompactorSpec,
   QuerySpec,
   QueryFrontendSpec,
   ReceiveSpec,
@@ -157,6 +187,7 @@ export type Service = z.output<typeof ServiceSpec>;
 export type Prometheus = z.output<typeof PrometheusSpec>;
 export type Sidecar = z.output<typeof SidecarSpec>;
 export type Store = z.output<typeof StoreSpec>;
+export type Compactor = z.output<typeof CompactorSpec>;
 export type Query = z.output<typeof QuerySpec>;
 export type QueryFrontend = z.output<typeof QueryFrontendSpec>;
 export type Receive = z.output<typeof ReceiveSpec>;
@@ -258,6 +289,10 @@ export function validateTopology(input: unknown): Topology {
         c.alertmanagers.forEach((a, j) => expect(`${at}.alertmanagers.${j}`, a, ['alertmanager', 'service'], 'http'));
         break;
       case 'store':
+        if (c.minTime && c.maxTime && isAbsolute(c.minTime) && isAbsolute(c.maxTime) && Date.parse(c.minTime) >= Date.parse(c.maxTime))
+          fail(`${at}.maxTime`, `${c.maxTime} is not after minTime ${c.minTime}`);
+        break;
+      case 'compactor':
       case 'alertmanager':
         break;
     }
@@ -279,11 +314,14 @@ export function validateTopology(input: unknown): Topology {
 
 type ServicePort = Service['port'];
 
+const isAbsolute = (t: string) => /^\d{4}-/.test(t);
+
 /** The ports each kind serves (the plan's ProcessPlan.ports, of those a service can have). */
 export const PORTS_OF: Record<ComponentKind, ServicePort[]> = {
   prometheus: ['http'],
   sidecar: ['http', 'grpc'],
   store: ['http', 'grpc'],
+  compactor: ['http'],
   query: ['http', 'grpc'],
   'query-frontend': ['http'],
   receive: ['http', 'grpc', 'remote-write'],
