@@ -36,6 +36,19 @@ export interface RunningTopology extends AsyncDisposable {
   kill(instance: string): Promise<void>;
   start(instance: string): Promise<void>;
   /**
+   * Cuts the network between two clusters (names from topology.clusters), both directions: open
+   * connections break, new ones are refused, until restoreLink. Process: the link proxies every
+   * cross-cluster dial goes through; kind, k3s: iptables in the node containers; kube: an error.
+   */
+  cutLink(a: string, b: string): Promise<void>;
+  restoreLink(a: string, b: string): Promise<void>;
+  /**
+   * An object storage outage: S3 stops (every component's requests to it fail) and starts again at
+   * the same address with its data kept. startS3 returns once it accepts requests again.
+   */
+  stopS3(): Promise<void>;
+  startS3(): Promise<void>;
+  /**
    * The first component that exited (or, on Kubernetes, failed) without the harness asking it to:
    * one line naming it, its exit status and its last log line. undefined while all run as planned.
    * While a topology is up, every wait gives up as soon as this says something (wait.ts).

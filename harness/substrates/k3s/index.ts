@@ -12,6 +12,7 @@
 // Pods dial across clusters by container IP on the network plus node port (k3s's CoreDNS does not
 // forward to Docker's embedded DNS, so network aliases are not resolvable from pods).
 import { spawnSync } from 'node:child_process';
+import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,10 @@ import type { Topology } from '../../topology/model.ts';
 import { KubeCluster } from '../kubernetes/cluster.ts';
 import { componentImages } from '../kubernetes/component-images.ts';
 import { S3_PORT } from '../kubernetes/infra.ts';
-import type { ClusterProvider, ProvidedClusters, ProvisionOptions, UnavailableOptions } from '../kubernetes/provider.ts';
+import { LOCALSTACK_NO_OUTAGE, type ClusterProvider, type ProvidedClusters, type ProvisionOptions, type S3Outage, type UnavailableOptions } from '../kubernetes/provider.ts';
+import { nodeLinkSwitch } from '../kubernetes/link-cut.ts';
 import { registerCleanup } from '../teardown.ts';
+import { waitFor } from '../../wait.ts';
 
 export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 const LOCALSTACK_PORT = 4566;
@@ -136,8 +139,8 @@ export const k3sProvider: ClusterProvider = {
       const backend = s3Backend(env);
       const started = Date.now();
       progress(`starting S3 (${backend}) and ${topology.clusters.length} k3s clusters on network ${network.getName()}`);
-      const s3Container = await startS3(backend, network, env);
-      containers.push(s3Container);
+      const s3Server = await startS3(backend, network, env, (c) => containers.push(c));
+      const s3Container = s3Server.reachable;
       const s3Port = backend === 'localstack' ? LOCALSTACK_PORT : S3_PORT;
       const s3 = {
         pods: { endpoint: `${s3Container.getIpAddress(network.getName())}:${s3Port}`, bucket: topology.bucket, insecure: true, ...S3_CREDENTIALS },
@@ -155,7 +158,8 @@ export const k3sProvider: ClusterProvider = {
           const container = await new K3sContainer(k3sImage(env))
             .withNetwork(network!)
             .withNetworkAliases(`${c.name}-k3s`)
-            .withCommand(['server', '--disable=traefik,metrics-server,servicelb,local-storage', `--pause-image=${PAUSE_IMAGE}`])
+            // No NetworkPolicy is used, and kube-router's policy controller would put its FORWARD jump back ahead of a link cut's rules.
+            .withCommand(['server', '--disable=traefik,metrics-server,servicelb,local-storage', '--disable-network-policy', `--pause-image=${PAUSE_IMAGE}`])
             .withCopyFilesToContainer(tars.map((source, i) => ({ source, target: `${AIRGAP_DIR}/image-${i}.tar` })))
             .start();
           containers.push(container);
@@ -178,7 +182,16 @@ export const k3sProvider: ClusterProvider = {
       return {
         clusters,
         crossCluster: (e) => `${nodeIp[e.cluster]}:${e.nodePort}`,
+        // The image has iptables (k3s' own, on PATH through /bin/aux).
+        links: nodeLinkSwitch(topology, (c) => ({
+          address: nodeIp[c]!,
+          exec: async (argv) => {
+            const result = await k3s[c]!.exec(argv);
+            if (result.exitCode !== 0) throw new Error(`exit ${result.exitCode}: ${result.output.trim().split('\n').pop()}`);
+          },
+        })),
         s3,
+        s3Outage: s3Server.outage,
         images: componentImages(env),
         imagePullPolicy: 'Never',
         namespacePrefix: 'thanos-ha-e2e',
@@ -191,27 +204,83 @@ export const k3sProvider: ClusterProvider = {
   },
 };
 
-async function startS3(backend: S3Backend, network: StartedNetwork, env: Env): Promise<StartedTestContainer> {
+/**
+ * S3 on the network. versitygw runs in the network namespace of a pause container, which holds the
+ * address, the alias and the published port: Docker gives a restarted container new ones
+ * (moby/moby#2801), so only this way does an outage (docker stop, docker start) leave versitygw where
+ * the pods' configuration has it; its directories live in its writable layer, kept across a stop.
+ * Each container is handed to `started` as soon as it runs, for teardown.
+ */
+async function startS3(
+  backend: S3Backend,
+  network: StartedNetwork,
+  env: Env,
+  started: (c: StartedTestContainer) => void,
+): Promise<{ reachable: StartedTestContainer; outage: S3Outage | string }> {
   if (backend === 'localstack') {
-    const container = new LocalstackContainer(localstackImage(env)).withNetwork(network).withNetworkAliases('s3').withEnvironment({
+    const container = await new LocalstackContainer(localstackImage(env)).withNetwork(network).withNetworkAliases('s3').withEnvironment({
       SERVICES: 's3',
       AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKey,
       AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretKey,
       ...(env.LOCALSTACK_AUTH_TOKEN ? { LOCALSTACK_AUTH_TOKEN: env.LOCALSTACK_AUTH_TOKEN } : {}),
-    });
-    return container.start();
+    }).start();
+    started(container);
+    return { reachable: container, outage: LOCALSTACK_NO_OUTAGE };
   }
-  return new GenericContainer(componentImages(env).versitygw!)
+  const holder = await new GenericContainer(PAUSE_IMAGE)
     .withNetwork(network)
     .withNetworkAliases('s3')
     .withExposedPorts(S3_PORT)
-    // A scratch image has no directories to write to: tmpfs mounts give versitygw its two.
-    .withTmpFs({ '/data': 'rw', '/meta': 'rw' })
-    .withCommand(versitygwArgs(`:${S3_PORT}`, '/data', '/meta'))
-    // Any HTTP answer means it is up (it refuses anonymous requests); a scratch image has no shell
-    // for testcontainers' in-container port check.
-    .withWaitStrategy(Wait.forHttp('/', S3_PORT).forStatusCodeMatching(() => true))
+    // Nothing listens in it until versitygw joins: no wait here, versitygw's is below.
+    .withWaitStrategy(Wait.forAll([]))
     .start();
+  started(holder);
+  const s3 = await new GenericContainer(componentImages(env).versitygw!)
+    .withNetworkMode(`container:${holder.getId()}`)
+    // A scratch image has no directories to write to: these files make them.
+    .withCopyContentToContainer([
+      { content: '', target: '/data/.keep' },
+      { content: '', target: '/meta/.keep' },
+    ])
+    .withCommand(versitygwArgs(`:${S3_PORT}`, '/data', '/meta'))
+    .withWaitStrategy(Wait.forAll([]))
+    .start();
+  started(s3);
+  const url = `http://127.0.0.1:${holder.getMappedPort(S3_PORT)}`;
+  const answers = () => waitVersitygw(s3.getId(), url, env);
+  await answers();
+  const docker = async (args: string[]) => {
+    const result = await execa('docker', args, { env, reject: false, all: true, stdin: 'ignore', timeout: 60_000 });
+    if (result.exitCode !== 0) throw new Error(`docker ${args.join(' ')} failed: ${(result.all ?? '').trim().split('\n').pop()}`);
+  };
+  return {
+    reachable: holder,
+    outage: {
+      stop: () => docker(['stop', '--time', '5', s3.getId()]),
+      start: async () => {
+        await docker(['start', s3.getId()]);
+        await answers();
+      },
+    },
+  };
+}
+
+/** Waits until versitygw answers at url (any HTTP answer: it refuses anonymous requests); gives up once its container is not running. */
+async function waitVersitygw(id: string, url: string, env: Env): Promise<void> {
+  let exited: string | undefined;
+  await waitFor(
+    `S3 (versitygw) in container ${id.slice(0, 12)}`,
+    async () => {
+      const state = await execa('docker', ['inspect', '--format', '{{.State.Status}}', id], { env, reject: false, stdin: 'ignore' });
+      if (state.stdout.trim() !== 'running') {
+        exited = `S3 container ${id.slice(0, 12)} is ${state.stdout.trim() || 'gone'}`;
+        return undefined;
+      }
+      await fetch(`${url}/`, { signal: AbortSignal.timeout(2_000) });
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, abort: () => exited },
+  );
 }
 
 /** The saved tars of the images pods run (what `node harness/cli.ts images` wrote). */

@@ -26,6 +26,7 @@ import type { Env } from '../../binaries/cache.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import { dockerServerVersion } from '../../images/docker.ts';
 import { imageExists, lastLine, pullImage, pullTimeoutMs, savedImageTar } from '../../images/image.ts';
+import { PAUSE_IMAGE } from '../../images/pause.ts';
 import { Bucket } from '../../s3/bucket.ts';
 import { S3_CREDENTIALS } from '../../s3/versitygw.ts';
 import type { Topology } from '../../topology/model.ts';
@@ -37,7 +38,8 @@ import { startReaper } from '../reaper.ts';
 import { registerCleanup } from '../teardown.ts';
 import { cleanAbandonedKindRuns } from './janitor.ts';
 import { chooseNodeImage } from './node-image.ts';
-import { addressOn, createRunNetwork, removeRun, removeRunCommand, removeRunNow, startS3Container, type S3Backend, type S3Container } from './run-resources.ts';
+import { addressOn, createRunNetwork, docker, removeRun, removeRunCommand, removeRunNow, startS3Container, type S3Backend, type S3Container } from './run-resources.ts';
+import { nodeLinkSwitch, type LinkNode } from '../kubernetes/link-cut.ts';
 
 export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 const CREATE_TIMEOUT_MS = 5 * 60_000;
@@ -77,7 +79,9 @@ export async function kindUnavailable(env: Env, opts: UnavailableOptions = {}): 
   const missing: string[] = [];
   for (const image of loadedImages(env)) if (!(await imageExists(image, env))) missing.push(image);
   if (missing.length) return `image(s) not in the local Docker engine: ${missing.join(', ')} (node harness/cli.ts images kind builds them)`;
-  await s3Backend(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  const backend = await s3Backend(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  // versitygw runs in a pause container's network namespace (run-resources.ts), on the host's engine.
+  if (backend === 'versitygw' && !(await imageExists(PAUSE_IMAGE, env))) return `image(s) not in the local Docker engine: ${PAUSE_IMAGE} (node harness/cli.ts images kind builds it)`;
   const node = await chooseNodeImage(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   return node.why;
 }
@@ -106,10 +110,12 @@ export const kindProvider: ClusterProvider = {
       return {
         clusters: run.clusters,
         crossCluster: (e) => `${run.nodeAddress[e.cluster]}:${e.nodePort}`,
+        links: nodeLinkSwitch(topology, (c) => kindLinkNode(run, c, env)),
         s3: {
           pods: { endpoint: s3.podEndpoint, bucket: topology.bucket, insecure: true, ...S3_CREDENTIALS },
           test: { url: s3.testUrl, bucket: topology.bucket, ...S3_CREDENTIALS },
         },
+        s3Outage: s3.outage,
         images: componentImages(env),
         imagePullPolicy: 'Never',
         namespacePrefix: 'thanos-ha-e2e',
@@ -132,6 +138,8 @@ export interface KindRun {
   readonly clusters: Record<string, KubeCluster>;
   /** Each cluster's node address on the run's network (other clusters' pods dial its node ports there). */
   readonly nodeAddress: Record<string, string>;
+  /** Each cluster's node container (`docker exec` runs a link cut's iptables there). */
+  readonly nodeContainer: Record<string, string>;
   /** S3 on the network, when asked for; started while the clusters are created. */
   readonly s3: Promise<S3Container> | undefined;
   loadImages(cluster: string, tars: string[]): Promise<void>;
@@ -180,12 +188,13 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
     await createRunNetwork(id, owner, env);
     progress(`kind run ${id}: ${names.length} cluster(s) (node image ${nodeImage}, ${node.how})${opts.s3 ? ` and S3 (${opts.s3})` : ''} on Docker network ${id}`);
     const s3 = opts.s3
-      ? startS3Container(opts.s3, { name: `${id}-s3`, network: id, owner, versitygwImage: componentImages(env).versitygw!, localstackImage: localstackImage(env), env, onProgress: progress })
+      ? startS3Container(opts.s3, { name: `${id}-s3`, network: id, owner, versitygwImage: componentImages(env).versitygw!, localstackImage: localstackImage(env), pauseImage: PAUSE_IMAGE, env, onProgress: progress })
       : undefined;
     s3?.catch(() => undefined); // awaited by the caller; a failure must not go unhandled meanwhile
 
     const clusters: Record<string, KubeCluster> = {};
     const nodeAddress: Record<string, string> = {};
+    const nodeContainer = Object.fromEntries(names.map((c) => [c, `${clusterName(c)}-control-plane`]));
     const creationSeconds: Record<string, number> = {};
     await Promise.all(
       names.map(async (c) => {
@@ -197,7 +206,7 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
         kubeConfig.loadFromString(await readFile(kubeconfigOf(c), 'utf8'));
         kubeConfig.setCurrentContext(`kind-${clusterName(c)}`);
         clusters[c] = new KubeCluster(c, kubeConfig, kubeconfigOf(c));
-        nodeAddress[c] = await addressOn(`${clusterName(c)}-control-plane`, id, env);
+        nodeAddress[c] = await addressOn(nodeContainer[c]!, id, env);
       }),
     );
     progress(`  kind clusters up in ${seconds(started)} (${Object.entries(creationSeconds).map(([c, s]) => `${c} ${s.toFixed(1)}s`).join(', ')})`);
@@ -206,6 +215,7 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
       dir,
       clusters,
       nodeAddress,
+      nodeContainer,
       s3,
       async loadImages(cluster: string, tars: string[]) {
         const loadStarted = Date.now();
@@ -218,6 +228,18 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
     await release();
     throw err;
   }
+}
+
+/** The `docker` arguments that run a command in a cluster's node container. */
+export function nodeExecArgs(run: Pick<KindRun, 'nodeContainer'>, cluster: string, argv: string[]): string[] {
+  const node = run.nodeContainer[cluster];
+  if (!node) throw new Error(`no kind node for cluster "${cluster}" (have: ${Object.keys(run.nodeContainer).join(', ')})`);
+  return ['exec', node, ...argv];
+}
+
+/** A cluster's node as a link cut sees it (kubernetes/link-cut.ts). */
+function kindLinkNode(run: KindRun, cluster: string, env: Env): LinkNode {
+  return { address: run.nodeAddress[cluster]!, exec: async (argv) => void (await docker(nodeExecArgs(run, cluster, argv), env, 30_000)) };
 }
 
 /** Runs kind; a failure is one line with kind's last error line. */

@@ -9,9 +9,12 @@ import { lastLine } from '../../images/image.ts';
 import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import { waitFor } from '../../wait.ts';
 import { OWNER_LABEL } from '../kubernetes/cluster.ts';
+import { LOCALSTACK_NO_OUTAGE, type S3Outage } from '../kubernetes/provider.ts';
 
 /** Docker labels take the same key as the namespaces' owner label (kubernetes/janitor.ts). */
 export const RUN_OWNER_LABEL = OWNER_LABEL;
+/** Marks a container that shares another's network namespace (so is not "on" the run's network): the run it belongs to. */
+export const RUN_NETWORK_LABEL = 'thanos-ha-e2e.io/run-network';
 const S3_READY_TIMEOUT_MS = 120_000;
 
 export async function docker(args: string[], env: Env, timeoutMs = 120_000): Promise<string> {
@@ -24,10 +27,15 @@ export async function createRunNetwork(name: string, owner: string, env: Env): P
   await docker(['network', 'create', '--driver', 'bridge', '--label', `${RUN_OWNER_LABEL}=${owner}`, name], env);
 }
 
-/** A shell command that removes every container on the run's network and the network (reaper, exit path). */
+/**
+ * A shell command that removes every container of the run and the network (reaper, exit path): those
+ * in another's network namespace first (the S3 in its holder's), then those on the network.
+ */
 export function removeRunCommand(network: string): string {
-  const q = `'${network.replace(/'/g, '')}'`;
-  return `ids=$(docker ps -aq --filter network=${q}); [ -n "$ids" ] && docker rm -f -v $ids >/dev/null; docker network rm ${q} >/dev/null 2>&1; true`;
+  const name = network.replace(/'/g, '');
+  const q = `'${name}'`;
+  const remove = (filter: string) => `ids=$(docker ps -aq --filter ${filter}); [ -n "$ids" ] && docker rm -f -v $ids >/dev/null;`;
+  return `${remove(`'label=${RUN_NETWORK_LABEL}=${name}'`)} ${remove(`network=${q}`)} docker network rm ${q} >/dev/null 2>&1; true`;
 }
 
 export async function removeRun(network: string, env: Env): Promise<void> {
@@ -53,7 +61,47 @@ export interface S3Container {
   podEndpoint: string;
   /** http://127.0.0.1:<published port>, for the test process. */
   testUrl: string;
+  /** RunningTopology.stopS3/startS3 on this container, or why its backend cannot have an outage. */
+  outage: S3Outage | string;
 }
+
+const LOCALSTACK_PORT = 4566;
+const VERSITYGW_PORT = 7070;
+
+/** The `docker run` arguments of the S3 containers: LocalStack on the run's network, or versitygw in a holder's network namespace. */
+export function s3ContainerArgs(
+  backend: S3Backend,
+  opts: { name: string; network: string; owner: string; versitygwImage: string; localstackImage: string; pauseImage: string; env: Env },
+): { holder?: string[]; s3: string[] } {
+  const labels = ['--label', `${RUN_OWNER_LABEL}=${opts.owner}`];
+  if (backend === 'localstack') {
+    return {
+      s3: [
+        'run', '-d', '--name', opts.name, '--network', opts.network, ...labels, '-p', `127.0.0.1::${LOCALSTACK_PORT}`,
+        '-e', 'SERVICES=s3',
+        '-e', `AWS_ACCESS_KEY_ID=${S3_CREDENTIALS.accessKey}`,
+        '-e', `AWS_SECRET_ACCESS_KEY=${S3_CREDENTIALS.secretKey}`,
+        ...(opts.env.LOCALSTACK_AUTH_TOKEN ? ['-e', 'LOCALSTACK_AUTH_TOKEN'] : []),
+        opts.localstackImage,
+      ],
+    };
+  }
+  // Docker gives a restarted container a new address (and a new published port): a pause container
+  // holds the network namespace, address and port (moby/moby#2801), and versitygw runs in it, so
+  // stopping and starting versitygw (an outage) leaves both as the pods' configuration has them.
+  // Anonymous volumes (a scratch image has no directories) keep the bucket across a stop; the run's
+  // removal (docker rm -v) removes them.
+  return {
+    holder: ['run', '-d', '--name', s3HolderName(opts.name), '--network', opts.network, ...labels, '-p', `127.0.0.1::${VERSITYGW_PORT}`, opts.pauseImage],
+    s3: [
+      'run', '-d', '--name', opts.name, '--network', `container:${s3HolderName(opts.name)}`, ...labels, '--label', `${RUN_NETWORK_LABEL}=${opts.network}`,
+      '-v', '/data', '-v', '/meta', opts.versitygwImage, ...versitygwArgs(`:${VERSITYGW_PORT}`, '/data', '/meta'),
+    ],
+  };
+}
+
+/** The container that holds versitygw's network namespace. */
+export const s3HolderName = (name: string) => `${name}-net`;
 
 /**
  * Starts S3 on the run's network, its port published on 127.0.0.1 only, and waits until it answers:
@@ -61,36 +109,43 @@ export interface S3Container {
  */
 export async function startS3Container(
   backend: S3Backend,
-  opts: { name: string; network: string; owner: string; versitygwImage: string; localstackImage: string; env: Env; onProgress: (line: string) => void },
+  opts: { name: string; network: string; owner: string; versitygwImage: string; localstackImage: string; pauseImage: string; env: Env; onProgress: (line: string) => void },
 ): Promise<S3Container> {
-  const port = backend === 'localstack' ? 4566 : 7070;
-  const common = ['run', '-d', '--name', opts.name, '--network', opts.network, '--label', `${RUN_OWNER_LABEL}=${opts.owner}`, '-p', `127.0.0.1::${port}`];
-  const args =
-    backend === 'localstack'
-      ? [
-          ...common,
-          '-e', 'SERVICES=s3',
-          '-e', `AWS_ACCESS_KEY_ID=${S3_CREDENTIALS.accessKey}`,
-          '-e', `AWS_SECRET_ACCESS_KEY=${S3_CREDENTIALS.secretKey}`,
-          ...(opts.env.LOCALSTACK_AUTH_TOKEN ? ['-e', 'LOCALSTACK_AUTH_TOKEN'] : []),
-          opts.localstackImage,
-        ]
-      : // A scratch image has no directories to write to: tmpfs mounts give versitygw its two.
-        [...common, '--tmpfs', '/data', '--tmpfs', '/meta', opts.versitygwImage, ...versitygwArgs(`:${port}`, '/data', '/meta')];
-  await docker(args, opts.env);
-  const published = await docker(['port', opts.name, `${port}/tcp`], opts.env);
+  const port = backend === 'localstack' ? LOCALSTACK_PORT : VERSITYGW_PORT;
+  const args = s3ContainerArgs(backend, opts);
+  if (args.holder) await docker(args.holder, opts.env);
+  await docker(args.s3, opts.env);
+  const reachable = args.holder ? s3HolderName(opts.name) : opts.name;
+  const published = await docker(['port', reachable, `${port}/tcp`], opts.env);
   const hostPort = /:(\d+)$/m.exec(published)?.[1];
-  if (!hostPort) throw new Error(`S3 container ${opts.name} published no port for ${port} (docker port: "${published}")`);
+  if (!hostPort) throw new Error(`S3 container ${reachable} published no port for ${port} (docker port: "${published}")`);
   const testUrl = `http://127.0.0.1:${hostPort}`;
+  const answers = () => waitS3Answers(backend, opts.name, testUrl, opts.env, opts.onProgress);
+  await answers();
+  const outage: S3Outage | string =
+    backend === 'localstack'
+      ? LOCALSTACK_NO_OUTAGE
+      : {
+          stop: async () => void (await docker(['stop', '--time', '5', opts.name], opts.env)),
+          start: async () => {
+            await docker(['start', opts.name], opts.env);
+            await answers();
+          },
+        };
+  return { podEndpoint: `${await addressOn(reachable, opts.network, opts.env)}:${port}`, testUrl, outage };
+}
+
+/** Waits until the S3 in container answers at testUrl; gives up at once when the container is not running. */
+async function waitS3Answers(backend: S3Backend, container: string, testUrl: string, env: Env, onProgress: (line: string) => void): Promise<void> {
   // A container that exited will not answer by waiting: the wait gives up on it at once.
   let exited: string | undefined;
   await waitFor(
-    `S3 (${backend}) in container ${opts.name}`,
+    `S3 (${backend}) in container ${container}`,
     async (note) => {
-      const state = await docker(['inspect', '--format', '{{.State.Status}}', opts.name], opts.env);
+      const state = await docker(['inspect', '--format', '{{.State.Status}}', container], env);
       if (state !== 'running') {
-        const logs = await execa('docker', ['logs', '--tail', '5', opts.name], { reject: false, all: true, env: opts.env, stdin: 'ignore' });
-        exited = `S3 container ${opts.name} is ${state}: ${lastLine(logs.all)}`;
+        const logs = await execa('docker', ['logs', '--tail', '5', container], { reject: false, all: true, env, stdin: 'ignore' });
+        exited = `S3 container ${container} is ${state}: ${lastLine(logs.all)}`;
         return undefined;
       }
       if (backend === 'versitygw') {
@@ -102,8 +157,6 @@ export async function startS3Container(
       note(`s3 is ${health.services?.s3 ?? 'not listed'}`);
       return ['available', 'running'].includes(health.services?.s3 ?? '') ? true : undefined;
     },
-    { timeoutMs: S3_READY_TIMEOUT_MS, intervalMs: 200, onProgress: opts.onProgress, abort: () => exited },
+    { timeoutMs: S3_READY_TIMEOUT_MS, intervalMs: 200, onProgress, abort: () => exited },
   );
-  return { podEndpoint: `${await addressOn(opts.name, opts.network, opts.env)}:${port}`, testUrl };
 }
-

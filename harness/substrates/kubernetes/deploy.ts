@@ -15,14 +15,16 @@ import type { Topology } from '../../topology/model.ts';
 import { abortWaitsWhen, waitFor } from '../../wait.ts';
 import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
 import { workloadOf } from '../../workload/series.ts';
+import { checkLink } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { KubernetesSubstrateName, RunningTopology, ServiceControls, UpOptions } from '../types.ts';
 import { clusterOf, kubeAddressing, localName } from './addressing.ts';
 import { apiMessage, isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
-import { infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
+import { infraS3Outage, infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
 import { forwardLocalPort, type LocalForward } from './port-forward.ts';
-import type { ProvidedClusters } from './provider.ts';
+import type { LinkSwitch } from './link-cut.ts';
+import type { ProvidedClusters, S3Outage } from './provider.ts';
 import { chooseStorage } from './storage.ts';
 import { chartValues, clustersOf, POD_LABEL, type Storage } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
@@ -112,7 +114,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
         cluster,
         namespace: namespaceOf(cluster),
         relayImage: image('workload-relay'),
-        ...(cluster === s3Cluster ? { s3Image: image('versitygw') } : {}),
+        ...(cluster === s3Cluster ? { s3Image: image('versitygw'), s3Storage: storageOf.get(clusterFor(cluster))! } : {}),
         imagePullPolicy: opts.imagePullPolicy,
       });
       await clusterFor(cluster).install(opts.helm, 'infra', values, runDir);
@@ -192,7 +194,10 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
     }
     onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods, starting them in the plan's order`);
-    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress });
+    const s3Outage = s3Cluster
+      ? infraS3Outage(clusterFor(s3Cluster), namespaceOf(s3Cluster), storageOf.get(clusterFor(s3Cluster))!, onProgress)
+      : (opts.s3Outage ?? `the run's S3 (${s3.pods.endpoint}) is not run by the harness (THANOS_HA_E2E_S3_ENDPOINT), which cannot stop it: unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3`);
+    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage });
     const topologyRunning = running;
     await startInWaves(plan, (id) => topologyRunning.start(id), onProgress);
     running.watchForFailures();
@@ -220,6 +225,9 @@ class KubeTopology implements RunningTopology {
   readonly #clusterFor: (cluster: string) => KubeCluster;
   readonly #teardown: () => Promise<void>;
   readonly #onProgress: (line: string) => void;
+  readonly #links: LinkSwitch | undefined;
+  /** How stopS3/startS3 cause the outage, or why they cannot. */
+  readonly #s3Outage: S3Outage | string;
   readonly #services = new Map<string, ServiceControls>();
   /** Pods the harness stopped or killed: their going away is no failure. */
   readonly #expectedDown = new Set<string>();
@@ -240,6 +248,8 @@ class KubeTopology implements RunningTopology {
     clusterFor: (cluster: string) => KubeCluster;
     teardown: () => Promise<void>;
     onProgress: (line: string) => void;
+    links: LinkSwitch | undefined;
+    s3Outage: S3Outage | string;
   }) {
     this.substrate = init.substrate;
     this.topology = init.topology;
@@ -252,6 +262,8 @@ class KubeTopology implements RunningTopology {
     this.#clusterFor = init.clusterFor;
     this.#teardown = init.teardown;
     this.#onProgress = init.onProgress;
+    this.#links = init.links;
+    this.#s3Outage = init.s3Outage;
   }
 
   url(target: string, port: PortName = 'http'): string {
@@ -290,6 +302,36 @@ class KubeTopology implements RunningTopology {
     await cluster.scale(namespace, localName(p.pod), 0);
     if (kill) await cluster.deletePodFast(namespace, podName(p));
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
+  }
+
+  async cutLink(a: string, b: string): Promise<void> {
+    await this.#link('cut', a, b);
+  }
+
+  async restoreLink(a: string, b: string): Promise<void> {
+    await this.#link('restore', a, b);
+  }
+
+  async #link(action: 'cut' | 'restore', a: string, b: string): Promise<void> {
+    checkLink(this.topology, a, b);
+    if (!this.#links) throw new Error(`the ${this.substrate} substrate cannot ${action} the link ${a} <-> ${b}: it runs on clusters whose network it does not own (cut links on process, kind or k3s)`);
+    await this.#links[action](a, b);
+    this.#onProgress(`[${this.topology.name}] link ${a} <-> ${b} ${action === 'cut' ? 'cut' : 'restored'}`);
+  }
+
+  async stopS3(): Promise<void> {
+    await this.#outage().stop();
+    this.#onProgress(`[${this.topology.name}] S3 stopped`);
+  }
+
+  async startS3(): Promise<void> {
+    await this.#outage().start();
+    this.#onProgress(`[${this.topology.name}] S3 started again`);
+  }
+
+  #outage(): S3Outage {
+    if (typeof this.#s3Outage === 'string') throw new Error(`the ${this.substrate} substrate cannot stop S3: ${this.#s3Outage}`);
+    return this.#s3Outage;
   }
 
   async start(id: string): Promise<void> {

@@ -12,6 +12,7 @@ import type { Env } from '../../binaries/cache.ts';
 import type { KubernetesSubstrateName, RunningTopology, Substrate, UpOptions } from '../types.ts';
 import type { Exposure } from './addressing.ts';
 import type { KubeCluster } from './cluster.ts';
+import type { LinkSwitch } from './link-cut.ts';
 import { deployTopology, type ImageName } from './deploy.ts';
 import { STORAGE_CLASS_ENV } from './storage.ts';
 
@@ -25,8 +26,16 @@ export interface ProvidedClusters {
    * namespaces of one Kubernetes cluster, and pods dial the other namespace's DNS names.
    */
   crossCluster?: (exposure: Exposure) => string;
+  /** Cuts and restores the network between two topology clusters (link-cut.ts). Absent: the provider cannot (kube: clusters it does not own). */
+  links?: LinkSwitch;
   /** The S3 every cluster reaches, as pods and the test process reach it. Absent: the run's own versitygw in the first cluster's namespace (one Kubernetes cluster only). */
   s3?: { pods: S3Access; test: S3Endpoint };
+  /**
+   * Stops and starts that S3 (RunningTopology.stopS3/startS3: same address, data kept), or why it
+   * cannot be (one line naming the fix). Absent with `s3`: an S3 the harness does not run (kube's
+   * THANOS_HA_E2E_S3_ENDPOINT); without `s3`, the deploy path's own versitygw is stopped.
+   */
+  s3Outage?: S3Outage | string;
   /** The image of each component, as the nodes find it. */
   images: Partial<Record<ImageName, string>>;
   imagePullPolicy: 'IfNotPresent' | 'Never' | 'Always';
@@ -39,6 +48,15 @@ export interface ProvidedClusters {
   /** The provider's own teardown (kubeconfig copies, containers, networks), run after the namespaces are deleted; also when the deploy fails. */
   release: () => Promise<void>;
 }
+
+/** An S3 outage a provider can cause: stop returns once S3 refuses requests, start once it serves them again. */
+export interface S3Outage {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Why a LocalStack S3 (kind, k3s) cannot have an outage. */
+export const LOCALSTACK_NO_OUTAGE = 'LocalStack keeps S3 in memory and loses the bucket when it stops (persistence is a LocalStack Pro feature): run with THANOS_HA_E2E_S3=versitygw';
 
 export interface ProvisionOptions {
   env: Env;

@@ -17,8 +17,10 @@ import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
 import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
 import { freePort } from './ports.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
-import { startS3Server } from './s3-server.ts';
+import { restartS3Server, startS3Server } from './s3-server.ts';
 import { ServiceProxy } from './service-proxy.ts';
+import { ClusterLinks } from './links.ts';
+import { checkLink } from '../links.ts';
 import { SupervisedProcess } from './supervised-process.ts';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -37,6 +39,8 @@ class ProcessTopology implements RunningTopology {
   readonly workload: WorkloadExporter;
   readonly processes: Map<string, SupervisedProcess>;
   readonly proxies: Map<string, ServiceProxy>;
+  /** The proxies every cross-cluster dial goes through (links.ts). */
+  readonly links: ClusterLinks;
   private readonly ports: Map<string, number>;
   private readonly s3: SupervisedProcess;
   private readonly teardown: () => Promise<void>;
@@ -50,6 +54,7 @@ class ProcessTopology implements RunningTopology {
     exporter: WorkloadExporter;
     processes: Map<string, SupervisedProcess>;
     proxies: Map<string, ServiceProxy>;
+    links: ClusterLinks;
     ports: Map<string, number>;
     s3: SupervisedProcess;
     teardown: () => Promise<void>;
@@ -62,6 +67,7 @@ class ProcessTopology implements RunningTopology {
     this.workload = init.exporter;
     this.processes = init.processes;
     this.proxies = init.proxies;
+    this.links = init.links;
     this.ports = init.ports;
     this.s3 = init.s3;
     this.teardown = init.teardown;
@@ -99,6 +105,25 @@ class ProcessTopology implements RunningTopology {
     proc.start();
     const plan = this.plan.processes.find((p) => p.id === instance)!;
     await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
+  }
+
+  async cutLink(a: string, b: string): Promise<void> {
+    checkLink(this.topology, a, b);
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut (${this.links.cut(a, b)} link proxies)`);
+  }
+
+  async restoreLink(a: string, b: string): Promise<void> {
+    checkLink(this.topology, a, b);
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} restored (${this.links.restore(a, b)} link proxies)`);
+  }
+
+  // Stopped by the harness, so failure() does not report it; its data stays in the run directory.
+  async stopS3(): Promise<void> {
+    await this.s3.stop();
+  }
+
+  async startS3(): Promise<void> {
+    await restartS3Server(this.s3, this.bucket.endpoint.url);
   }
 
   failure(): string | undefined {
@@ -181,6 +206,7 @@ export const processSubstrate: Substrate = {
 
     const processes = new Map<string, SupervisedProcess>();
     const proxies = new Map<string, ServiceProxy>();
+    const links = new ClusterLinks();
     let exporter: WorkloadExporter | undefined;
     let s3: SupervisedProcess | undefined;
     let bucket: Bucket | undefined;
@@ -195,6 +221,7 @@ export const processSubstrate: Substrate = {
       const steps: [string, () => Promise<unknown> | unknown][] = [
         ['processes', () => Promise.all([...processes.values()].map((p) => p.stop()))],
         ['services', () => Promise.all([...proxies.values()].map((p) => p.close()))],
+        ['links', () => links.close()],
         ['workload exporter', () => exporter?.close()],
         ['S3', () => s3?.stop()],
         ['S3 client', () => bucket?.close()],
@@ -226,9 +253,10 @@ export const processSubstrate: Substrate = {
 
       // Ports: every instance port and every service gets its own, chosen now.
       const ports = new Map<string, number>();
-      const skeleton = planTopology(topology, placeholderAddressing());
+      const skeleton = planTopology(topology, placeholderAddressing((from, target, port) => links.note(from, target, port)));
       for (const p of skeleton.processes) for (const port of p.ports) ports.set(`${p.id}:${port}`, await freePort());
       for (const s of skeleton.services) ports.set(`${s.id}:${s.port}`, await freePort());
+      await links.allocate(freePort);
       const portOf = (target: string, port: PortName) => {
         const value = ports.get(`${target}:${port}`);
         if (value === undefined) throw new Error(`"${target}" has no ${port} port`);
@@ -237,7 +265,8 @@ export const processSubstrate: Substrate = {
 
       const addressing: Addressing = {
         listen: (id, port) => `127.0.0.1:${portOf(id, port)}`,
-        dial: (_from, target, port) => `127.0.0.1:${portOf(target, port)}`,
+        // Into another cluster only through its link proxy, as through a NodePort on Kubernetes.
+        dial: (from, target, port) => links.address(from, target, port) ?? `127.0.0.1:${portOf(target, port)}`,
         configFile: (id, file) => join(runDir, fsName(id), file),
         dataDir: (id) => join(runDir, fsName(id), 'data'),
         workloadSdUrl: (from) => `${exporter!.url}/sd?scraper=${encodeURIComponent(from)}`,
@@ -254,6 +283,7 @@ export const processSubstrate: Substrate = {
         await proxy.listen(portOf(s.id, s.port));
         proxies.set(s.id, proxy);
       }
+      await links.start((target, port) => ({ host: '127.0.0.1', port: portOf(target, port) }));
 
       for (const p of plan.processes) {
         const dir = join(runDir, fsName(p.id));
@@ -269,7 +299,7 @@ export const processSubstrate: Substrate = {
         );
       }
 
-      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, ports, s3, teardown, onProgress });
+      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, teardown, onProgress });
       onProgress(`starting ${plan.processes.length} processes of ${topology.name} in ${runDir}`);
       await startAll(running, onProgress);
       return running;
@@ -287,11 +317,14 @@ export const processSubstrate: Substrate = {
   },
 };
 
-/** Addressing that only lets the plan enumerate instances and ports (nothing is dialled). */
-function placeholderAddressing(): Addressing {
+/** Addressing that only lets the plan enumerate instances, ports and the dials it makes (nothing is dialled). */
+function placeholderAddressing(onDial: (from: string, target: string, port: PortName) => void = () => undefined): Addressing {
   return {
     listen: () => '127.0.0.1:0',
-    dial: () => '127.0.0.1:0',
+    dial: (from, target, port) => {
+      onDial(from, target, port);
+      return '127.0.0.1:0';
+    },
     configFile: (id, file) => `/${id}/${file}`,
     dataDir: (id) => `/${id}/data`,
     workloadSdUrl: () => 'http://127.0.0.1:0/sd',

@@ -30,14 +30,27 @@ export async function startS3Server(opts: {
   proc.start();
   const endpoint: S3Endpoint = { url: `http://127.0.0.1:${opts.port}`, bucket: opts.bucket, ...S3_CREDENTIALS };
   const bucket = new Bucket(endpoint);
+  await waitS3Accepting(endpoint.url, proc);
+  await bucket.create();
+  return { process: proc, endpoint, bucket };
+}
+
+/**
+ * Starts a stopped versitygw again on its port, with its data directories as they were (an outage
+ * that ends); returns once it accepts requests.
+ */
+export async function restartS3Server(proc: SupervisedProcess, url: string): Promise<void> {
+  proc.start();
+  await waitS3Accepting(url, proc);
+}
+
+async function waitS3Accepting(url: string, proc: SupervisedProcess): Promise<void> {
   await waitFor(
     'S3 (versitygw) to accept requests',
     async () => {
-      await fetch(endpoint.url, { signal: AbortSignal.timeout(2_000) }); // any HTTP answer means it is up
+      await fetch(url, { signal: AbortSignal.timeout(2_000) }); // any HTTP answer means it is up
       return true;
     },
     { timeoutMs: 30_000, abort: () => proc.exitReason() },
   );
-  await bucket.create();
-  return { process: proc, endpoint, bucket };
 }

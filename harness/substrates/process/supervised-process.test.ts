@@ -28,3 +28,21 @@ describe('SupervisedProcess.exitReason', () => {
     expect(p.exitReason()).toMatch(/^s3 exited with code 1: a port it needs is already in use \(another program took it between port selection and start: run again\)/);
   });
 });
+
+describe('SupervisedProcess.stop', () => {
+  it('is no unexpected exit, and start() runs it again (an S3 outage on the process substrate)', async () => {
+    const p = new SupervisedProcess({ id: 's3', binaryPath: '/bin/sh', args: ['-c', 'exec sleep 30'], cwd: dir, logFile: join(dir, 's3.log'), runDir: dir }, (reason) => {
+      throw new Error(`reported as unexpected: ${reason}`);
+    });
+    p.start();
+    expect(p.running).toBe(true);
+    await p.stop();
+    expect(p.running).toBe(false);
+    expect(p.exitReason()).toMatch(/^s3 was killed by SIGTERM/);
+    expect(p.unexpectedExit()).toBeUndefined();
+    p.start();
+    expect(p.running).toBe(true);
+    expect(p.exitReason()).toBeUndefined();
+    await p.kill();
+  });
+});

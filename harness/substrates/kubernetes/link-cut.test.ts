@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { validateTopology } from '../../topology/model.ts';
+import { iptablesLinkRules, linkCommands, nodeLinkSwitch } from './link-cut.ts';
+
+const REJECT = ['-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+
+const topology = validateTopology({
+  name: 'links',
+  description: 'two clusters',
+  clusters: [
+    { name: 'observer', role: 'observer' },
+    { name: 'observee', role: 'observee' },
+  ],
+  components: [{ kind: 'prometheus', name: 'prometheus', cluster: 'observee' }],
+});
+
+describe('iptablesLinkRules', () => {
+  it('cuts by inserting TCP resets first in INPUT, OUTPUT and FORWARD, to and from the peer', () => {
+    expect(iptablesLinkRules('cut', '172.18.0.3')).toEqual([
+      ['iptables', '-I', 'INPUT', '1', '-s', '172.18.0.3', ...REJECT],
+      ['iptables', '-I', 'OUTPUT', '1', '-d', '172.18.0.3', ...REJECT],
+      ['iptables', '-I', 'FORWARD', '1', '-s', '172.18.0.3', ...REJECT],
+      ['iptables', '-I', 'FORWARD', '1', '-d', '172.18.0.3', ...REJECT],
+    ]);
+  });
+
+  it('restores by deleting exactly those rules', () => {
+    expect(iptablesLinkRules('restore', '172.18.0.3')).toEqual([
+      ['iptables', '-D', 'INPUT', '-s', '172.18.0.3', ...REJECT],
+      ['iptables', '-D', 'OUTPUT', '-d', '172.18.0.3', ...REJECT],
+      ['iptables', '-D', 'FORWARD', '-s', '172.18.0.3', ...REJECT],
+      ['iptables', '-D', 'FORWARD', '-d', '172.18.0.3', ...REJECT],
+    ]);
+  });
+
+  it('refuses anything but an IPv4 address', () => {
+    expect(() => iptablesLinkRules('cut', 'observee-k3s')).toThrow('"observee-k3s" is not a node\'s IPv4 address');
+  });
+});
+
+describe('linkCommands', () => {
+  it("runs in each node against the other node's address", () => {
+    const exec = async () => undefined;
+    const commands = linkCommands('cut', { cluster: 'observer', address: '172.18.0.2', exec }, { cluster: 'observee', address: '172.18.0.3', exec });
+    expect(commands.map((c) => [c.cluster, c.argv.includes('172.18.0.3') ? 'to observee' : 'to observer'])).toEqual([
+      ['observer', 'to observee'],
+      ['observer', 'to observee'],
+      ['observer', 'to observee'],
+      ['observer', 'to observee'],
+      ['observee', 'to observer'],
+      ['observee', 'to observer'],
+      ['observee', 'to observer'],
+      ['observee', 'to observer'],
+    ]);
+  });
+});
+
+describe('nodeLinkSwitch', () => {
+  const recording = () => {
+    const ran: string[] = [];
+    const address = { observer: '172.18.0.2', observee: '172.18.0.3' } as Record<string, string>;
+    const links = nodeLinkSwitch(topology, (c) => ({ address: address[c]!, exec: async (argv) => void ran.push(`${c}: ${argv.join(' ')}`) }));
+    return { ran, links };
+  };
+
+  it('cuts once, restores once, whichever way round the clusters are named', async () => {
+    const { ran, links } = recording();
+    await links.cut('observer', 'observee');
+    await links.cut('observee', 'observer');
+    expect(ran).toHaveLength(8);
+    await links.restore('observee', 'observer');
+    await links.restore('observer', 'observee');
+    expect(ran).toHaveLength(16);
+    expect(ran.slice(8).every((line) => line.includes(' -D '))).toBe(true);
+  });
+
+  it('names the cluster that does not exist, and refuses a link from a cluster to itself', async () => {
+    const { ran, links } = recording();
+    await expect(links.cut('observer', 'elsewhere')).rejects.toThrow('no cluster "elsewhere" in topology links: a link joins two of observer, observee');
+    await expect(links.cut('observer', 'observer')).rejects.toThrow('a link joins two different clusters, not "observer" with itself');
+    expect(ran).toEqual([]);
+  });
+
+  it('says which command failed in which node', async () => {
+    const links = nodeLinkSwitch(topology, (c) => ({ address: c === 'observer' ? '172.18.0.2' : '172.18.0.3', exec: async () => Promise.reject(new Error('exit 4: iptables: Permission denied')) }));
+    await expect(links.cut('observer', 'observee')).rejects.toThrow(
+      'cutting the link observee<->observer: `iptables -I INPUT 1 -s 172.18.0.3 -p tcp -j REJECT --reject-with tcp-reset` in observer\'s node failed: exit 4: iptables: Permission denied',
+    );
+  });
+});

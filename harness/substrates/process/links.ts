@@ -1,0 +1,81 @@
+// The links between clusters on the process substrate. On Kubernetes a pod reaches another cluster
+// only through that cluster's node ports; here every dial from one cluster into another goes through
+// a link proxy, one per dialling cluster, target and port, so that the link can be cut: its proxies
+// drop open connections and refuse new ones (ServiceProxy.cut). Dials within a cluster stay direct.
+import type { PortName } from '../../plan/index.ts';
+import { clusterOfId } from '../links.ts';
+import { ServiceProxy, type Backend } from './service-proxy.ts';
+
+interface Link {
+  /** The dialling cluster. */
+  from: string;
+  /** The instance or service dialled, "cluster/name". */
+  target: string;
+  port: PortName;
+  listenPort?: number;
+  proxy?: ServiceProxy;
+}
+
+const keyOf = (fromCluster: string, target: string, port: PortName) => `${fromCluster}>${target}:${port}`;
+
+export class ClusterLinks {
+  readonly #links = new Map<string, Link>();
+
+  /** Notes a dial the plan makes; one within a cluster needs no link. */
+  note(from: string, target: string, port: PortName): void {
+    const fromCluster = clusterOfId(from);
+    if (fromCluster === clusterOfId(target)) return;
+    const key = keyOf(fromCluster, target, port);
+    if (!this.#links.has(key)) this.#links.set(key, { from: fromCluster, target, port });
+  }
+
+  /** Gives every noted link the port its proxy will listen on. */
+  async allocate(freePort: () => Promise<number>): Promise<void> {
+    for (const link of this.#links.values()) link.listenPort ??= await freePort();
+  }
+
+  /** host:port a dial goes to: its link proxy when it crosses clusters, undefined within a cluster. */
+  address(from: string, target: string, port: PortName): string | undefined {
+    const fromCluster = clusterOfId(from);
+    if (fromCluster === clusterOfId(target)) return undefined;
+    const link = this.#links.get(keyOf(fromCluster, target, port));
+    if (link?.listenPort === undefined) throw new Error(`${from} dials ${target} (${port}) across clusters, but no link port was set aside for it: the plan dialled differently the second time`);
+    return `127.0.0.1:${link.listenPort}`;
+  }
+
+  /** Starts every link's proxy, forwarding to the target's own address. */
+  async start(backendOf: (target: string, port: PortName) => Backend): Promise<void> {
+    for (const link of this.#links.values()) {
+      const proxy = new ServiceProxy(`link ${link.from} -> ${link.target} ${link.port}`, [backendOf(link.target, link.port)]);
+      await proxy.listen(link.listenPort!);
+      link.proxy = proxy;
+    }
+  }
+
+  /** The links between clusters a and b, either way round. */
+  #between(a: string, b: string): Link[] {
+    return [...this.#links.values()].filter((l) => (l.from === a && clusterOfId(l.target) === b) || (l.from === b && clusterOfId(l.target) === a));
+  }
+
+  /** Drops every open connection between a and b and refuses new ones, both directions. Returns how many link proxies that took. */
+  cut(a: string, b: string): number {
+    const links = this.#between(a, b);
+    for (const l of links) l.proxy?.cut();
+    return links.length;
+  }
+
+  restore(a: string, b: string): number {
+    const links = this.#between(a, b);
+    for (const l of links) l.proxy?.restore();
+    return links.length;
+  }
+
+  /** "observer -> observee/sidecar-0 grpc at 127.0.0.1:20123", for logs. */
+  describe(): string[] {
+    return [...this.#links.values()].map((l) => `${l.from} -> ${l.target} ${l.port} at 127.0.0.1:${l.listenPort ?? '?'}`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#links.values()].map((l) => l.proxy?.close()));
+  }
+}
