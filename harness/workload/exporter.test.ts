@@ -83,6 +83,39 @@ describe('workload exporter', () => {
     expect(await series2()).toContain(` ${valueAt(2, T0 + 30_000)} ${T0 + 30_000}`);
   });
 
+  it('holds back slots after a timestamp until released, then each named scraper catches up slot by slot', async () => {
+    let now = T0 + 20_000; // slots T0 and T0+15s are due
+    await using exporter = await startExporter({ now: () => now });
+    exporter.arm(T0);
+    const slot = async (scraper?: string) => {
+      const body = await (await fetch(`${exporter.url}/metrics${scraper ? `?scraper=${scraper}` : ''}`)).text();
+      return body === '' ? undefined : Number(body.trimEnd().split('\n').at(-1)!.split(' ').at(-1));
+    };
+    expect(await slot('p0')).toBe(T0);
+    exporter.holdAfter(T0 + 15_000);
+    expect(exporter.heldBackSlots()).toBe(0);
+    now = T0 + 50_000; // T0+30s and T0+45s come due, held back
+    expect(exporter.heldBackSlots()).toBe(2);
+    // p0 reaches the held slot and is served it again; p1 (first scrape) gets its first slot; anonymous ones the held slot.
+    expect([await slot('p0'), await slot('p0'), await slot('p0'), await slot('p1'), await slot()]).toEqual([T0 + 15_000, T0 + 15_000, T0 + 15_000, T0, T0 + 15_000]);
+    expect(exporter.committedUpTo('p0')).toBe(T0 + 15_000);
+
+    exporter.release();
+    expect(exporter.heldBackSlots()).toBe(0);
+    expect([await slot('p0'), await slot('p0'), await slot('p0'), await slot()]).toEqual([T0 + 30_000, T0 + 45_000, T0 + 45_000, T0 + 45_000]);
+    expect(exporter.committedUpTo('p0')).toBe(T0 + 45_000);
+  });
+
+  it('serves nothing held to a scraper that had nothing yet, and refuses a hold off the grid', async () => {
+    const now = T0 + 20_000;
+    await using exporter = await startExporter({ now: () => now });
+    exporter.arm(T0 + 15_000);
+    exporter.holdAfter(T0);
+    expect(await (await fetch(`${exporter.url}/metrics?scraper=p0`)).text()).toBe('');
+    expect(await (await fetch(`${exporter.url}/metrics`)).text()).toBe('');
+    expect(() => exporter.holdAfter(T0 + 1_000)).toThrow(/not on the 15s workload grid; pass alignDown/);
+  });
+
   it('closes while a client holds a keep-alive connection', async () => {
     const exporter = await startExporter();
     await fetch(`${exporter.url}/metrics`, { keepalive: true });

@@ -4,6 +4,7 @@
 // known exactly, whatever the scrape jitter: two replicas scraping the same grid slot store the
 // same (t, v), which is what Thanos deduplication expects. A named scraper (?scraper=id) gets
 // the next slot it has not had yet, so it misses none; an anonymous one gets alignDown(now).
+// holdAfter()/release() stall and resume that ingestion on purpose: a known, named lag.
 //
 // Scrape config: `honor_labels: true` (the exposed job/instance must win over the target's, so
 // scraped samples land in the same series as the backfilled ones) and http_sd_configs pointing
@@ -64,6 +65,8 @@ export class WorkloadExporter implements AsyncDisposable {
   readonly #scrapes = new Map<string, ScrapeCount>();
   /** Per series, in the order they were set; the last one with fromMs <= t applies. */
   readonly #overrides = new Map<number, Override[]>();
+  /** While set, no scraper is served a slot after it (see holdAfter). */
+  #heldAfterMs: number | undefined;
 
   private constructor(server: ReturnType<typeof createServer>, opts: ExporterOptions) {
     this.#server = server;
@@ -106,6 +109,30 @@ export class WorkloadExporter implements AsyncDisposable {
     const list = this.#overrides.get(i) ?? [];
     list.push({ fromMs, value });
     this.#overrides.set(i, list);
+  }
+
+  /**
+   * Stalls ingestion: until release(), no scraper is served a grid slot after afterMs. A named
+   * scraper is served its last slot again (Prometheus drops the repeated sample), an anonymous
+   * one afterMs. Slots that come due meanwhile are what a lagging ingestion has not delivered yet.
+   */
+  holdAfter(afterMs: number): void {
+    if (afterMs % this.workload.stepMs !== 0) {
+      throw new Error(`holdAfter(${new Date(afterMs).toISOString()}): not on the ${this.workload.stepMs / 1000}s workload grid; pass alignDown(t, workload.stepMs)`);
+    }
+    this.#heldAfterMs = afterMs;
+  }
+
+  /** Ends a holdAfter(): each named scraper catches up one slot per scrape from its last one. */
+  release(): void {
+    this.#heldAfterMs = undefined;
+  }
+
+  /** Grid slots due now but held back by holdAfter() (0 when nothing is held). */
+  heldBackSlots(): number {
+    if (this.#heldAfterMs === undefined) return 0;
+    const current = alignDown(this.#now(), this.workload.stepMs);
+    return Math.max(0, (current - this.#heldAfterMs) / this.workload.stepMs);
   }
 
   /** What the exporter serves (or would serve) for series i at tMs, overrides included. */
@@ -193,10 +220,15 @@ export class WorkloadExporter implements AsyncDisposable {
   #slotFor(scraper: string | undefined): number | undefined {
     const current = alignDown(this.#now(), this.workload.stepMs);
     if (this.#armedFromMs === undefined || current < this.#armedFromMs) return undefined;
-    if (scraper === undefined) return current;
+    const held = this.#heldAfterMs;
+    if (scraper === undefined) return held === undefined ? current : held < this.#armedFromMs ? undefined : Math.min(current, held);
     const last = this.#servedTo.get(scraper);
     if (last !== undefined) this.#committedTo.set(scraper, last);
-    const next = last === undefined ? this.#armedFromMs : Math.min(last + this.workload.stepMs, current);
+    let next = last === undefined ? this.#armedFromMs : Math.min(last + this.workload.stepMs, current);
+    if (held !== undefined && next > held) {
+      if (last === undefined) return undefined;
+      next = last;
+    }
     this.#servedTo.set(scraper, next);
     return next;
   }

@@ -1,0 +1,244 @@
+// The Query Frontend results cache (FINDINGS.md G) over Arch 1's real blocks: what each request
+// through a frontend cost the Query behind it, what the frontend's cache found, and a stalled
+// ingestion that makes "the newest part is not in yet" a known, held state instead of a race.
+import { labelsKey } from '../promql/analysis.ts';
+import { PromApiClient, type MatrixSeries, type RangeQueryResponse } from '../promql/client.ts';
+import { metricSum } from '../promql/metrics.ts';
+import type { RunningTopology } from '../substrates/index.ts';
+import { durationMs } from '../topology/duration.ts';
+import { refOf, type QueryFrontend } from '../topology/model.ts';
+import { FRONTEND_CACHE } from '../topology/presets-query-frontend.ts';
+import { waitFor } from '../wait.ts';
+import { HOUR_MS } from '../workload/history.ts';
+import { waitForLiveUpTo } from '../workload/populate.ts';
+import { alignDown } from '../workload/series.ts';
+import { prepareArch1, type Arch1Run } from './arch1.ts';
+
+export type FrontendRole = 'faulty' | 'fixed';
+export const FRONTEND_ROLES: readonly FrontendRole[] = ['faulty', 'fixed'];
+
+export interface RangeWindow {
+  start: number;
+  end: number;
+  step: number;
+}
+
+/** A caching Query Frontend in front of the topology's Query. */
+export interface CachingFrontend {
+  /** "cluster/name". */
+  ref: string;
+  client: PromApiClient;
+  splitMs: number;
+  labelsSplitMs: number;
+  /** Results newer than now minus this are never cached. */
+  maxFreshnessMs: number;
+}
+
+/** What one request through a frontend cost: counters read just before and just after it. */
+export interface Measured<T> {
+  answer: T;
+  /** When the request was sent (the frontend's "now" for its freshness window, to the millisecond). */
+  sentAtMs: number;
+  /** Requests the Query answered meanwhile, by its own http_requests_total (the handler asked for). */
+  queryRequests: number;
+  /** The frontend's results-cache lookups meanwhile (cortex_cache_fetched_keys_total), and how many found an entry (cortex_cache_hits_total). */
+  cacheLookups: number;
+  cacheHits: number;
+}
+
+/**
+ * Grid slots the stalled ingestion holds back when the first request is made: that request ends at
+ * "now" and its newest 2 points (30 s on the 15 s grid) are not ingested yet. The lag (now minus the
+ * newest ingested sample) is then 30 s to 45 s, below the fixed frontend's 1m max freshness.
+ */
+export const STALLED_SLOTS = 2;
+
+export interface FreshnessExperiment {
+  /** The newest slot ingested during the stall. */
+  heldAfterMs: number;
+  /** The note's 6h range, ending at heldAfterMs + STALLED_SLOTS slots ("now" when first asked). */
+  window: RangeWindow;
+  /** Now minus heldAfterMs before the first and after the last request of the stall: the ingestion lag. */
+  lagMs: { first: number; last: number };
+  /** During the stall: the Query's own answer, then each frontend's (each the first with this step). */
+  stalled: { query: RangeQueryResponse } & Record<FrontendRole, Measured<RangeQueryResponse>>;
+  /** The identical request once every held-back slot is stored. */
+  caughtUp: { query: RangeQueryResponse } & Record<FrontendRole, Measured<RangeQueryResponse>>;
+}
+
+export interface FrontendCacheRun {
+  arch1: Arch1Run;
+  t: RunningTopology;
+  queryRef: string;
+  query: PromApiClient;
+  frontends: Record<FrontendRole, CachingFrontend>;
+  /** The stalled-ingestion experiment, run once by whichever test asks first. */
+  freshness: () => Promise<FreshnessExperiment>;
+}
+
+/** Arch 1's history in, shipped and served (prepareArch1), and the two frontends found in the topology. */
+export async function prepareFrontendCache(t: RunningTopology, log: (line: string) => void): Promise<FrontendCacheRun> {
+  const arch1 = await prepareArch1(t, log);
+  const queryRef = `observer/${FRONTEND_CACHE.query}`;
+  const frontendOf = (name: string): CachingFrontend => {
+    const c = t.topology.components.find((x): x is QueryFrontend => x.kind === 'query-frontend' && x.name === name);
+    if (!c?.resultsCache) throw new Error(`topology ${t.topology.name} has no query-frontend "${name}" with a results cache (see presets-query-frontend.ts)`);
+    if (c.downstream !== queryRef) throw new Error(`query-frontend "${name}" reads ${c.downstream}, not ${queryRef}`);
+    return {
+      ref: refOf(c),
+      client: new PromApiClient(t.url(refOf(c))),
+      splitMs: durationMs(c.splitInterval),
+      labelsSplitMs: durationMs(c.labelsSplitInterval),
+      maxFreshnessMs: durationMs(c.resultsCache.maxFreshness),
+    };
+  };
+  let experiment: Promise<FreshnessExperiment> | undefined;
+  const run: FrontendCacheRun = {
+    arch1,
+    t,
+    queryRef,
+    query: new PromApiClient(t.url(queryRef)),
+    frontends: { faulty: frontendOf(FRONTEND_CACHE.faulty), fixed: frontendOf(FRONTEND_CACHE.fixed) },
+    freshness: () => (experiment ??= runFreshnessExperiment(run, log)),
+  };
+  return run;
+}
+
+/** Requests the Query has answered on one API handler ("query_range", "label_values"): its own http_requests_total. */
+export async function queryRequestsServed(run: FrontendCacheRun, handler: string): Promise<number> {
+  return metricSum(await run.query.metrics(), 'http_requests_total', { handler }) ?? 0;
+}
+
+async function cacheCounters(frontend: CachingFrontend, tripperware: 'query_range' | 'labels'): Promise<{ lookups: number; hits: number }> {
+  const text = await frontend.client.metrics();
+  return {
+    lookups: metricSum(text, 'cortex_cache_fetched_keys_total', { tripperware }) ?? 0,
+    hits: metricSum(text, 'cortex_cache_hits_total', { tripperware }) ?? 0,
+  };
+}
+
+/** One request through a frontend, with what it cost the Query and what the frontend's cache found. */
+async function measured<T>(run: FrontendCacheRun, frontend: CachingFrontend, api: 'range' | 'labels', request: () => Promise<T>): Promise<Measured<T>> {
+  const [handler, tripperware] = api === 'range' ? (['query_range', 'query_range'] as const) : (['label_values', 'labels'] as const);
+  const [requestsBefore, cacheBefore] = [await queryRequestsServed(run, handler), await cacheCounters(frontend, tripperware)];
+  const sentAtMs = Date.now();
+  const answer = await request();
+  const [requestsAfter, cacheAfter] = [await queryRequestsServed(run, handler), await cacheCounters(frontend, tripperware)];
+  return { answer, sentAtMs, queryRequests: requestsAfter - requestsBefore, cacheLookups: cacheAfter.lookups - cacheBefore.lookups, cacheHits: cacheAfter.hits - cacheBefore.hits };
+}
+
+/** The workload's range query through a frontend (dedup on: the frontend caches nothing else). */
+export function rangeThrough(run: FrontendCacheRun, role: FrontendRole, window: RangeWindow): Promise<Measured<RangeQueryResponse>> {
+  const frontend = run.frontends[role];
+  return measured(run, frontend, 'range', () => frontend.client.queryRange(run.t.workload.workload.metric, { ...window, dedup: true }));
+}
+
+/** The Query's own answer to the same range query. */
+export function rangeFromQuery(run: FrontendCacheRun, window: RangeWindow): Promise<RangeQueryResponse> {
+  return run.query.queryRange(run.t.workload.workload.metric, { ...window, dedup: true });
+}
+
+/** The values of the workload's `series` label over a time range, through a frontend. */
+export function seriesValuesThrough(run: FrontendCacheRun, role: FrontendRole, window: { start: number; end: number }): Promise<Measured<string[]>> {
+  const frontend = run.frontends[role];
+  return measured(run, frontend, 'labels', () => frontend.client.labelValues('series', { ...window, dedup: true }));
+}
+
+/**
+ * Stalls the ingestion (the exporter holds back every slot after the current one), waits until
+ * STALLED_SLOTS slots are due and held, asks the Query and both frontends for the 6h ending at the
+ * newest due slot, releases the stall, waits until every Prometheus stored those slots, and asks
+ * again. Nothing else runs meanwhile, so each counter difference is that one request's.
+ */
+async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string) => void): Promise<FreshnessExperiment> {
+  const { t } = run;
+  const step = t.workload.workload.stepMs;
+  const prometheus = run.arch1.workload.prometheus;
+  const heldAfterMs = alignDown(Date.now(), step);
+  const window = { start: heldAfterMs + STALLED_SLOTS * step - 6 * HOUR_MS, end: heldAfterMs + STALLED_SLOTS * step, step };
+  const ask = async () => ({ query: await rangeFromQuery(run, window), faulty: await rangeThrough(run, 'faulty', window), fixed: await rangeThrough(run, 'fixed', window) });
+  let stalled: FreshnessExperiment['stalled'];
+  let lagMs: FreshnessExperiment['lagMs'];
+  t.workload.holdAfter(heldAfterMs);
+  try {
+    await waitForLiveUpTo(t, prometheus, heldAfterMs, log);
+    // Slots come due with the clock: a wait on the exporter's own state, not on the answer.
+    await waitFor(
+      `${STALLED_SLOTS} workload slots after ${new Date(heldAfterMs).toISOString()} to be due and held back`,
+      async (note) => {
+        const held = t.workload.heldBackSlots();
+        note(`${held} held back`);
+        return held >= STALLED_SLOTS ? held : undefined;
+      },
+      { timeoutMs: (STALLED_SLOTS + 1) * step + 10_000, intervalMs: 200, onProgress: log },
+    );
+    const first = Date.now() - heldAfterMs;
+    stalled = await ask();
+    lagMs = { first, last: Date.now() - heldAfterMs };
+  } finally {
+    t.workload.release();
+  }
+  await waitForLiveUpTo(t, prometheus, window.end, log);
+  return { heldAfterMs, window, lagMs, stalled, caughtUp: await ask() };
+}
+
+/**
+ * The sub-requests a Thanos Query Frontend makes of a range query (pkg/queryfrontend
+ * split_by_interval.go): cut before each multiple of splitMs, each part on the query's steps.
+ */
+export function rangeSplits(window: RangeWindow, splitMs: number): { start: number; end: number }[] {
+  const { start: from, end: to, step } = window;
+  if (from === to) return [{ start: from, end: to }];
+  const nextBoundary = (t: number) => {
+    const next = (Math.floor(t / splitMs) + 1) * splitMs;
+    const target = next - ((next - t) % step);
+    return target === next ? target - step : target;
+  };
+  const splits: { start: number; end: number }[] = [];
+  for (let start = from; start < to; start = nextBoundary(start) + step) {
+    const boundary = nextBoundary(start);
+    splits.push({ start, end: boundary + step >= to ? to : boundary });
+  }
+  return splits;
+}
+
+/**
+ * How many of a range query's splits a frontend looks up in its cache when asked at atMs: it
+ * passes a split that starts within its freshness window straight to the Query (results_cache.go).
+ */
+export function cacheableSplits(window: RangeWindow, frontend: { splitMs: number; maxFreshnessMs: number }, atMs: number): number {
+  return rangeSplits(window, frontend.splitMs).filter((s) => s.start <= atMs - frontend.maxFreshnessMs).length;
+}
+
+/** The sub-requests of a labels request: consecutive pieces of splitMs from its start. */
+export function labelsSplits(window: { start: number; end: number }, splitMs: number): number {
+  return Math.max(1, Math.ceil((window.end - window.start) / splitMs));
+}
+
+export interface PointDifferences {
+  /** (series, timestamp) points whose value differs, or that only one answer has. */
+  points: number;
+  series: number;
+  /** The first few, for a message. */
+  examples: string[];
+}
+
+/** Compares two range answers point by point (series by their full label set; order does not matter). */
+export function pointDifferences(expected: MatrixSeries[], actual: MatrixSeries[]): PointDifferences {
+  const bySeries = (m: MatrixSeries[]) => new Map(m.map((s) => [labelsKey(s.metric), new Map(s.samples.map((p) => [p.t, p.v]))]));
+  const [want, got] = [bySeries(expected), bySeries(actual)];
+  const diff: PointDifferences = { points: 0, series: 0, examples: [] };
+  for (const key of new Set([...want.keys(), ...got.keys()])) {
+    const [w, g] = [want.get(key) ?? new Map<number, number>(), got.get(key) ?? new Map<number, number>()];
+    let differing = 0;
+    for (const t of [...new Set([...w.keys(), ...g.keys()])].sort((a, b) => a - b)) {
+      const [a, b] = [w.get(t), g.get(t)];
+      if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
+      differing++;
+      if (diff.examples.length < 5) diff.examples.push(`${key} at ${new Date(t).toISOString()}: expected ${a ?? 'no point'}, got ${b ?? 'no point'}`);
+    }
+    diff.points += differing;
+    if (differing > 0) diff.series++;
+  }
+  return diff;
+}
