@@ -12,7 +12,9 @@ export function planCompactor(c: Compactor, inst: Instance, ctx: PlanContext): P
       ...thanosListenFlags(addressing, inst.id, false),
       `--data-dir=${addressing.dataDir(inst.id)}`,
       `--objstore.config-file=${addressing.configFile(inst.id, 'objstore.yml')}`,
-      // A long-running service, as in the note's Arch 2: a halt (thanos_compact_halted) is then visible.
+      // A long-running service, as in the note's Arch 2. Only with --wait does a halt (the hidden
+      // --debug.halt-on-error, on by default) set thanos_compact_halted to 1 and keep the process
+      // up; without it the process exits with the error.
       '--wait',
       `--wait-interval=${c.waitInterval}`,
       `--consistency-delay=${c.consistencyDelay}`,
@@ -21,6 +23,8 @@ export function planCompactor(c: Compactor, inst: Instance, ctx: PlanContext): P
       ...(c.downsampling ? [] : ['--downsampling.disable']),
     ],
     files: { 'objstore.yml': objstoreConfig(addressing, c.bucketPrefix) },
+    // HTTP only (no StoreAPI). Its /-/ready (processOf's default) answers 200 once it is set up,
+    // before the first iteration, and stays so when halted: only the compaction loop blocks.
     ports: ['http'],
   });
 }

@@ -11,7 +11,10 @@ export function prometheusReplicaName(c: Prometheus, replica: number): string {
 
 export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext): ProcessPlan {
   const { addressing } = ctx;
-  const externalLabels = { ...clusterLabels(c.cluster), [PROMETHEUS_REPLICA_LABEL]: prometheusReplicaName(c, inst.replica) };
+  const externalLabels: Record<string, string> = {
+    ...clusterLabels(c.cluster),
+    ...(c.replicaExternalLabel ? { [PROMETHEUS_REPLICA_LABEL]: prometheusReplicaName(c, inst.replica) } : {}),
+  };
 
   const scrapeConfigs: object[] = c.scrapeWorkload
     ? [

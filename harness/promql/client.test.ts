@@ -52,6 +52,7 @@ describe('PromApiClient', () => {
       partialResponse: true,
       replicaLabels: ['replica', 'receive_replica'],
       lookbackDelta: 300_000,
+      maxSourceResolution: 300_000,
     });
     const q = lastRequest().searchParams;
     expect(q.get('query')).toBe('up');
@@ -60,6 +61,7 @@ describe('PromApiClient', () => {
     expect(q.get('partial_response')).toBe('true');
     expect(q.getAll('replicaLabels[]')).toEqual(['replica', 'receive_replica']);
     expect(q.get('lookback_delta')).toBe('300.000');
+    expect(q.get('max_source_resolution')).toBe('300.000');
 
     expect(r.resultType).toBe('vector');
     if (r.resultType !== 'vector') return;

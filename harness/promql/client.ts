@@ -45,6 +45,8 @@ export interface ThanosOptions {
   dedup?: boolean;
   partialResponse?: boolean;
   replicaLabels?: string[];
+  /** Thanos `max_source_resolution` in ms: 0 reads raw blocks only, 300000 also 5m-downsampled ones. */
+  maxSourceResolution?: number;
 }
 
 export interface InstantQueryOptions extends ThanosOptions {
@@ -380,6 +382,7 @@ function addThanosParams(params: URLSearchParams, opts: ThanosOptions): void {
   if (opts.dedup !== undefined) params.set('dedup', String(opts.dedup));
   if (opts.partialResponse !== undefined) params.set('partial_response', String(opts.partialResponse));
   for (const label of opts.replicaLabels ?? []) params.append('replicaLabels[]', label);
+  if (opts.maxSourceResolution !== undefined) params.set('max_source_resolution', msToSeconds(opts.maxSourceResolution));
 }
 
 function addRange(params: URLSearchParams, opts: { start?: number; end?: number }): void {

@@ -22,6 +22,7 @@ export interface BlockMeta {
   minTime: number;
   maxTime: number;
   compaction: { level: number };
+  stats?: { numSamples: number; numSeries: number; numChunks: number };
   thanos: { labels: Record<string, string>; source: string; downsample?: { resolution: number } };
 }
 

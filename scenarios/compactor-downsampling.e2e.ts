@@ -1,0 +1,96 @@
+// The Compactor's downsampling: finding F "Compactor reduces storage cost" (downsampling half).
+//
+// Two days of workload history made in seconds, without a Prometheus: promtool writes the samples
+// into one raw TSDB block, which the harness uploads with a Thanos meta.json section (external
+// labels, resolution 0, source bucket.upload) under an observee's prefix (flows/compactor.ts). The
+// Compactor then downsamples it, as it does any raw block of at least 40h: a 5m block appears beside
+// it. Query over Store reads raw data with max_source_resolution=0s and the 5m block with 5m.
+//
+// Tolerance: a 5m aggregate answers a plain selector with the average of the raw samples in its
+// 5m window (Thanos' count and sum aggregates), stamped with the window's last sample. At a step on
+// a 5m boundary T the newest aggregate is that of [T-5m, T), whose samples lie 15 to 300 s before
+// T. The workload value grows by exactly one per second (i*1e6 + unix seconds mod 1e6; the history
+// holds no wrap), so the 5m answer is below the raw one by the seconds that average lies behind T:
+// more than 0 and at most 300 (one window). With full windows on the 15s grid it is 157.5.
+import { describe, expect, it } from 'vitest';
+import { DOWNSAMPLING_HISTORY_MS, prepareDownsampling } from '../harness/flows/compactor.ts';
+import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
+import { PromApiClient } from '../harness/promql/client.ts';
+import { recordFinding } from '../harness/report/findings.ts';
+import { DOWNSAMPLE_5M_MIN_RANGE_MS, RESOLUTION_5M_MS } from '../harness/s3/compaction-model.ts';
+import { log, useTopology } from '../harness/scenario.ts';
+import { COMPACTOR_DOWNSAMPLING, compactorDownsampling } from '../harness/topology/presets-compactor.ts';
+
+const topology = compactorDownsampling();
+const run = useTopology(topology, (t) => prepareDownsampling(t, log));
+const SCENARIO = 'compactor-downsampling';
+/** The largest lag of a 5m average behind the raw value, in value units (= seconds: the value grows one per second). */
+const MAX_LAG = RESOLUTION_5M_MS / 1000;
+
+describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () => {
+  it('adds one 5m block beside the raw one, as the model says', () => {
+    const r = run();
+    expect(r.history.toMs - r.history.fromMs).toBe(DOWNSAMPLING_HISTORY_MS);
+    expect(r.raw).toHaveLength(1);
+    const raw = r.raw[0]!;
+    // promtool's block: the first sample to just after the last (maxTime is exclusive).
+    expect([raw.minTime, raw.maxTime]).toEqual([r.history.fromMs, r.history.toMs + 1]);
+    expect(raw.maxTime - raw.minTime).toBeGreaterThanOrEqual(DOWNSAMPLE_5M_MIN_RANGE_MS);
+    expect(r.expected.downsampled).toBe(1);
+    const byResolution = (res: number) => r.after.blocks.filter((b) => (b.thanos.downsample?.resolution ?? 0) === res);
+    expect(r.after.blocks).toHaveLength(r.expected.blocks.length);
+    expect(byResolution(0).map((b) => b.ulid)).toEqual([raw.ulid]);
+    const downsampled = byResolution(RESOLUTION_5M_MS);
+    expect(downsampled).toHaveLength(1);
+    expect(downsampled[0]).toMatchObject({ minTime: raw.minTime, maxTime: raw.maxTime, thanos: { labels: raw.thanos.labels, source: 'compactor' } });
+    expect(r.metrics).toMatchObject({ halted: 0, compactions: 0, downsampled: r.expected.downsampled });
+    const rawBytes = r.before.bytes;
+    const downsampledBytes = r.after.bytes - r.before.bytes;
+    log(`[${topology.name}] raw block ${rawBytes} bytes, 5m block ${downsampledBytes} bytes`);
+    recordFinding({
+      finding: 'F',
+      scenario: SCENARIO,
+      topology: topology.name,
+      substrate: r.t.substrate,
+      configuration: 'fixed',
+      observed: `a 48h raw block (${rawBytes} bytes, made by promtool in ${r.timings.promtoolMs} ms) got a 5m block of ${downsampledBytes} bytes (${(downsampledBytes / rawBytes).toFixed(3)} of raw); blocks ${r.before.blocks.length} -> ${r.after.blocks.length}`,
+      figures: { rawBytes, downsampledBytes, blocksBefore: r.before.blocks.length, blocksAfter: r.after.blocks.length, promtoolMs: r.timings.promtoolMs, uploadMs: r.timings.uploadMs },
+    });
+  });
+
+  it(`answers max_source_resolution=5m within ${MAX_LAG} (seconds of lag) below the raw answer, at every step`, async () => {
+    const r = run();
+    const w = r.t.workload.workload;
+    const query = new PromApiClient(r.t.url(COMPACTOR_DOWNSAMPLING.query));
+    // Steps at the end of whole 5m windows: from the first window's to the one before the last
+    // sample's (that sample opens a window of its own, whose average is the sample itself).
+    const window = { start: r.history.fromMs + RESOLUTION_5M_MS, end: r.history.toMs - RESOLUTION_5M_MS, step: RESOLUTION_5M_MS };
+    const raw = await query.queryRange(w.metric, { ...window, maxSourceResolution: 0 });
+    const downsampled = await query.queryRange(w.metric, { ...window, maxSourceResolution: RESOLUTION_5M_MS });
+    const rawAnalysis = analyseRange(raw.result, { workload: w, startMs: window.start, endMs: window.end, stepMs: window.step, coverage: [{ fromMs: window.start, toMs: window.end }] });
+    expect(rawAnalysis.summary, rawAnalysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    expect(rawAnalysis.series).toHaveLength(w.seriesCount);
+
+    const rawByLabels = new Map(raw.result.map((s) => [labelsKey(s.metric), s.samples]));
+    expect(downsampled.result.map((s) => labelsKey(s.metric)).sort()).toEqual([...rawByLabels.keys()].sort());
+    const lags: number[] = [];
+    for (const series of downsampled.result) {
+      const rawSamples = rawByLabels.get(labelsKey(series.metric))!;
+      expect(series.samples.map((s) => s.t)).toEqual(rawSamples.map((s) => s.t));
+      series.samples.forEach((s, k) => lags.push(rawSamples[k]!.v - s.v));
+    }
+    const [minLag, maxLag] = [Math.min(...lags), Math.max(...lags)];
+    expect(minLag).toBeGreaterThan(0); // the 5m block answered, not the raw one
+    expect(maxLag).toBeLessThanOrEqual(MAX_LAG);
+    log(`[${topology.name}] ${lags.length} points: the 5m answer lags the raw one by ${minLag}..${maxLag}`);
+    recordFinding({
+      finding: 'F',
+      scenario: SCENARIO,
+      topology: `${topology.name} query`,
+      substrate: r.t.substrate,
+      configuration: 'fixed',
+      observed: `max_source_resolution=5m gave the same ${downsampled.result.length} series and ${lags.length} points as raw, each ${minLag}..${maxLag} below it (tolerance: above 0, at most ${MAX_LAG}, one 5m window of a value growing one per second)`,
+      figures: { points: lags.length, series: downsampled.result.length, minLag, maxLag, tolerance: MAX_LAG },
+    });
+  });
+});

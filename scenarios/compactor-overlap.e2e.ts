@@ -1,0 +1,155 @@
+// The Compactor and an HA pair's blocks: finding G "Compactor halting on overlapping blocks"
+// (thanos-io/thanos #2161, #4778, #6815, #7197) and F "Compactor reduces storage cost".
+//
+// Two observees side by side, each an HA pair with 5h of history whose real sidecars ship the real
+// 2h blocks Prometheus cut to the cluster's prefix, with a Compactor there:
+// - same-labels (faulty): the replicas carry identical external labels (prometheus-operator's
+//   replica label cleared), so the bucket holds two overlapping copies of every block under one
+//   label set. Its Compactor, without vertical compaction, halts on the first group.
+// - replica-labels (fixed): each replica carries prometheus_replica and the Compactor declares it
+//   with --deduplication.replica-label: it merges the copies vertically, the prefix keeps one
+//   block per time range and fewer bytes, and Query over Store answers every sample as before.
+// Both Compactors start once the blocks are in (flows/compactor.ts); the expected outcome of their
+// first iteration comes from a model of Thanos' planner (s3/compaction-model.ts) over the blocks.
+import { describe, expect, it } from 'vitest';
+import { logLines, prepareCompactorOverlap, type ObserveeCompaction, type OverlapRun } from '../harness/flows/compactor.ts';
+import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
+import type { RangeQueryResponse } from '../harness/promql/client.ts';
+import { recordFinding } from '../harness/report/findings.ts';
+import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
+import { log, useTopology } from '../harness/scenario.ts';
+import { compactorOverlap } from '../harness/topology/presets-compactor.ts';
+
+const topology = compactorOverlap();
+const run = useTopology(topology, (t) => prepareCompactorOverlap(t, log));
+const SCENARIO = 'compactor-overlap';
+const where = (o: ObserveeCompaction) => `${topology.name} ${o.cluster}`;
+// Halting is Thanos' HaltError around the group's overlap check (pkg/compact/compact.go, cmd/thanos/compact.go).
+const OVERLAP_ERROR = 'pre compaction overlap check';
+const HALT_LOG = 'critical error detected; halting';
+
+const shape = (blocks: { minTime: number; maxTime: number; labels: Record<string, string> }[]) =>
+  blocks.map((b) => ({ minTime: b.minTime, maxTime: b.maxTime, labels: b.labels })).sort((a, b) => a.minTime - b.minTime);
+
+function analyse(r: OverlapRun, answer: RangeQueryResponse) {
+  return analyseRange(answer.result, {
+    workload: r.t.workload.workload,
+    startMs: r.window.start,
+    endMs: r.window.end,
+    stepMs: r.window.step,
+    coverage: [{ fromMs: r.window.start, toMs: r.window.end }],
+  });
+}
+
+/** Each series' samples by its labels, for a point-by-point comparison. */
+const byLabels = (answer: RangeQueryResponse) => Object.fromEntries(answer.result.map((s) => [labelsKey(s.metric), s.samples]));
+
+describe('Compactor, faulty: the HA pair ships overlapping blocks under identical external labels (finding G)', () => {
+  it('halts on the overlap (thanos_compact_halted = 1) and leaves the prefix as it was', async () => {
+    const r = run();
+    const o = r.sameLabels;
+    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === o.cluster);
+    // The premise: both replicas' blocks carry one label set, and each time range is there twice.
+    expect(new Set(replicas.map((p) => JSON.stringify(p.externalLabels))).size).toBe(1);
+    expect(new Set(o.before.blocks.map((b) => JSON.stringify(b.thanos.labels))).size).toBe(1);
+    expect(o.before.blocks).toHaveLength(replicas.length * r.workload.blocks.length);
+    expect(o.expected.halted).toBeDefined();
+
+    expect(o.metrics).toMatchObject({ halted: 1, iterations: 0, compactions: 0, verticalCompactions: 0, blocksCleaned: 0, blocksMarkedForDeletion: 0 });
+    expect(o.after.blocks.map((b) => b.ulid)).toEqual(o.before.blocks.map((b) => b.ulid));
+    expect(o.after.bytes).toBe(o.before.bytes);
+    const overlapLines = await logLines(r.t, o.compactor, OVERLAP_ERROR);
+    expect(overlapLines.filter((l) => l.includes(HALT_LOG)), overlapLines.join('\n')).toHaveLength(1);
+    const logLine = overlapLines.find((l) => l.includes(HALT_LOG))!;
+    log(`[${where(o)}] ${logLine}`);
+    recordFinding({
+      finding: 'G',
+      scenario: SCENARIO,
+      topology: where(o),
+      substrate: r.t.substrate,
+      configuration: 'faulty',
+      observed: `with identical external labels on both replicas, the Compactor halted on its first group (thanos_compact_halted 1, "${OVERLAP_ERROR}"); ${o.before.blocks.length} blocks and ${o.before.bytes} bytes stayed as they were`,
+      figures: { halted: o.metrics.halted, iterations: o.metrics.iterations, blocks: o.after.blocks.length, bytes: o.after.bytes, logLine: logLine.slice(0, 500) },
+    });
+  });
+});
+
+describe("Compactor, fixed: each replica's blocks carry prometheus_replica, declared for deduplication (findings G, F)", () => {
+  it('compacts vertically as the planner model says, without halting (thanos_compact_halted = 0)', () => {
+    const r = run();
+    const o = r.replicaLabels;
+    expect(o.spec.deduplicationReplicaLabels).toEqual([PROMETHEUS_REPLICA_LABEL]);
+    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === o.cluster);
+    expect(new Set(o.before.blocks.map((b) => b.thanos.labels[PROMETHEUS_REPLICA_LABEL]))).toEqual(new Set(replicas.map((p) => p.externalLabels[PROMETHEUS_REPLICA_LABEL])));
+    expect(o.expected.halted).toBeUndefined();
+    // Each time range once per replica before; the model merges each into one.
+    expect(o.expected.verticalCompactions).toBe(r.workload.blocks.length);
+    expect(o.metrics).toMatchObject({
+      halted: 0,
+      compactions: o.expected.compactions,
+      verticalCompactions: o.expected.verticalCompactions,
+      // --delete-delay=0s: every compacted-away block is marked and deleted within the iteration.
+      blocksMarkedForDeletion: o.expected.deleted,
+      blocksCleaned: o.expected.deleted,
+    });
+    expect(o.metrics.iterations).toBeGreaterThanOrEqual(1);
+    recordFinding({
+      finding: 'G',
+      scenario: SCENARIO,
+      topology: where(o),
+      substrate: r.t.substrate,
+      configuration: 'fixed',
+      observed: `with prometheus_replica on each replica and declared for deduplication, the Compactor made ${o.metrics.compactions} compactions (${o.metrics.verticalCompactions} vertical) and deleted ${o.metrics.blocksCleaned} source blocks; thanos_compact_halted stayed 0`,
+      figures: { ...o.metrics },
+    });
+  });
+
+  it('leaves one block per time range and fewer bytes under the prefix (finding F)', () => {
+    const r = run();
+    const o = r.replicaLabels;
+    expect(o.after.blocks).toHaveLength(o.expected.blocks.length);
+    expect(o.after.blocks.length).toBeLessThan(o.before.blocks.length);
+    expect(shape(o.after.blocks.map((b) => ({ ...b, labels: b.thanos.labels })))).toEqual(shape(o.expected.blocks));
+    expect(o.after.blocks.every((b) => !(PROMETHEUS_REPLICA_LABEL in b.thanos.labels) && b.thanos.source === 'compactor')).toBe(true);
+    // No deletion-marked block is left: delete-delay 0s removed them.
+    expect(o.after.bytes).toBeLessThan(o.before.bytes);
+    const ratio = +(o.after.bytes / o.before.bytes).toFixed(3);
+    log(`[${where(o)}] blocks ${o.before.blocks.length} -> ${o.after.blocks.length}, bytes ${o.before.bytes} -> ${o.after.bytes} (${ratio})`);
+    recordFinding({
+      finding: 'F',
+      scenario: SCENARIO,
+      topology: where(o),
+      substrate: r.t.substrate,
+      configuration: 'fixed',
+      observed: `vertical deduplication of the HA pair's blocks: ${o.before.blocks.length} -> ${o.after.blocks.length} blocks, ${o.before.bytes} -> ${o.after.bytes} bytes under the prefix (${ratio} of before)`,
+      figures: { blocksBefore: o.before.blocks.length, blocksAfter: o.after.blocks.length, bytesBefore: o.before.bytes, bytesAfter: o.after.bytes, bytesRatio: ratio },
+    });
+  });
+
+  it('answers Query over Store point by point as before, every sample exact (finding F)', () => {
+    const r = run();
+    const n = r.t.workload.workload.seriesCount;
+    const { before, after } = r.answers;
+    for (const answer of [before.dedup, after.dedup]) {
+      const a = analyse(r, answer);
+      expect(a.series).toHaveLength(n);
+      expect(a.summary, a.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    }
+    expect(byLabels(after.dedup)).toEqual(byLabels(before.dedup));
+    // Without deduplication: a copy per replica before, one merged series after.
+    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === r.replicaLabels.cluster).length;
+    expect(before.noDedup.result).toHaveLength(replicas * n);
+    expect(after.noDedup.result).toHaveLength(n);
+    expect(byLabels(after.noDedup)).toEqual(byLabels(before.dedup));
+    const points = after.dedup.result.reduce((sum, s) => sum + s.samples.length, 0);
+    recordFinding({
+      finding: 'F',
+      scenario: SCENARIO,
+      topology: `${topology.name} ${r.replicaLabels.cluster} query`,
+      substrate: r.t.substrate,
+      configuration: 'fixed',
+      observed: `Query over Store gave the same ${points} points of ${n} series before and after the Compactor merged the replicas; dedup=false went from ${before.noDedup.result.length} series to ${after.noDedup.result.length}`,
+      figures: { points, seriesDedup: n, seriesNoDedupBefore: before.noDedup.result.length, seriesNoDedupAfter: after.noDedup.result.length },
+    });
+  });
+});
