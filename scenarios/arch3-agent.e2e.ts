@@ -19,6 +19,7 @@ import { PromApiError, type QueryResponse, type Rule } from '../harness/promql/c
 import { metricValue } from '../harness/promql/metrics.ts';
 import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { arch3 } from '../harness/topology/presets.ts';
 import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
@@ -130,6 +131,10 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
       configuration: 'fixed',
       observed: `${ALERT.name}{cluster="observee",severity="page"} active in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after series 0 crossed 5e6 (bound ${figures.boundSeconds}s = scrape ${seconds(bound.scrapeIntervalMs)}s + batch deadline ${seconds(bound.batchSendDeadlineMs)}s + evaluation ${seconds(bound.evaluationIntervalMs)}s + margin ${seconds(bound.marginMs)}s); the agent answers queries with HTTP 422`,
       figures,
+      tradeOff: {
+        row: TRADE_OFFS.centralAlerting,
+        cells: { 'Arch 3': `yes: the observer's Alertmanager had ${ALERT.name} ${figures.alertmanagerReceivedAfterSeconds}s after the crossing (Ruler's Query over Store + Receive; bound ${figures.boundSeconds}s)` },
+      },
     });
   });
 
@@ -201,6 +206,10 @@ describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (findi
       configuration: 'faulty',
       observed: `no alert in Alertmanager within ${figures.boundSeconds}s of series 0 crossing 5e6, though Receive had the sample and the users' Query shows it: ${figures.ruleEvaluationsInWindow} rule evaluations (the last at +${figures.judgedEvaluationAfterSeconds}s) through a Query that reads only Store`,
       figures,
+      tradeOff: {
+        row: TRADE_OFFS.centralAlerting,
+        cells: { 'Arch 3': `only if the Ruler's Query reads Receive: through Store alone, no alert within ${figures.boundSeconds}s (${figures.ruleEvaluationsInWindow} evaluations on nothing)` },
+      },
     });
   });
 

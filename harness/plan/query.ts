@@ -7,7 +7,7 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
   const { addressing } = ctx;
   // --endpoint is deprecated since v0.40; the SD config file is the supported way.
   const endpoints = c.endpoints.flatMap((ref) =>
-    ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc') })),
+    ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc'), ...(c.strictEndpoints.includes(ref) ? { strict: true } : {}) })),
   );
   return processOf(c, inst, {
     binary: 'thanos',

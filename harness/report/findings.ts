@@ -15,7 +15,16 @@ export interface FindingRecord {
   /** One sentence: what was observed, with the figures. */
   observed: string;
   figures: Record<string, number | string>;
+  /** Finding F: the row of the trade-offs table this record fills, and its cells by architecture (report/trade-offs.ts). */
+  tradeOff?: TradeOffCells;
   recordedAt: string;
+}
+
+export interface TradeOffCells {
+  /** One of TRADE_OFFS in report/trade-offs.ts, or a row of its own. */
+  row: string;
+  /** Keyed "Arch 1", "Arch 2", "Arch 3" (another key gets a column of its own): short text with the figures. */
+  cells: Record<string, string>;
 }
 
 export function recordFinding(record: Omit<FindingRecord, 'recordedAt'>): void {

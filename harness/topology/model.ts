@@ -14,10 +14,11 @@ const ClusterName = Name.refine((n) => n.length <= 42, 'must be at most 42 chara
 // What Prometheus accepts as a label name; Thanos refuses to start on others.
 const LabelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name (letters, digits, underscores, not starting with a digit)');
 const Duration = z.string().regex(/^(\d+(ms|s|m|h|d))+$/, 'must be a Prometheus duration such as 30s, 2h or 1h30m');
-// What Thanos' --min-time/--max-time take: an RFC 3339 time, or a duration relative to now ("-6h").
+// What Thanos' --min-time/--max-time take: an RFC 3339 time, or a duration relative to now ("-6h";
+// prometheus/common model.ParseDuration: each unit at most once, largest first).
 const TimeOrDuration = z
   .string()
-  .regex(/^(-?(\d+(ms|s|m|h|d|w|y))+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d))$/, 'must be an RFC 3339 time (2026-12-02T04:00:00Z) or a duration relative to now (-6h)');
+  .regex(/^(-?(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d))$/, 'must be an RFC 3339 time (2026-12-02T04:00:00Z) or a duration relative to now (-6h)');
 // "cluster/name" of a component or a service in the same topology.
 const Ref = z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/, 'must be "cluster/name"');
 
@@ -30,6 +31,10 @@ export const PrometheusSpec = Base.extend({
   retention: Duration.default('4h'),
   // Named option: the default is Prometheus's (and the Thanos sidecar's required) 2h.
   blockDuration: Duration.default('2h'),
+  // Each replica carries its own prometheus_replica external label (prometheus-operator's default).
+  // false: the replicas carry identical external labels (the operator's replicaExternalLabelNameClear),
+  // so their sidecars ship overlapping blocks of one label set, which halts a Compactor.
+  replicaExternalLabel: z.boolean().default(true),
   // Unset: the topology's grid, one scrape per workload slot.
   scrapeInterval: Duration.optional(),
   // Scrape the deterministic workload (targets appear only once the harness arms it).
@@ -60,8 +65,9 @@ export const StoreSpec = Base.extend({
   bucketPrefix: Name, // the note: one bucket, prefix = cluster name
   // Upstream default is 15m; it only delays what a test waits for, so presets shorten it.
   syncInterval: Duration.default('15m'),
-  // Serve only blocks that overlap [minTime, maxTime], and only samples inside it (time-partitioned
-  // Stores, --min-time/--max-time). Unset: unbounded.
+  // Time-partitioned Stores (--min-time/--max-time, both inclusive): load the blocks that overlap
+  // [minTime, maxTime] and serve their whole chunks that do, untrimmed, so samples past a bound come
+  // back up to their chunk's edge (flows/store-partitions.ts). Unset: unbounded.
   minTime: TimeOrDuration.optional(),
   maxTime: TimeOrDuration.optional(),
 });
@@ -75,11 +81,14 @@ export const CompactorSpec = Base.extend({
   // Make 5m and 1h blocks from raw ones of at least 40h and 10d (Thanos' default); false: --downsampling.disable.
   downsampling: z.boolean().default(true),
   // Minimum age of a new block before it is compacted (upstream 30m: a block the harness just
-  // uploaded waits that long). By its ULID's time.
+  // uploaded waits that long). Counted from meta.json's upload_time (set by every Thanos uploader),
+  // else from its ULID's time; blocks the Compactor made itself are exempt.
   consistencyDelay: Duration.default('30m'),
   // How long a compacted-away block stays in the bucket, marked for deletion (upstream 48h).
+  // 0s: still marked, then deleted within the same iteration, once its replacement is uploaded.
   deleteDelay: Duration.default('48h'),
-  // It never exits (--wait): it runs again this long after each pass (upstream 5m).
+  // It never exits (--wait, which a halt needs to show as thanos_compact_halted = 1 rather than an
+  // exit): it runs one iteration at start, then again this long after each (upstream 5m).
   waitInterval: Duration.default('5m'),
 });
 
@@ -129,6 +138,10 @@ export const QuerySpec = Base.extend({
   // How replicas are merged. Unset: Thanos' default, "penalty" (follows one replica, switches on
   // gaps); "chain" merges every sample of every replica (for copies with the same timestamps).
   deduplicationFunc: z.enum(['penalty', 'chain']).optional(),
+  // Endpoints (of `endpoints`) kept in every query even when their health check fails (`strict` in
+  // the endpoint config): one that cannot be reached fails the query, or warns with partial
+  // responses. Any other is left out once a check fails, silently.
+  strictEndpoints: z.array(Ref).default([]),
 });
 
 export const QueryFrontendSpec = Base.extend({
@@ -260,6 +273,7 @@ export function validateTopology(input: unknown): Topology {
       }
       case 'query':
         c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'receive', 'ruler', 'service'], 'grpc'));
+        c.strictEndpoints.forEach((e, j) => c.endpoints.includes(e) || fail(`${at}.strictEndpoints.${j}`, `"${e}" is not one of its endpoints (${c.endpoints.join(', ')}): add it to endpoints too`));
         break;
       case 'query-frontend': {
         expect(`${at}.downstream`, c.downstream, ['query', 'service'], 'http');
@@ -289,8 +303,9 @@ export function validateTopology(input: unknown): Topology {
         c.alertmanagers.forEach((a, j) => expect(`${at}.alertmanagers.${j}`, a, ['alertmanager', 'service'], 'http'));
         break;
       case 'store':
-        if (c.minTime && c.maxTime && isAbsolute(c.minTime) && isAbsolute(c.maxTime) && Date.parse(c.minTime) >= Date.parse(c.maxTime))
-          fail(`${at}.maxTime`, `${c.maxTime} is not after minTime ${c.minTime}`);
+        // Thanos refuses to start on minTime > maxTime (equal is one instant).
+        if (c.minTime && c.maxTime && isAbsolute(c.minTime) && isAbsolute(c.maxTime) && Date.parse(c.minTime) > Date.parse(c.maxTime))
+          fail(`${at}.maxTime`, `${c.maxTime} is before minTime ${c.minTime}: swap them, or move one`);
         break;
       case 'compactor':
       case 'alertmanager':

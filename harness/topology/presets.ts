@@ -1,6 +1,10 @@
 // Ready-made topologies for the note's architectures, each with its faulty and fixed variants.
 import { readFileSync } from 'node:fs';
 import { validateTopology, type Topology, type TopologyInput } from './model.ts';
+import { queryFrontendCache } from './presets-query-frontend.ts';
+import { compactorDownsampling, compactorOverlap } from './presets-compactor.ts';
+import { storePartitions } from './presets-store-partitions.ts';
+import { s3Outage } from './presets-s3-outage.ts';
 
 const OBSERVER = 'observer';
 const OBSERVEE = 'observee';
@@ -77,15 +81,22 @@ export type Arch2Variant = (typeof ARCH2_VARIANTS)[number];
 
 /**
  * The Query of each query path in Arch 2's side-by-side preset (a variant alone has one, "query").
- * storeAndSidecar is Arch 1's fixed path inside Arch 2 (no Receive), for finding F's comparison.
+ * storeAndSidecar is Arch 1's fixed path inside Arch 2 (no Receive), for finding F's comparison;
+ * storeAndReceive reads without touching the observee (no sidecar), for F's query load.
  */
-export const ARCH2_SIDE_BY_SIDE = { noteReplicaLabels: 'query-note-replica-labels', allReplicaLabels: 'query', storeAndSidecar: 'query-store-and-sidecar' } as const;
+export const ARCH2_SIDE_BY_SIDE = {
+  noteReplicaLabels: 'query-note-replica-labels',
+  allReplicaLabels: 'query',
+  storeAndSidecar: 'query-store-and-sidecar',
+  storeAndReceive: 'query-store-and-receive',
+} as const;
 
 /**
  * Arch 2 (sidecar + remote write): as Arch 1, and the observee's HA pair also remote-writes to a
  * dedicated Receive in the observer, which uploads under the same prefix. Query reads Store,
  * Sidecars and Receive. "note-replica-labels" double-counts (finding D), "all-replica-labels" not;
- * "side-by-side" has both of those Queries and Arch 1's (Store and sidecars only, finding F).
+ * "side-by-side" has both of those Queries, Arch 1's (Store and sidecars only) and one over Store
+ * and Receive only (finding F).
  */
 export function arch2(variant: Arch2Variant): Topology {
   const all = [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`, `${OBSERVER}/receive`];
@@ -97,6 +108,7 @@ export function arch2(variant: Arch2Variant): Topology {
       ...queryPath(ARCH2_SIDE_BY_SIDE.allReplicaLabels, all, ALL_REPLICA_LABELS),
       // All replica labels here too: Store also serves the blocks Receive uploaded under the same prefix.
       ...queryPath(ARCH2_SIDE_BY_SIDE.storeAndSidecar, [`${OBSERVER}/store`, `${OBSERVEE}/sidecar`], ALL_REPLICA_LABELS),
+      ...queryPath(ARCH2_SIDE_BY_SIDE.storeAndReceive, [`${OBSERVER}/store`, `${OBSERVER}/receive`], ALL_REPLICA_LABELS),
     ],
   }[variant];
   return validateTopology({
@@ -104,7 +116,7 @@ export function arch2(variant: Arch2Variant): Topology {
     description: {
       'note-replica-labels': 'Arch 2, faulty: replica labels as in the note, so sidecar and receive copies of a series both come back',
       'all-replica-labels': 'Arch 2, fixed: the receive replica label and tenant are replica labels too',
-      'side-by-side': "Arch 2 with three Queries: the note's replica labels, all replica labels, and Arch 1's Store and sidecars only",
+      'side-by-side': "Arch 2 with four Queries: the note's replica labels, all replica labels, Arch 1's Store and sidecars only, and Store and Receive only",
     }[variant],
     clusters: [
       { name: OBSERVER, role: 'observer' },
@@ -307,6 +319,11 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ['replication-3x-rf3', () => receiveReplication(3, 3)] as const,
   ['replication-2x-rf2', () => receiveReplication(2, 2)] as const,
   ['arch3-central-alerting', () => arch3()] as const,
+  ['query-frontend-cache', () => queryFrontendCache()] as const,
+  ['store-partitions', () => storePartitions()] as const,
+  ['compactor-overlap', () => compactorOverlap()] as const,
+  ['compactor-downsampling', () => compactorDownsampling()] as const,
+  ['s3-outage', () => s3Outage()] as const,
 ]);
 
 export function presetByName(name: string): Topology {
