@@ -17,6 +17,7 @@ import { DOWNSAMPLING_HISTORY_MS, prepareDownsampling } from '../harness/flows/c
 import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { DOWNSAMPLE_5M_MIN_RANGE_MS, RESOLUTION_5M_MS } from '../harness/s3/compaction-model.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { COMPACTOR_DOWNSAMPLING, compactorDownsampling } from '../harness/topology/presets-compactor.ts';
@@ -47,13 +48,15 @@ describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () =
     const rawBytes = r.before.bytes;
     const downsampledBytes = r.after.bytes - r.before.bytes;
     log(`[${topology.name}] raw block ${rawBytes} bytes, 5m block ${downsampledBytes} bytes`);
+    const observed = `a 48h raw block (${rawBytes} bytes, made by promtool in ${r.timings.promtoolMs} ms) got a 5m block of ${downsampledBytes} bytes (${(downsampledBytes / rawBytes).toFixed(3)} of raw); blocks ${r.before.blocks.length} -> ${r.after.blocks.length}`;
     recordFinding({
       finding: 'F',
       scenario: SCENARIO,
       topology: topology.name,
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `a 48h raw block (${rawBytes} bytes, made by promtool in ${r.timings.promtoolMs} ms) got a 5m block of ${downsampledBytes} bytes (${(downsampledBytes / rawBytes).toFixed(3)} of raw); blocks ${r.before.blocks.length} -> ${r.after.blocks.length}`,
+      observed,
+      tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { rawBytes, downsampledBytes, blocksBefore: r.before.blocks.length, blocksAfter: r.after.blocks.length, promtoolMs: r.timings.promtoolMs, uploadMs: r.timings.uploadMs },
     });
   });
@@ -83,13 +86,15 @@ describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () =
     expect(minLag).toBeGreaterThan(0); // the 5m block answered, not the raw one
     expect(maxLag).toBeLessThanOrEqual(MAX_LAG);
     log(`[${topology.name}] ${lags.length} points: the 5m answer lags the raw one by ${minLag}..${maxLag}`);
+    const observed = `max_source_resolution=5m gave the same ${downsampled.result.length} series and ${lags.length} points as raw, each ${minLag}..${maxLag} below it (tolerance: above 0, at most ${MAX_LAG}, one 5m window of a value growing one per second)`;
     recordFinding({
       finding: 'F',
       scenario: SCENARIO,
       topology: `${topology.name} query`,
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `max_source_resolution=5m gave the same ${downsampled.result.length} series and ${lags.length} points as raw, each ${minLag}..${maxLag} below it (tolerance: above 0, at most ${MAX_LAG}, one 5m window of a value growing one per second)`,
+      observed,
+      tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { points: lags.length, series: downsampled.result.length, minLag, maxLag, tolerance: MAX_LAG },
     });
   });

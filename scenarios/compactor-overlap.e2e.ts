@@ -16,6 +16,7 @@ import { logLines, prepareCompactorOverlap, type ObserveeCompaction, type Overla
 import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
 import type { RangeQueryResponse } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { compactorOverlap } from '../harness/topology/presets-compactor.ts';
@@ -115,13 +116,15 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
     expect(o.after.bytes).toBeLessThan(o.before.bytes);
     const ratio = +(o.after.bytes / o.before.bytes).toFixed(3);
     log(`[${where(o)}] blocks ${o.before.blocks.length} -> ${o.after.blocks.length}, bytes ${o.before.bytes} -> ${o.after.bytes} (${ratio})`);
+    const observed = `vertical deduplication of the HA pair's blocks: ${o.before.blocks.length} -> ${o.after.blocks.length} blocks, ${o.before.bytes} -> ${o.after.bytes} bytes under the prefix (${ratio} of before)`;
     recordFinding({
       finding: 'F',
       scenario: SCENARIO,
       topology: where(o),
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `vertical deduplication of the HA pair's blocks: ${o.before.blocks.length} -> ${o.after.blocks.length} blocks, ${o.before.bytes} -> ${o.after.bytes} bytes under the prefix (${ratio} of before)`,
+      observed,
+      tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { blocksBefore: o.before.blocks.length, blocksAfter: o.after.blocks.length, bytesBefore: o.before.bytes, bytesAfter: o.after.bytes, bytesRatio: ratio },
     });
   });
@@ -142,13 +145,15 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
     expect(after.noDedup.result).toHaveLength(n);
     expect(byLabels(after.noDedup)).toEqual(byLabels(before.dedup));
     const points = after.dedup.result.reduce((sum, s) => sum + s.samples.length, 0);
+    const observed = `Query over Store gave the same ${points} points of ${n} series before and after the Compactor merged the replicas; dedup=false went from ${before.noDedup.result.length} series to ${after.noDedup.result.length}`;
     recordFinding({
       finding: 'F',
       scenario: SCENARIO,
       topology: `${topology.name} ${r.replicaLabels.cluster} query`,
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `Query over Store gave the same ${points} points of ${n} series before and after the Compactor merged the replicas; dedup=false went from ${before.noDedup.result.length} series to ${after.noDedup.result.length}`,
+      observed,
+      tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { points, seriesDedup: n, seriesNoDedupBefore: before.noDedup.result.length, seriesNoDedupAfter: after.noDedup.result.length },
     });
   });

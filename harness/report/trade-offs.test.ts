@@ -35,6 +35,7 @@ describe('tradeOffsMarkdown', () => {
       row(TRADE_OFFS.observeeLoad, '0.5 s CPU', '0.1 s CPU', n),
       row(TRADE_OFFS.observeeLost, n, n, n),
       row(TRADE_OFFS.centralAlerting, n, n, 'fires after 2 s'),
+      row(TRADE_OFFS.compactorSaving, n, n, n),
       '',
     ]);
   });
@@ -57,6 +58,7 @@ describe('tradeOffsMarkdown', () => {
       row(TRADE_OFFS.observeeLoad, n, n, n, n),
       row(TRADE_OFFS.observeeLost, n, n, n, n),
       row(TRADE_OFFS.centralAlerting, n, n, 'fixed: fires in 2 s<br>faulty: silent', n),
+      row(TRADE_OFFS.compactorSaving, n, n, n, n),
       row('arch3-agent: F-recording', n, n, 'fixed (arch3-central-alerting): one series', n),
       // Fixed before faulty, whatever order they were recorded in.
       row('compactor: F', n, 'fixed (arch2-compactor): dedup: 40% fewer bytes<br>faulty (arch2-compactor): halted \\| on overlap', n, n),

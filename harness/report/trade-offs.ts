@@ -11,6 +11,7 @@ export const TRADE_OFFS = {
   observeeLoad: "the observee Prometheus' CPU and RSS under the same query load",
   observeeLost: 'still answerable once the whole observee is lost',
   centralAlerting: 'central alerting (Ruler -> Query -> Receive -> Alertmanager)',
+  compactorSaving: "the Compactor's storage saving, answers unchanged (the note runs it in Arch 2's observee)",
 } as const;
 
 export const NOT_MEASURED = 'not measured in this run';

@@ -2,8 +2,8 @@
 // blocks", thanos-io/thanos #2161, #4778, #6815, #7197): vertical deduplication of an HA pair's
 // blocks and the overlap halt side by side, and downsampling of two days of history.
 import { validateTopology, type Topology } from './model.ts';
+import { OBSERVER, TEST_STORE_SYNC } from './preset-defaults.ts';
 
-const OBSERVER = 'observer';
 // prometheus-operator's replica label (plan/context.ts PROMETHEUS_REPLICA_LABEL).
 const REPLICA_LABEL = 'prometheus_replica';
 
@@ -14,8 +14,6 @@ const TEST_CONSISTENCY_DELAY = '0s';
 // Upstream keeps a compacted-away block 48h, marked, for Stores still serving it: the bucket's bytes
 // would not drop within a run. 0s deletes it in the same iteration, once its replacement is uploaded.
 const TEST_DELETE_DELAY = '0s';
-// As in Arch 1's presets: Store's 15m bucket sync only delays the waits.
-const TEST_STORE_SYNC = '10s';
 
 /** Clusters, components and the bucket prefix of compactorOverlap(). */
 export const COMPACTOR_OVERLAP = {

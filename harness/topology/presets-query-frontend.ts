@@ -1,9 +1,7 @@
 // Query Frontend results cache (FINDINGS.md G, thanos-io/thanos #3972, #5075, #7831, #8641):
 // Arch 1's fixed query path with two cached Query Frontends in front of the same Query.
 import { validateTopology, type Topology } from './model.ts';
-
-const OBSERVER = 'observer';
-const OBSERVEE = 'observee';
+import { OBSERVER, OBSERVEE } from './preset-defaults.ts';
 
 /** The components of queryFrontendCache(), by role. */
 export const FRONTEND_CACHE = {

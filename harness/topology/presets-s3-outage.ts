@@ -2,9 +2,7 @@
 // two Prometheus of one observee side by side, each with its uploading sidecar, that differ only
 // in retention; one Store over the bucket and one Query over Store and both sidecars.
 import { validateTopology, type Topology } from './model.ts';
-
-const OBSERVER = 'observer';
-const OBSERVEE = 'observee';
+import { OBSERVER, OBSERVEE } from './preset-defaults.ts';
 
 /** The two Prometheus components: the note's 4h retention (faulty) and one that covers the outage (fixed). */
 export const S3_OUTAGE_PROMETHEUS = {

@@ -4,11 +4,8 @@
 // and the unsplit Store they are compared with.
 import { durationMs } from './duration.ts';
 import { validateTopology, type Topology } from './model.ts';
+import { OBSERVER, OBSERVEE, TEST_STORE_SYNC } from './preset-defaults.ts';
 
-const OBSERVER = 'observer';
-const OBSERVEE = 'observee';
-// As in the other presets: Store's upstream 15m sync only delays what the test waits for.
-const TEST_STORE_SYNC = '10s';
 const BLOCK_DURATION = '2h';
 
 /** The components of storePartitions(), by role. */

@@ -5,14 +5,8 @@ import { queryFrontendCache } from './presets-query-frontend.ts';
 import { compactorDownsampling, compactorOverlap } from './presets-compactor.ts';
 import { storePartitions } from './presets-store-partitions.ts';
 import { s3Outage } from './presets-s3-outage.ts';
-
-const OBSERVER = 'observer';
-const OBSERVEE = 'observee';
-
-// Store's upstream sync interval (15m) only delays what a test waits for; finding A does not depend on it.
-const TEST_STORE_SYNC = '10s';
-// Likewise the sidecar's 30s re-read of its Prometheus' oldest sample (what the Stores page shows).
-const TEST_SIDECAR_REFRESH = '5s';
+import { linkCut } from './presets-link.ts';
+import { OBSERVER, OBSERVEE, TEST_STORE_SYNC, TEST_SIDECAR_REFRESH } from './preset-defaults.ts';
 
 export const ARCH1_VARIANTS = ['store-only', 'store-and-sidecar', 'side-by-side'] as const;
 export type Arch1Variant = (typeof ARCH1_VARIANTS)[number];
@@ -324,6 +318,7 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ['compactor-overlap', () => compactorOverlap()] as const,
   ['compactor-downsampling', () => compactorDownsampling()] as const,
   ['s3-outage', () => s3Outage()] as const,
+  ['link-cut', () => linkCut()] as const,
 ]);
 
 export function presetByName(name: string): Topology {
