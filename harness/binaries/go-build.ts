@@ -7,6 +7,7 @@ import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { Env } from './cache.ts';
+import { fetchGoMod, pinnedNewerToolchain, toolchainFor } from './go-toolchain.ts';
 import { embedKubernetesSchemas, KUBERNETES_MODULE } from './kube-schemas.ts';
 import type { BinaryName, PinnedVersion } from './versions.ts';
 
@@ -60,6 +61,14 @@ export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress
   }, PROGRESS_EVERY_MS);
 
   try {
+    // A release may need a newer Go than this machine's: under GOTOOLCHAIN=local even its download is refused.
+    const goMod = await fetchGoMod(pin.goModule, pin.goModuleVersion, await goEnvValue('GOPROXY', goEnv));
+    const toolchain = goMod && toolchainFor(`${name} ${pin.version}`, goMod, goVersion, pinnedNewerToolchain(env));
+    if (toolchain) {
+      goEnv.GOTOOLCHAIN = toolchain;
+      onProgress(`  ${name} ${pin.version} needs a newer Go than ${goVersion}: building with ${toolchain}, fetched from the Go module proxy`);
+      await appendFile(logFile, `\n# GOTOOLCHAIN=${toolchain} (the module needs a newer Go than ${goVersion})\n`);
+    }
     const moduleDir = await downloadModule(pin.goModule, pin.goModuleVersion, workDir, goEnv, logFile);
     const sourceDir = join(workDir, 'src');
     await cp(moduleDir, sourceDir, { recursive: true });
@@ -184,6 +193,12 @@ export function ldflags(pin: PinnedVersion, now: Date = new Date()): string {
   if (pin.versionVariable) flags.push('-X', `${pin.versionVariable}=${pin.version}`);
   // versionInSource (kind): the version is a constant, which -X cannot set and need not.
   return flags.join(' ');
+}
+
+/** One `go env` value (GOPROXY, ...) as the build's environment sets it. */
+async function goEnvValue(name: string, env: Env): Promise<string> {
+  const { stdout } = await execa('go', ['env', name], { env, extendEnv: false, stdin: 'ignore', timeout: 30_000 });
+  return stdout.trim();
 }
 
 /** The Go version ("go1.26.8"), or GoNotFoundError when there is no usable `go` on PATH. */
