@@ -14,7 +14,7 @@
 // more than 0 and at most 300 (one window). With full windows on the 15s grid it is 157.5.
 import { describe, expect, it } from 'vitest';
 import { DOWNSAMPLING_HISTORY_MS, prepareDownsampling } from '../harness/flows/compactor.ts';
-import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
+import { analyseWindow, labelsKey } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
@@ -70,7 +70,7 @@ describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () =
     const window = { start: r.history.fromMs + RESOLUTION_5M_MS, end: r.history.toMs - RESOLUTION_5M_MS, step: RESOLUTION_5M_MS };
     const raw = await query.queryRange(w.metric, { ...window, maxSourceResolution: 0 });
     const downsampled = await query.queryRange(w.metric, { ...window, maxSourceResolution: RESOLUTION_5M_MS });
-    const rawAnalysis = analyseRange(raw.result, { workload: w, startMs: window.start, endMs: window.end, stepMs: window.step, coverage: [{ fromMs: window.start, toMs: window.end }] });
+    const rawAnalysis = analyseWindow(raw.result, w, window);
     expect(rawAnalysis.summary, rawAnalysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
     expect(rawAnalysis.series).toHaveLength(w.seriesCount);
 

@@ -13,7 +13,7 @@
 // first iteration comes from a model of Thanos' planner (s3/compaction-model.ts) over the blocks.
 import { describe, expect, it } from 'vitest';
 import { logLines, prepareCompactorOverlap, type ObserveeCompaction, type OverlapRun } from '../harness/flows/compactor.ts';
-import { analyseRange, labelsKey } from '../harness/promql/analysis.ts';
+import { analyseWindow, labelsKey } from '../harness/promql/analysis.ts';
 import type { RangeQueryResponse } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
@@ -33,13 +33,7 @@ const shape = (blocks: { minTime: number; maxTime: number; labels: Record<string
   blocks.map((b) => ({ minTime: b.minTime, maxTime: b.maxTime, labels: b.labels })).sort((a, b) => a.minTime - b.minTime);
 
 function analyse(r: OverlapRun, answer: RangeQueryResponse) {
-  return analyseRange(answer.result, {
-    workload: r.t.workload.workload,
-    startMs: r.window.start,
-    endMs: r.window.end,
-    stepMs: r.window.step,
-    coverage: [{ fromMs: r.window.start, toMs: r.window.end }],
-  });
+  return analyseWindow(answer.result, r.t.workload.workload, r.window);
 }
 
 /** Each series' samples by its labels, for a point-by-point comparison. */

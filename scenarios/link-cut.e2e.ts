@@ -9,8 +9,8 @@
 // Query leaves a plain endpoint whose last check failed out of every query, silently: no warning,
 // and partial_response=false still answers. A strict one stays in, so the cut shows.
 import { describe, expect, it } from 'vitest';
-import { OBSERVEE, prepareArch1, SIDECAR, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
-import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { OBSERVEE, prepareArch1, SIDECAR, windowAnalysis, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
+import type { RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiError, type PromApiClient, type RangeQueryResponse } from '../harness/promql/client.ts';
 import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
@@ -95,13 +95,7 @@ const where = (o: Observation) => `${topology.name} ${o.path.ref}`;
 
 function analyse(r: Arch1Run, asked: Asked): RangeAnalysis {
   expect(asked.error, 'an answer, not an error').toBeUndefined();
-  return analyseRange(asked.answer!.result, {
-    workload: r.t.workload.workload,
-    startMs: r.window.start,
-    endMs: r.window.end,
-    stepMs: r.window.step,
-    coverage: [{ fromMs: r.workload.historyFromMs, toMs: r.window.end }],
-  });
+  return windowAnalysis(r, asked.answer!.result);
 }
 
 /** Points per series from Store's maxTime (exclusive in meta.json, so its own sample is gone too) to the window's end. */

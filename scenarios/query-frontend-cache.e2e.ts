@@ -23,9 +23,8 @@ import {
   seriesValuesThrough,
   STALLED_SLOTS,
   type FrontendCacheRun,
-  type RangeWindow,
 } from '../harness/flows/query-frontend-cache.ts';
-import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { analyseWindow, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { MatrixSeries } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
@@ -39,17 +38,11 @@ const run = useTopology(topology, (t) => prepareFrontendCache(t, log));
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(1);
 
-function analysis(r: FrontendCacheRun, matrix: MatrixSeries[], window: RangeWindow): RangeAnalysis {
-  return analyseRange(matrix, {
-    workload: r.t.workload.workload,
-    startMs: window.start,
-    endMs: window.end,
-    stepMs: window.step,
-    coverage: [{ fromMs: r.arch1.workload.historyFromMs, toMs: window.end }],
-  });
+function analysis(r: FrontendCacheRun, matrix: MatrixSeries[], window: QueryWindow): RangeAnalysis {
+  return analyseWindow(matrix, r.t.workload.workload, window, r.arch1.workload.historyFromMs);
 }
 
-function expectComplete(r: FrontendCacheRun, matrix: MatrixSeries[], window: RangeWindow, what: string): RangeAnalysis {
+function expectComplete(r: FrontendCacheRun, matrix: MatrixSeries[], window: QueryWindow, what: string): RangeAnalysis {
   const a = analysis(r, matrix, window);
   expect(a.series, `${what}: ${a.description}`).toHaveLength(r.t.workload.workload.seriesCount);
   expect(a.summary, `${what}: ${a.description}`).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareS3Outage, type OutageRun, type OutageSide } from '../harness/flows/s3-outage.ts';
 import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
-import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { analyseWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { s3Outage } from '../harness/topology/presets-s3-outage.ts';
@@ -26,7 +26,7 @@ const ranges = (blocks: { minTime: number; maxTime: number }[]) => blocks.map((b
 async function historyAnalysis(r: OutageRun, side: OutageSide): Promise<RangeAnalysis> {
   const workload = r.t.workload.workload;
   const answer = await r.query.queryRange(`${workload.metric}{${PROMETHEUS_REPLICA_LABEL}="${side.replica}"}`, { start: r.history.fromMs, end: r.history.toMs, step: r.history.stepMs });
-  return analyseRange(answer.result, { workload, startMs: r.history.fromMs, endMs: r.history.toMs, stepMs: r.history.stepMs, coverage: [{ fromMs: r.history.fromMs, toMs: r.history.toMs }] });
+  return analyseWindow(answer.result, workload, { start: r.history.fromMs, end: r.history.toMs, step: r.history.stepMs });
 }
 
 /** What both configurations share: the cuts as predicted, a failed ship during the outage, every block still on disk shipped after it. */

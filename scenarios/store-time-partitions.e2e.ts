@@ -6,7 +6,7 @@
 // answer, point by point), and over two splits with an hour's hole (faulty: a gap in every series).
 import { describe, expect, it } from 'vitest';
 import { prepareStorePartitions, unservedRanges, type GridRange, type StorePartitionsRun } from '../harness/flows/store-partitions.ts';
-import { analyseRange, labelsKey, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { analyseWindow, labelsKey, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient, type MatrixSeries } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
@@ -41,13 +41,7 @@ const newestBlockEnd = (r: StorePartitionsRun) => Math.max(...r.blocks.map((b) =
 
 async function rangeQuery(r: StorePartitionsRun, query: string, dedup: boolean): Promise<{ result: MatrixSeries[]; analysis: RangeAnalysis }> {
   const answer = await r.queries[query]!.client.queryRange(r.t.workload.workload.metric, { ...r.window, dedup });
-  const analysis = analyseRange(answer.result, {
-    workload: r.t.workload.workload,
-    startMs: r.window.start,
-    endMs: r.window.end,
-    stepMs: r.window.step,
-    coverage: [{ fromMs: r.workload.historyFromMs, toMs: r.window.end }],
-  });
+  const analysis = analyseWindow(answer.result, r.t.workload.workload, r.window, r.workload.historyFromMs);
   return { result: answer.result, analysis };
 }
 

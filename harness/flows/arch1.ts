@@ -2,8 +2,8 @@
 // scenario and the benchmark so both measure the same thing.
 import { PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { queryEndpointCount } from '../plan/index.ts';
-import { PromApiClient } from '../promql/client.ts';
-import { analyseRange, type RangeAnalysis } from '../promql/analysis.ts';
+import { PromApiClient, type MatrixSeries } from '../promql/client.ts';
+import { analyseWindow, type RangeAnalysis } from '../promql/analysis.ts';
 import { metricValue } from '../promql/metrics.ts';
 import { equals, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
@@ -117,11 +117,10 @@ export async function prepareArch1(t: RunningTopology, log: (line: string) => vo
 /** The workload over the run's window through a query path's Query Frontend. */
 export async function rangeAnalysis(run: Arch1Run, path: QueryPath, dedup: boolean): Promise<RangeAnalysis> {
   const answer = await path.frontend.queryRange(run.t.workload.workload.metric, { ...run.window, dedup });
-  return analyseRange(answer.result, {
-    workload: run.t.workload.workload,
-    startMs: run.window.start,
-    endMs: run.window.end,
-    stepMs: run.window.step,
-    coverage: [{ fromMs: run.workload.historyFromMs, toMs: run.window.end }],
-  });
+  return windowAnalysis(run, answer.result);
+}
+
+/** An answer over the run's window, every point from the history's first on expected. */
+export function windowAnalysis(run: Arch1Run, matrix: MatrixSeries[]): RangeAnalysis {
+  return analyseWindow(matrix, run.t.workload.workload, run.window, run.workload.historyFromMs);
 }

@@ -1,7 +1,7 @@
 // The Query Frontend results cache (FINDINGS.md G) over Arch 1's real blocks: what each request
 // through a frontend cost the Query behind it, what the frontend's cache found, and a stalled
 // ingestion that makes "the newest part is not in yet" a known, held state instead of a race.
-import { labelsKey } from '../promql/analysis.ts';
+import { labelsKey, type QueryWindow } from '../promql/analysis.ts';
 import { PromApiClient, type MatrixSeries, type RangeQueryResponse } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
@@ -16,12 +16,6 @@ import { prepareArch1, type Arch1Run } from './arch1.ts';
 
 export type FrontendRole = 'faulty' | 'fixed';
 export const FRONTEND_ROLES: readonly FrontendRole[] = ['faulty', 'fixed'];
-
-export interface RangeWindow {
-  start: number;
-  end: number;
-  step: number;
-}
 
 /** A caching Query Frontend in front of the topology's Query. */
 export interface CachingFrontend {
@@ -57,7 +51,7 @@ export interface FreshnessExperiment {
   /** The newest slot ingested during the stall. */
   heldAfterMs: number;
   /** The note's 6h range, ending at heldAfterMs + STALLED_SLOTS slots ("now" when first asked). */
-  window: RangeWindow;
+  window: QueryWindow;
   /** Now minus heldAfterMs before the first and after the last request of the stall: the ingestion lag. */
   lagMs: { first: number; last: number };
   /** During the stall: the Query's own answer, then each frontend's (each the first with this step). */
@@ -128,13 +122,13 @@ async function measured<T>(run: FrontendCacheRun, frontend: CachingFrontend, api
 }
 
 /** The workload's range query through a frontend (dedup on: the frontend caches nothing else). */
-export function rangeThrough(run: FrontendCacheRun, role: FrontendRole, window: RangeWindow): Promise<Measured<RangeQueryResponse>> {
+export function rangeThrough(run: FrontendCacheRun, role: FrontendRole, window: QueryWindow): Promise<Measured<RangeQueryResponse>> {
   const frontend = run.frontends[role];
   return measured(run, frontend, 'range', () => frontend.client.queryRange(run.t.workload.workload.metric, { ...window, dedup: true }));
 }
 
 /** The Query's own answer to the same range query. */
-export function rangeFromQuery(run: FrontendCacheRun, window: RangeWindow): Promise<RangeQueryResponse> {
+export function rangeFromQuery(run: FrontendCacheRun, window: QueryWindow): Promise<RangeQueryResponse> {
   return run.query.queryRange(run.t.workload.workload.metric, { ...window, dedup: true });
 }
 
@@ -186,7 +180,7 @@ async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string)
  * The sub-requests a Thanos Query Frontend makes of a range query (pkg/queryfrontend
  * split_by_interval.go): cut before each multiple of splitMs, each part on the query's steps.
  */
-export function rangeSplits(window: RangeWindow, splitMs: number): { start: number; end: number }[] {
+export function rangeSplits(window: QueryWindow, splitMs: number): { start: number; end: number }[] {
   const { start: from, end: to, step } = window;
   if (from === to) return [{ start: from, end: to }];
   const nextBoundary = (t: number) => {
@@ -206,7 +200,7 @@ export function rangeSplits(window: RangeWindow, splitMs: number): { start: numb
  * How many of a range query's splits a frontend looks up in its cache when asked at atMs: it
  * passes a split that starts within its freshness window straight to the Query (results_cache.go).
  */
-export function cacheableSplits(window: RangeWindow, frontend: { splitMs: number; maxFreshnessMs: number }, atMs: number): number {
+export function cacheableSplits(window: QueryWindow, frontend: { splitMs: number; maxFreshnessMs: number }, atMs: number): number {
   return rangeSplits(window, frontend.splitMs).filter((s) => s.start <= atMs - frontend.maxFreshnessMs).length;
 }
 

@@ -12,6 +12,7 @@ import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { durationMs } from '../topology/duration.ts';
 import type { Prometheus } from '../topology/model.ts';
+import { OBSERVEE } from '../topology/preset-defaults.ts';
 import { S3_OUTAGE_HISTORY, S3_OUTAGE_PROMETHEUS, S3_OUTAGE_QUERY, S3_OUTAGE_STORE } from '../topology/presets-s3-outage.ts';
 import { EMPTY_TSDB, simulateHead, type WriteOutcome } from '../workload/history.ts';
 import { backfill } from '../workload/remote-write.ts';
@@ -59,8 +60,6 @@ export interface OutageRun {
   /** Blocks Store loaded after recovery. */
   storeBlocks: number;
 }
-
-const OBSERVEE = 'observee';
 
 export async function prepareS3Outage(t: RunningTopology, log: (line: string) => void): Promise<OutageRun> {
   const step = t.workload.workload.stepMs;

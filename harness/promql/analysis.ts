@@ -83,6 +83,21 @@ export interface RangeAnalysis {
 
 const DEFAULT_LOOKBACK_MS = 5 * 60_000;
 
+/** A range query's start, end and step (ms), as the harness asks them. */
+export interface QueryWindow {
+  start: number;
+  end: number;
+  step: number;
+}
+
+/**
+ * analyseRange for a range query over `window`, where every grid point from coveredFromMs (default
+ * the window's start, e.g. the history's first sample) to the window's end should be present.
+ */
+export function analyseWindow(matrix: MatrixSeries[], workload: Workload, window: QueryWindow, coveredFromMs: number = window.start): RangeAnalysis {
+  return analyseRange(matrix, { workload, startMs: window.start, endMs: window.end, stepMs: window.step, coverage: [{ fromMs: coveredFromMs, toMs: window.end }] });
+}
+
 export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): RangeAnalysis {
   const valueAt = exp.valueAt ?? workloadValueAt;
   const expectedSteps = querySteps(exp).filter((t) => exp.coverage.some((w) => w.fromMs <= t && t <= w.toMs));
