@@ -23,7 +23,8 @@ function dockerProject(substrate: 'kind' | 'k3s', groupOrder: number): TestProje
 // because a 2-core machine cannot run two Thanos topologies side by side without skewing them.
 export default defineConfig({
   test: {
-    reporters: ['default', ['junit', { outputFile: 'reports/junit.xml' }]],
+    // junit.xml, then reports/<run-id>/ (index.html, results.json, a copy of junit.xml) and reports/latest.
+    reporters: ['default', ['./harness/report/vitest-run-report.ts', { outputFile: 'reports/junit.xml' }]],
     projects: [
       {
         test: {

@@ -63,6 +63,18 @@ describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
       configuration: 'faulty',
       observed: `the last ${hours(gapMs)}h of a 6h range query are missing (${iso(r.storeMaxTime)} to ${iso(r.window.end)}): Store's maxTime is the newest shipped block's end`,
       figures: { gapHours: hours(gapMs), missingPointsPerSeries: gapPoints, storeMaxTime: iso(r.storeMaxTime), blocksInBucket: r.blocks.length },
+      plots: [
+        {
+          kind: 'timeline',
+          title: 'What Query (Store only) can answer over the 6h range query, with the missing range',
+          range: { from: r.window.start, to: r.window.end },
+          rows: [
+            { label: 'store (bucket blocks)', segments: [{ from: r.storeMinTime, to: r.storeMaxTime }] },
+            { label: 'range query', segments: [{ from: r.window.start, to: r.window.end }] },
+          ],
+          marks: [{ label: `missing ${hours(gapMs)}h`, from: r.storeMaxTime, to: r.window.end }],
+        },
+      ],
     });
   });
 
@@ -125,6 +137,7 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
     const sidecars = stores.sidecar ?? [];
     expect(sidecars).toHaveLength(r.replicas.length);
     const figures: Record<string, string> = {};
+    const rows = [{ label: 'store', segments: [{ from: r.storeMinTime, to: r.storeMaxTime }] }];
     for (const { id, replica } of r.replicas) {
       const sidecar = sidecars.find((s) => s.labelSets[0]?.[REPLICA_LABEL] === replica);
       expect(sidecar, `sidecar of ${replica}`).toBeDefined();
@@ -138,6 +151,7 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
       expect(sidecar!.minTime).toBe(Math.floor(oldestLocal.minTime / 1000) * 1000);
       expect(sidecar!.minTime).toBe(metricValue(metrics, 'prometheus_tsdb_lowest_timestamp_seconds')! * 1000);
       figures[`${replica}MinTime`] = iso(sidecar!.minTime as number);
+      rows.push({ label: `sidecar ${replica} (to unbounded)`, segments: [{ from: sidecar!.minTime as number, to: r.window.end }] });
     }
     recordFinding({
       finding: 'E',
@@ -147,6 +161,15 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
       configuration: 'fixed',
       observed: `Stores page: Store ${iso(r.storeMinTime)}..${iso(r.storeMaxTime)} (the bucket's blocks); sidecars from their oldest local block to unbounded`,
       figures: { ...figures, storeMinTime: iso(r.storeMinTime), storeMaxTime: iso(r.storeMaxTime) },
+      plots: [
+        {
+          kind: 'timeline',
+          title: "Stores page: each store's min/max time; the sidecars cover what Store lacks after the newest shipped block",
+          range: { from: Math.min(r.storeMinTime, ...rows.map((row) => row.segments[0]!.from)), to: r.window.end },
+          rows,
+          marks: [{ label: 'only the sidecars have this', from: r.storeMaxTime, to: r.window.end }],
+        },
+      ],
     });
   });
 });

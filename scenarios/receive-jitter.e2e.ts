@@ -196,6 +196,15 @@ describe('Finding B: two standalone receives behind Services, read through a pin
           writeConnections: String(jitter.connections['observer/receive-write']),
           remoteWriteSamplesRetried: jitter.remoteWrite.samplesRetried,
         },
+        plots: [
+          {
+            kind: 'bars',
+            title: `Points each of ${answers.tries} identical tries returned: ${answers.distinct} distinct answers (one colour per answer)`,
+            bars: answers.perTry.map((p, i) => ({ label: `try ${i + 1}`, value: p.presentPoints ?? 0, group: `answer ${p.answer + 1}` })),
+            reference: { label: 'expected points', value: expectedPoints },
+            unit: 'points',
+          },
+        ],
       });
     });
   });

@@ -37,6 +37,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => Math.round(ms / 1000);
 const replicaName = (instance: string) => instance.split('/')[1]!;
 
+/** The window less its missing runs, as held intervals (for the report's timeline). */
+function heldSegments(fromMs: number, toMs: number, stepMs: number, missing: readonly { startMs: number; endMs: number }[]) {
+  const segments: { from: number; to: number }[] = [];
+  let at = fromMs;
+  for (const m of [...missing].sort((a, b) => a.startMs - b.startMs)) {
+    if (m.startMs > at) segments.push({ from: at, to: m.startMs - stepMs });
+    at = m.endMs + stepMs;
+  }
+  if (at <= toMs) segments.push({ from: at, to: toMs });
+  return segments;
+}
+
 /** One range query over the judged window, from the liveFromMs slot to endMs, and its analysis. */
 async function analyse(run: OutageRun, dedup: boolean, query: PromApiClient): Promise<{ analysis: RangeAnalysis; warnings: string[] }> {
   const window = { start: run.liveFromMs, end: run.endMs, step: run.stepMs };
@@ -200,6 +212,18 @@ describe.each([
         // Where the substrate counts the Service's connections (not on Kubernetes).
         ...(connections.length ? { connectionsToDeadReceive: outage.beforeRestart.connections[victimIndex]! - connections[victimIndex]! } : {}),
       },
+      plots: [
+        {
+          kind: 'timeline',
+          title: `What each receive holds of series 0 (dedup=false), with ${outage.victim}'s outage marked`,
+          range: { from: outage.liveFromMs, to: outage.endMs },
+          rows: outage.receives.map((receive) => {
+            const series = analysis.series.find((s) => s.labels.receive_replica === replicaName(receive))!;
+            return { label: receive, segments: heldSegments(outage.liveFromMs, outage.endMs, outage.stepMs, series.missing) };
+          }),
+          marks: [{ label: `${outage.victim} down`, from: outage.killedAtMs, to: outage.restartedAtMs }],
+        },
+      ],
     });
   });
 

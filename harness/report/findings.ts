@@ -3,6 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FINDINGS_DIR } from './paths.ts';
+import type { Plot } from './plots.ts';
 
 export interface FindingRecord {
   /** Finding letter(s) in FINDINGS.md, e.g. "A", "E". */
@@ -17,6 +18,8 @@ export interface FindingRecord {
   figures: Record<string, number | string>;
   /** Finding F: the row of the trade-offs table this record fills, and its cells by architecture (report/trade-offs.ts). */
   tradeOff?: TradeOffCells;
+  /** Pictures of the figures for the HTML report (report/plots.ts): a coverage timeline, tries as bars. */
+  plots?: Plot[];
   recordedAt: string;
 }
 

@@ -1,0 +1,88 @@
+// The plots a scenario attaches to a finding record, as data, and their SVG. Inline SVG only: the
+// report is one self-contained file (no CDN, no script).
+
+/** Rows of time intervals over one range, like the Stores page; marks shade a range across all rows (a gap, an outage). */
+export interface TimelinePlot {
+  kind: 'timeline';
+  title: string;
+  /** Epoch milliseconds. */
+  range: { from: number; to: number };
+  rows: { label: string; segments: { from: number; to: number }[] }[];
+  marks?: { label: string; from: number; to: number }[];
+}
+
+/** One bar per item (a try, a receive); bars of the same group share a colour; reference draws a line (the expected value). */
+export interface BarsPlot {
+  kind: 'bars';
+  title: string;
+  bars: { label: string; value: number; group?: string }[];
+  reference?: { label: string; value: number };
+  unit?: string;
+}
+
+export type Plot = TimelinePlot | BarsPlot;
+
+const W = 720;
+const LABEL_W = 170;
+const ROW_H = 22;
+const COLOURS = ['#3b7dd8', '#e0823d', '#4caf50', '#9c27b0', '#c62828', '#00897b', '#795548', '#607d8b'];
+
+export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+
+function timelineSvg(p: TimelinePlot): string {
+  const plotW = W - LABEL_W - 10;
+  const top = 24;
+  const h = top + p.rows.length * ROW_H + 30;
+  const span = Math.max(1, p.range.to - p.range.from);
+  const x = (ms: number) => LABEL_W + (Math.min(Math.max(ms, p.range.from), p.range.to) - p.range.from) / span * plotW;
+  const parts: string[] = [];
+  for (const m of p.marks ?? []) {
+    parts.push(`<rect class="mark" x="${x(m.from).toFixed(1)}" y="${top - 4}" width="${Math.max(1, x(m.to) - x(m.from)).toFixed(1)}" height="${p.rows.length * ROW_H + 4}" fill="#c62828" fill-opacity="0.18" stroke="#c62828" stroke-dasharray="4 2"><title>${escapeXml(`${m.label}: ${new Date(m.from).toISOString()} .. ${new Date(m.to).toISOString()}`)}</title></rect>`);
+    parts.push(`<text x="${x(m.from) + 3}" y="${top - 8}" font-size="11" fill="#c62828">${escapeXml(m.label)}</text>`);
+  }
+  for (const [i, row] of p.rows.entries()) {
+    const y = top + i * ROW_H;
+    parts.push(`<text x="${LABEL_W - 6}" y="${y + 14}" font-size="12" text-anchor="end">${escapeXml(row.label)}</text>`);
+    parts.push(`<line x1="${LABEL_W}" x2="${LABEL_W + plotW}" y1="${y + 10}" y2="${y + 10}" stroke="#ddd"/>`);
+    for (const s of row.segments) {
+      parts.push(`<rect class="segment" x="${x(s.from).toFixed(1)}" y="${y + 3}" width="${Math.max(1, x(s.to) - x(s.from)).toFixed(1)}" height="14" fill="${COLOURS[i % COLOURS.length]}"><title>${escapeXml(`${row.label}: ${new Date(s.from).toISOString()} .. ${new Date(s.to).toISOString()}`)}</title></rect>`);
+    }
+  }
+  const axisY = top + p.rows.length * ROW_H + 12;
+  for (let k = 0; k <= 6; k++) {
+    const ms = p.range.from + (span * k) / 6;
+    parts.push(`<text x="${x(ms).toFixed(1)}" y="${axisY}" font-size="10" text-anchor="${k === 0 ? 'start' : k === 6 ? 'end' : 'middle'}" fill="#555">${hhmm(ms)}</text>`);
+  }
+  return svg(p.title, h, parts);
+}
+
+function barsSvg(p: BarsPlot): string {
+  const plotW = W - LABEL_W - 60;
+  const top = 10;
+  const h = top + p.bars.length * ROW_H + 24;
+  const max = Math.max(1, p.reference?.value ?? 0, ...p.bars.map((b) => b.value));
+  const groups = [...new Set(p.bars.map((b) => b.group ?? ''))];
+  const parts: string[] = [];
+  for (const [i, b] of p.bars.entries()) {
+    const y = top + i * ROW_H;
+    const colour = COLOURS[groups.indexOf(b.group ?? '') % COLOURS.length];
+    parts.push(`<text x="${LABEL_W - 6}" y="${y + 14}" font-size="12" text-anchor="end">${escapeXml(b.label)}</text>`);
+    parts.push(`<rect class="bar" x="${LABEL_W}" y="${y + 3}" width="${Math.max(1, (b.value / max) * plotW).toFixed(1)}" height="14" fill="${colour}"><title>${escapeXml(`${b.label}: ${b.value}${p.unit ? ` ${p.unit}` : ''}${b.group ? ` (${b.group})` : ''}`)}</title></rect>`);
+    parts.push(`<text x="${LABEL_W + (b.value / max) * plotW + 4}" y="${y + 14}" font-size="11" fill="#333">${b.value}${b.group ? ` · ${escapeXml(b.group)}` : ''}</text>`);
+  }
+  if (p.reference) {
+    const rx = LABEL_W + (p.reference.value / max) * plotW;
+    parts.push(`<line class="reference" x1="${rx}" x2="${rx}" y1="${top}" y2="${top + p.bars.length * ROW_H}" stroke="#c62828" stroke-dasharray="4 2"/>`);
+    parts.push(`<text x="${rx}" y="${top + p.bars.length * ROW_H + 14}" font-size="11" text-anchor="end" fill="#c62828">${escapeXml(`${p.reference.label}: ${p.reference.value}`)}</text>`);
+  }
+  return svg(p.title, h, parts);
+}
+
+function svg(title: string, height: number, parts: string[]): string {
+  return `<figure class="plot"><figcaption>${escapeXml(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" role="img" aria-label="${escapeXml(title)}">${parts.join('')}</svg></figure>`;
+}
+
+export function plotSvg(p: Plot): string {
+  return p.kind === 'timeline' ? timelineSvg(p) : barsSvg(p);
+}

@@ -1,0 +1,57 @@
+// One directory per run: reports/<run-id>/ with index.html, results.json and junit.xml, and
+// reports/latest pointing at the newest. Written by the vitest reporter at the end of every run.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFindings } from './findings.ts';
+import { renderReportHtml, type RunResults, type TestResult } from './html.ts';
+import { REPORTS_DIR } from './paths.ts';
+import { loadVersions } from '../binaries/versions.ts';
+import { activeVersionOverrides } from '../binaries/versions.ts';
+
+/** Sortable, filesystem-safe: 2026-12-02T12-30-05Z. */
+export const runIdOf = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+
+export function effectiveVersionNames(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const [name, pin] of Object.entries(loadVersions())) if (name !== 'goToolchain') versions[name] = pin.version;
+  for (const o of activeVersionOverrides(env)) for (const b of o.binaries) versions[b] = o.version;
+  return versions;
+}
+
+export interface WriteRunReportInput {
+  startedAt: Date;
+  tests: TestResult[];
+  /** The junit.xml of this run, copied in. */
+  junitFile?: string;
+  reportsDir?: string;
+}
+
+export function writeRunReport(input: WriteRunReportInput): { dir: string; index: string } {
+  const reports = input.reportsDir ?? REPORTS_DIR;
+  const runId = runIdOf(input.startedAt);
+  const dir = join(reports, runId);
+  mkdirSync(dir, { recursive: true });
+  // Component logs kept by this run (harness/scenario.ts writes reports/runs/<topology>/logs): moved in, so a run's evidence stays with it.
+  const logs: Record<string, string> = {};
+  const runsDir = join(reports, 'runs');
+  if (existsSync(runsDir)) {
+    for (const topology of readdirSync(runsDir)) {
+      const from = join(runsDir, topology);
+      if (statSync(from).mtimeMs < input.startedAt.getTime()) continue;
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      rmSync(join(dir, 'logs', topology), { recursive: true, force: true });
+      renameSync(from, join(dir, 'logs', topology));
+      logs[topology] = `logs/${topology}/logs/`;
+    }
+  }
+  const findings = readFindings().filter((r) => Date.parse(r.recordedAt) >= input.startedAt.getTime());
+  const results: RunResults = { runId, startedAt: input.startedAt.toISOString(), finishedAt: new Date().toISOString(), versions: effectiveVersionNames(), tests: input.tests, findings, logs };
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  const index = join(dir, 'index.html');
+  writeFileSync(index, renderReportHtml(results));
+  if (input.junitFile && existsSync(input.junitFile)) copyFileSync(input.junitFile, join(dir, 'junit.xml'));
+  const latest = join(reports, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(runId, latest);
+  return { dir, index };
+}

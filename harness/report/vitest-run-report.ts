@@ -1,0 +1,34 @@
+// vitest's JUnit reporter, then the run's directory (report/run-report.ts) once junit.xml is written:
+// one reporter, so the copy cannot race the write.
+import { JUnitReporter, type TestModule } from 'vitest/node';
+import type { TestResult } from './html.ts';
+import { writeRunReport } from './run-report.ts';
+
+export default class RunReportReporter extends JUnitReporter {
+  private readonly startedAt = new Date();
+  private readonly junitFile: string;
+
+  constructor(options: { outputFile: string }) {
+    super(options);
+    this.junitFile = options.outputFile;
+  }
+
+  override async onTestRunEnd(modules: ReadonlyArray<TestModule>, ...rest: Parameters<JUnitReporter['onTestRunEnd']> extends [unknown, ...infer R] ? R : never): Promise<void> {
+    await super.onTestRunEnd(modules, ...rest);
+    const tests: TestResult[] = [];
+    for (const m of modules) {
+      for (const t of m.children.allTests()) {
+        const r = t.result();
+        tests.push({
+          file: m.relativeModuleId,
+          name: t.fullName,
+          state: r.state,
+          durationMs: Math.round(t.diagnostic()?.duration ?? 0),
+          ...(r.state === 'failed' ? { error: r.errors?.map((e) => e.message).join('\n') } : {}),
+        });
+      }
+    }
+    const { index } = writeRunReport({ startedAt: this.startedAt, tests, junitFile: this.junitFile });
+    process.stdout.write(`report: ${index}\n`);
+  }
+}
