@@ -15,12 +15,13 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './topology/presets.ts';
+import { selectScenarioFiles } from './scenario-selection.ts';
 
 const USAGE = `usage: thanos-ha-e2e <command> [options]
 
 commands:
-  run [--substrate S] [scenario filter...]  provision binaries, run every scenario (the POC reproduction),
-                                           print the findings table and where the reports are
+  run [--substrate S] [finding|scenario...] provision binaries, run every scenario (the POC reproduction) or those of
+                                           the findings/scenarios named (run A B), print the findings table and the report
   up <preset|file.yaml> [--substrate S] [--keep]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
@@ -166,14 +167,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
+      // Finding letters (run A B) or scenario names; nothing means every scenario.
+      let files: string[];
+      try {
+        files = rest.length ? selectScenarioFiles(rest) : [];
+      } catch (err) {
+        fail(`${(err as Error).message}`);
+      }
       await resolveAll({ onProgress: log });
       rmSync(FINDINGS_DIR, { recursive: true, force: true }); // the summary speaks of this run only
       const { startVitest } = await import('vitest/node');
-      const vitest = await startVitest('test', rest, { run: true, project: ['e2e'] });
+      const vitest = await startVitest('test', files, { run: true, project: ['e2e'] });
       await vitest.close();
       const summary = writeSummary();
       console.log(`\n${summary.markdown}`);
-      console.log(`reports: ${REPORTS_DIR} (summary.md, findings/, junit.xml, runs/<topology>/logs on failure)`);
+      console.log(`reports: ${REPORTS_DIR}/latest (index.html, results.json, junit.xml, logs/ of what failed); summary.md`);
       return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
     }
     default:
