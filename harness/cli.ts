@@ -157,9 +157,19 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       const name = rest[0] ?? fail(`up needs a topology: a preset (${Object.keys(PRESETS).join(', ')}) or a YAML file`);
       const topology = /\.ya?ml$/.test(name) ? topologyFromFile(name) : presetByName(name);
+      const started = Date.now();
       const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
-      console.log(`${topology.name} is up (${running.substrate}); run directory ${running.runDir}`);
+      // A preset goes on to its finding's state, by its scenario's own preparation (flows/preparations.ts).
+      const { PREPARATIONS } = await import('./flows/preparations.ts');
+      const preparation = /\.ya?ml$/.test(name) ? undefined : PREPARATIONS[topology.name];
+      if (preparation) {
+        log(`preparing ${topology.name}: ${preparation.state}`);
+        await preparation.prepare(running, log);
+      }
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      console.log(`${topology.name} is up (${running.substrate}) ${preparation ? `in its finding's state after ${took}s` : `after ${took}s, with the live workload only`}; run directory ${running.runDir}`);
       for (const p of running.plan.processes) console.log(`  ${p.id.padEnd(28)} ${running.url(p.id)}`);
+      for (const p of running.plan.processes.filter((p) => p.kind === 'query')) console.log(`  ${`${p.id} Stores page`.padEnd(28)} ${running.url(p.id)}/stores`);
       console.log(`  ${'workload exporter'.padEnd(28)} ${running.workload.url}`);
       console.log(`  ${'S3'.padEnd(28)} ${running.bucket.endpoint.url} bucket ${running.bucket.endpoint.bucket}`);
       console.log('Ctrl-C tears everything down.');
