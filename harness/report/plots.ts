@@ -28,7 +28,8 @@ const ROW_H = 22;
 const COLOURS = ['#3b7dd8', '#e0823d', '#4caf50', '#9c27b0', '#c62828', '#00897b', '#795548', '#607d8b'];
 
 export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+// Hours and minutes over a long range, seconds too where the range is under an hour (an outage plot).
+const clock = (ms: number, spanMs: number) => new Date(ms).toISOString().slice(11, spanMs < 3_600_000 ? 19 : 16);
 
 function timelineSvg(p: TimelinePlot): string {
   const plotW = W - LABEL_W - 10;
@@ -52,7 +53,7 @@ function timelineSvg(p: TimelinePlot): string {
   const axisY = top + p.rows.length * ROW_H + 12;
   for (let k = 0; k <= 6; k++) {
     const ms = p.range.from + (span * k) / 6;
-    parts.push(`<text x="${x(ms).toFixed(1)}" y="${axisY}" font-size="10" text-anchor="${k === 0 ? 'start' : k === 6 ? 'end' : 'middle'}" fill="#555">${hhmm(ms)}</text>`);
+    parts.push(`<text x="${x(ms).toFixed(1)}" y="${axisY}" font-size="10" text-anchor="${k === 0 ? 'start' : k === 6 ? 'end' : 'middle'}" fill="#555">${clock(ms, span)}</text>`);
   }
   return svg(p.title, h, parts);
 }
