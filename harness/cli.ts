@@ -156,12 +156,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'up': {
       const name = rest[0] ?? fail(`up needs a topology: a preset (${Object.keys(PRESETS).join(', ')}) or a YAML file`);
-      const topology = /\.ya?ml$/.test(name) ? topologyFromFile(name) : presetByName(name);
+      const fromFile = /\.ya?ml$/.test(name);
+      const topology = fromFile ? topologyFromFile(name) : presetByName(name);
       const started = Date.now();
       const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
       // A preset goes on to its finding's state, by its scenario's own preparation (flows/preparations.ts).
       const { PREPARATIONS } = await import('./flows/preparations.ts');
-      const preparation = /\.ya?ml$/.test(name) ? undefined : PREPARATIONS[topology.name];
+      const preparation = fromFile ? undefined : PREPARATIONS[topology.name];
       if (preparation) {
         log(`preparing ${topology.name}: ${preparation.state}`);
         await preparation.prepare(running, log);
@@ -182,7 +183,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         files = rest.length ? selectScenarioFiles(rest) : [];
       } catch (err) {
-        fail(`${(err as Error).message}`);
+        fail((err as Error).message);
       }
       await resolveAll({ onProgress: log });
       rmSync(FINDINGS_DIR, { recursive: true, force: true }); // the summary speaks of this run only

@@ -37,7 +37,7 @@ describe('run report', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
 
-  it('writes reports/<run-id>/ with results.json and index.html, points latest at it, and keeps only this run\'s findings', () => {
+  it('writes reports/<run-id>/ with results.json and index.html, points latest at it', () => {
     const reports = mkdtempSync(join(tmpdir(), 'thanos-ha-e2e-report-'));
     dirs.push(reports);
     const { dir } = writeRunReport({ startedAt: new Date('2026-12-02T12:00:00Z'), tests: [{ file: 'f', name: 'n', state: 'failed', durationMs: 3, error: 'boom' }], reportsDir: reports });

@@ -39,7 +39,7 @@ export function findingRows(records: readonly FindingRecord[]) {
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:12px 0;width:100%}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#f3f3f3}.yes{color:#1b7f1b;font-weight:600}.no{color:#b00020;font-weight:600}.none{color:#777}
+th{background:#f3f3f3}.yes{color:#1b7f1b;font-weight:600}.none{color:#777}
 code{font-size:12px}figure.plot{margin:10px 0 18px}figcaption{font-weight:600;margin-bottom:4px}
 section.record{border-top:1px solid #ddd;padding-top:8px;margin-top:14px}pre{white-space:pre-wrap;background:#fafafa;padding:6px}`;
 
@@ -57,7 +57,7 @@ export function renderReportHtml(run: RunResults): string {
   const counts = (['passed', 'failed', 'skipped'] as const).map((s) => `${run.tests.filter((t) => t.state === s).length} ${s}`).join(', ');
   const substrates = [...new Set(run.findings.map((r) => r.substrate))].join(', ') || 'none';
   const rows = findingRows(run.findings)
-    .map((f) => `<tr><td><b>${esc(f.finding)}</b></td><td>${cell(f.faulty, 'symptom shown')}</td><td>${cell(f.fixed, 'clean')}</td></tr>`)
+    .map((f) => `<tr class="finding"><td><b>${esc(f.finding)}</b></td><td>${cell(f.faulty, 'symptom shown')}</td><td>${cell(f.fixed, 'clean')}</td></tr>`)
     .join('');
   const failures = failed.length
     ? `<h2>Failed tests</h2><table id="failures"><tr><th>test</th><th>error</th></tr>${failed.map((t) => `<tr><td>${esc(t.file)} › ${esc(t.name)}</td><td><pre>${esc((t.error ?? '').slice(0, 2000))}</pre></td></tr>`).join('')}</table>`

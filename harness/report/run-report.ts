@@ -5,17 +5,16 @@ import { join } from 'node:path';
 import { readFindings } from './findings.ts';
 import { renderReportHtml, type RunResults, type TestResult } from './html.ts';
 import { REPORTS_DIR } from './paths.ts';
-import { loadVersions } from '../binaries/versions.ts';
-import { activeVersionOverrides } from '../binaries/versions.ts';
+import { applyVersionOverrides, loadVersions, parseVersionOverrides } from '../binaries/versions.ts';
 
 /** Sortable, filesystem-safe: 2026-12-02T12-30-05Z. */
 export const runIdOf = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 
 export function effectiveVersionNames(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const versions: Record<string, string> = {};
-  for (const [name, pin] of Object.entries(loadVersions())) if (name !== 'goToolchain') versions[name] = pin.version;
-  for (const o of activeVersionOverrides(env)) for (const b of o.binaries) versions[b] = o.version;
-  return versions;
+  // The overrides' form only: effectiveVersions() would also ask the module proxy, which a report need not.
+  const pinned = loadVersions();
+  const versions = applyVersionOverrides(pinned, parseVersionOverrides(env, pinned));
+  return Object.fromEntries(Object.entries(versions).map(([name, pin]) => [name, pin.version]));
 }
 
 export interface WriteRunReportInput {

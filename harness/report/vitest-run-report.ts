@@ -13,8 +13,9 @@ export default class RunReportReporter extends JUnitReporter {
     this.junitFile = options.outputFile;
   }
 
-  override async onTestRunEnd(modules: ReadonlyArray<TestModule>, ...rest: Parameters<JUnitReporter['onTestRunEnd']> extends [unknown, ...infer R] ? R : never): Promise<void> {
-    await super.onTestRunEnd(modules, ...rest);
+  override async onTestRunEnd(...args: Parameters<JUnitReporter['onTestRunEnd']>): Promise<void> {
+    await super.onTestRunEnd(...args);
+    const modules: ReadonlyArray<TestModule> = args[0];
     const tests: TestResult[] = [];
     for (const m of modules) {
       for (const t of m.children.allTests()) {
