@@ -112,9 +112,11 @@ describe('version overrides: parsing (no network)', () => {
     expect(goModuleVersionOf('promtool', '3.5.0')).toBe('v0.305.0');
     expect(goModuleVersionOf('prometheus', '3.10.0-rc.0')).toBe('v0.310.0-rc.0');
     expect(goModuleVersionOf('thanos', '0.41.0')).toBe('v0.41.0');
-    expect(() => goModuleVersionOf('prometheus', '2.53.0')).toThrow(/only 3\.x releases are supported/);
+    expect(goModuleVersionOf('prometheus', '2.48.0')).toBe('v0.48.0');
+    expect(() => goModuleVersionOf('prometheus', '1.8.2')).toThrow(/only 2\.x and 3\.x releases are supported/);
     expect(releaseOfGoModuleVersion('prometheus', 'v0.305.1')).toBe('3.5.1');
-    expect(releaseOfGoModuleVersion('prometheus', 'v0.53.0')).toBeUndefined(); // a 2.x release
+    expect(releaseOfGoModuleVersion('prometheus', 'v0.53.0')).toBe('2.53.0');
+    expect(releaseOfGoModuleVersion('prometheus', 'v0.150.0')).toBeUndefined();
     expect(releaseOfGoModuleVersion('thanos', 'v0.42.4')).toBe('0.42.4');
     // The committed pin agrees with the rule.
     expect(goModuleVersionOf('prometheus', pins.prometheus.version)).toBe(pins.prometheus.goModuleVersion);
@@ -133,6 +135,7 @@ describe('version overrides: parsing (no network)', () => {
       { variable: 'THANOS_HA_E2E_THANOS_VERSION', binaries: ['thanos'], version: '0.41.0', pinned: pins.thanos.version, goModule: thanosModule, goModuleVersion: 'v0.41.0' },
       { variable: 'THANOS_HA_E2E_PROMETHEUS_VERSION', binaries: ['prometheus', 'promtool'], version: '3.5.0', pinned: pins.prometheus.version, goModule: prometheusModule, goModuleVersion: 'v0.305.0' },
     ]);
+    expect(parseVersionOverrides({ THANOS_HA_E2E_PROMETHEUS_VERSION: '2.47.2' }, pins)[0]).toMatchObject({ version: '2.47.2', goModuleVersion: 'v0.47.2' }); // the note's
     expect(parseVersionOverrides({ THANOS_HA_E2E_THANOS_VERSION: pins.thanos.version }, pins)).toEqual([]);
     expect(parseVersionOverrides({}, pins)).toEqual([]);
   });
@@ -141,7 +144,7 @@ describe('version overrides: parsing (no network)', () => {
     ['THANOS_HA_E2E_THANOS_VERSION', 'latest', /^THANOS_HA_E2E_THANOS_VERSION="latest" is not a release version: set it like \d+\.\d+\.\d+ .*, or unset it to use \S+ from fixtures\/versions\.json$/],
     ['THANOS_HA_E2E_THANOS_VERSION', '0.41', /^THANOS_HA_E2E_THANOS_VERSION="0\.41" is not a release version/],
     ['THANOS_HA_E2E_ALERTMANAGER_VERSION', '0.31.1\n0.30.0', /^THANOS_HA_E2E_ALERTMANAGER_VERSION="0\.31\.1\\n0\.30\.0" is not a release version/],
-    ['THANOS_HA_E2E_PROMETHEUS_VERSION', '2.53.0', /^THANOS_HA_E2E_PROMETHEUS_VERSION=2\.53\.0: Prometheus 2\.53\.0: only 3\.x releases are supported .*; or unset it/],
+    ['THANOS_HA_E2E_PROMETHEUS_VERSION', '1.8.2', /^THANOS_HA_E2E_PROMETHEUS_VERSION=1\.8\.2: Prometheus 1\.8\.2: only 2\.x and 3\.x releases are supported .*; or unset it/],
     ['THANOS_HA_E2E_PROMETHEUS_VERSION', '0.309.1', /that looks like the Go module version; give the release, e.g\. 3\.\d+\.\d+ for v0\.3\d+\.\d+/],
   ])('rejects %s=%j in one line naming the variable', (variable, value, message) => {
     expect(() => parseVersionOverrides({ [variable]: value }, pins)).toThrow(message);

@@ -161,27 +161,28 @@ export interface VersionOverride {
 const RELEASE = /^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
 /**
- * The Go module version of a release. Prometheus tags its module v0.<300 + minor>.<patch> for 3.x
- * (3.9.1 is v0.309.1, 3.5.0 is v0.305.0), because a v3 module would need a /v3 import path; the other
- * modules are tagged with the release itself.
+ * The Go module version of a release. Prometheus tags its module v0.<minor>.<patch> for 2.x (2.48.0 is
+ * v0.48.0) and v0.<300 + minor>.<patch> for 3.x (3.9.1 is v0.309.1), because a v2 or v3 module would
+ * need a /v2 or /v3 import path; the other modules are tagged with the release itself.
  */
 export function goModuleVersionOf(name: BinaryName, version: string): string {
   const match = RELEASE.exec(version);
   if (!match) throw new Error(`${version} is not a release version like 1.2.3`);
   const [, major, minor, patch, pre = ''] = match;
   if (name !== 'prometheus' && name !== 'promtool') return `v${major}.${minor}.${patch}${pre}`;
-  if (major !== '3') throw new Error(`Prometheus ${version}: only 3.x releases are supported (module v0.3<minor>.<patch>)`);
+  if (major === '2' && Number(minor) < 100) return `v0.${Number(minor)}.${patch}${pre}`;
+  if (major !== '3') throw new Error(`Prometheus ${version}: only 2.x and 3.x releases are supported (module v0.<minor>.<patch>, v0.3<minor>.<patch>)`);
   return `v0.${300 + Number(minor)}.${patch}${pre}`;
 }
 
-/** The inverse, for listing what the proxy has: v0.305.1 → 3.5.1; undefined for a module version that is no 3.x release. */
+/** The inverse, for listing what the proxy has: v0.305.1 → 3.5.1, v0.48.0 → 2.48.0; undefined for a module version that is no release. */
 export function releaseOfGoModuleVersion(name: BinaryName, moduleVersion: string): string | undefined {
   const match = RELEASE.exec(moduleVersion);
   if (!match || !moduleVersion.startsWith('v')) return undefined;
   const [, major, minor, patch, pre = ''] = match;
   if (name !== 'prometheus' && name !== 'promtool') return `${major}.${minor}.${patch}${pre}`;
-  if (major !== '0' || Number(minor) < 300 || Number(minor) > 399) return undefined;
-  return `3.${Number(minor) - 300}.${patch}${pre}`;
+  if (major !== '0' || Number(minor) > 399 || (Number(minor) >= 100 && Number(minor) < 300)) return undefined;
+  return Number(minor) >= 300 ? `3.${Number(minor) - 300}.${patch}${pre}` : `2.${Number(minor)}.${patch}${pre}`;
 }
 
 /**

@@ -12,7 +12,7 @@
 //   chunk whose [first, last] sample overlaps the clipped range, untrimmed (decodeSeriesForTime).
 //   So it serves samples up to the end of the chunk that holds (or starts at) its maxTime, and
 //   from the start of the chunk that holds its minTime; Query's PromQL uses them all.
-import { parse as parseYaml } from 'yaml';
+import { queryEndpointAddresses } from '../plan/query.ts';
 import { PromApiClient } from '../promql/client.ts';
 import { equals, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
@@ -93,7 +93,7 @@ export function endpointComponents(t: RunningTopology, query: string): Record<st
   const plan = t.plan.processes.find((p) => p.id === query);
   const spec = t.topology.components.find((c) => refOf(c) === query);
   if (!plan || spec?.kind !== 'query') throw new Error(`${query} is not a Query of topology ${t.topology.name}`);
-  const addresses = (parseYaml(plan.files['endpoints.yml']!) as { endpoints: { address: string }[] }).endpoints.map((e) => e.address);
+  const addresses = queryEndpointAddresses(plan);
   // One address per endpoint instance, in the order of the Query's endpoints (plan/query.ts); each Store has one instance.
   if (addresses.length !== spec.endpoints.length) throw new Error(`${query} dials ${addresses.length} addresses for ${spec.endpoints.length} endpoints: one instance each expected`);
   return Object.fromEntries(addresses.map((a, i) => [a, spec.endpoints[i]!]));

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ARCH3_PATHS, arch3 } from '../topology/presets.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
-import { planTopology } from './index.ts';
+import { planTopology, runVersions } from './index.ts';
 
 
 const flagNames = (args: string[]) => args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]);
@@ -26,6 +26,13 @@ describe('plan of Arch 3', () => {
     const config = parse(agent.files['prometheus.yml']!);
     expect(config.global.scrape_interval).toBe('500ms');
     expect(config.global.external_labels).toEqual({ cluster: 'observee', cluster_name: 'observee', origin_prometheus: 'observee', prometheus_replica: 'prometheus-0' });
+  });
+
+  it('switches agent mode on as a feature on Prometheus 2.x, where --agent does not exist yet', () => {
+    const old = planTopology(arch3(), addressing, { ...runVersions(), prometheus: '2.48.0' });
+    const agentArgs = old.processes.find((p) => p.id === 'observee/prometheus')!.args;
+    expect(agentArgs).toContain('--enable-feature=agent');
+    expect(agentArgs).not.toContain('--agent');
   });
 
   it("plans the topology's remote-write batch send deadline into the queue config, and nothing where it is unset", () => {

@@ -12,6 +12,8 @@ export interface Instance {
 export interface PlanVersions {
   /** Thanos release, no leading v ("0.42.4"). */
   thanos: string;
+  /** Prometheus release ("3.16.0"); the note's version set runs 2.48. */
+  prometheus: string;
 }
 
 export interface PlanContext {

@@ -18,7 +18,7 @@ export type { Addressing, Plan, PortName, ProcessPlan, S3Access, ServicePlan } f
 export type { PlanVersions } from './context.ts';
 
 /** The versions this process provisions and runs: fixtures/versions.json with the environment's overrides. */
-export const runVersions = (): PlanVersions => ({ thanos: pinnedVersion('thanos').version });
+export const runVersions = (): PlanVersions => ({ thanos: pinnedVersion('thanos').version, prometheus: pinnedVersion('prometheus').version });
 
 function replicasOf(c: Component, topology: Topology): number {
   if (c.kind === 'prometheus' || c.kind === 'query' || c.kind === 'receive') return c.replicas;

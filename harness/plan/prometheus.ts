@@ -1,6 +1,6 @@
 // Prometheus: every flag and config key of a Prometheus instance lives here.
 import { scrapeIntervalOf, type Prometheus } from '../topology/model.ts';
-import { clusterLabels, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, processOf, yaml } from './context.ts';
+import { clusterLabels, isBefore, PROMETHEUS_REPLICA_LABEL, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 export const WORKLOAD_JOB = 'workload';
@@ -60,7 +60,8 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
     '--web.enable-lifecycle',
   ];
   if (c.mode === 'agent') {
-    args.push('--agent', `--storage.agent.path=${addressing.dataDir(inst.id)}`);
+    // Agent mode became a flag of its own in 3.0; 2.x switches it on as a feature.
+    args.push(isBefore(ctx.versions.prometheus, 3, 0) ? '--enable-feature=agent' : '--agent', `--storage.agent.path=${addressing.dataDir(inst.id)}`);
   } else {
     args.push(
       `--storage.tsdb.path=${addressing.dataDir(inst.id)}`,

@@ -1,6 +1,7 @@
 // Thanos Query: fans a PromQL query out to its endpoints and deduplicates replicas.
 import type { Query } from '../topology/model.ts';
-import { thanosListenFlags, type Instance, type PlanContext, processOf, yaml } from './context.ts';
+import { isBefore, thanosListenFlags, type Instance, type PlanContext, processOf, yaml } from './context.ts';
+import { parse } from 'yaml';
 import type { ProcessPlan } from './types.ts';
 
 export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPlan {
@@ -9,16 +10,30 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
   const endpoints = c.endpoints.flatMap((ref) =>
     ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc'), ...(c.strictEndpoints.includes(ref) ? { strict: true } : {}) })),
   );
+  // The endpoint SD config file and --deduplication.func came with 0.38; before, static flags.
+  const sdConfig = !isBefore(ctx.versions.thanos, 0, 38);
+  if (c.deduplicationFunc && !sdConfig) {
+    throw new Error(`${inst.id}: --deduplication.func=${c.deduplicationFunc} needs Thanos >= 0.38 (Query has only the penalty-free default before; this run has ${ctx.versions.thanos})`);
+  }
   return processOf(c, inst, {
     binary: 'thanos',
     args: [
       'query',
       ...thanosListenFlags(addressing, inst.id, true),
-      `--endpoint.sd-config-file=${addressing.configFile(inst.id, 'endpoints.yml')}`,
+      ...(sdConfig
+        ? [`--endpoint.sd-config-file=${addressing.configFile(inst.id, 'endpoints.yml')}`]
+        : endpoints.map((e) => `--${e.strict ? 'endpoint-strict' : 'endpoint'}=${e.address}`)),
       ...c.replicaLabels.map((l) => `--query.replica-label=${l}`),
       ...(c.deduplicationFunc ? [`--deduplication.func=${c.deduplicationFunc}`] : []),
     ],
-    files: { 'endpoints.yml': yaml({ endpoints }) },
+    files: sdConfig ? { 'endpoints.yml': yaml({ endpoints }) } : {},
     ports: ['http', 'grpc'],
   });
+}
+
+/** The addresses a planned Query dials, in its endpoints' order, whichever way the plan passes them. */
+export function queryEndpointAddresses(plan: Pick<ProcessPlan, 'args' | 'files'>): string[] {
+  const file = plan.files['endpoints.yml'];
+  if (file) return (parse(file) as { endpoints: { address: string }[] }).endpoints.map((e) => e.address);
+  return plan.args.flatMap((a) => /^--endpoint(?:-strict)?=(.*)$/.exec(a)?.[1] ?? []);
 }

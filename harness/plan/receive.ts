@@ -1,6 +1,6 @@
 // Thanos Receive: remote-write endpoint and ingester; standalone, hashring, router or ingester.
 import type { Receive } from '../topology/model.ts';
-import { objstoreConfig, thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
+import { isBefore, objstoreConfig, thanosListenFlags, type Instance, type PlanContext, processOf } from './context.ts';
 import type { ProcessPlan } from './types.ts';
 
 /** The hashrings file: one hashring over the gRPC addresses of the ring's receives. */
@@ -22,8 +22,8 @@ export function planReceive(c: Receive, inst: Instance, ctx: PlanContext): Proce
     'receive',
     ...thanosListenFlags(addressing, inst.id, true),
     `--remote-write.address=${addressing.listen(inst.id, 'remote-write')}`,
-    // Always listens; its default 0.0.0.0:19391 would clash between receives on one host.
-    `--receive.capnproto-address=${addressing.listen(inst.id, 'capnp')}`,
+    // From 0.37 it always listens; its default 0.0.0.0:19391 would clash between receives on one host.
+    ...(isBefore(ctx.versions.thanos, 0, 37) ? [] : [`--receive.capnproto-address=${addressing.listen(inst.id, 'capnp')}`]),
     `--tsdb.path=${addressing.dataDir(inst.id)}`,
     `--tsdb.retention=${c.retention}`,
     ...Object.entries(externalLabels).map(([k, v]) => `--label=${k}="${v}"`),

@@ -8,7 +8,7 @@ import { compatibilityLabelFlags } from './store.ts';
 const FLAG = '--no-debug.advertise-compatibility-label';
 
 describe("Store's compatibility label set by Thanos version", () => {
-  const planFor = (thanos: string) => planTopology(arch1('store-and-sidecar'), addressing, { thanos });
+  const planFor = (thanos: string) => planTopology(arch1('store-and-sidecar'), addressing, { ...runVersions(), thanos });
   const storeArgs = (thanos: string) => planFor(thanos).processes.find((p) => p.id === 'observer/store')!.args;
 
   it('switches it off before 0.42, where Store advertises {"@thanos_compatibility_store_type":"store"} by default', () => {
