@@ -37,6 +37,7 @@ import { blocksCost, measureQueryLoad, type BlocksCost, type QueryLoad } from '.
 import { analyseRange, labelsKey, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { QueryResponse, RangeQueryResponse } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { storesTimeline } from '../harness/report/plots.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
@@ -284,6 +285,12 @@ describe('Arch 2, fixed: the receive replica label and tenant are replica labels
         receiveEmulatedHistory: `${iso(run.history.historyFromMs)}..${iso(run.history.historyToMs)}`,
         receiveRemoteWrittenFrom: iso(run.liveFromMs),
       },
+      plots: [
+        storesTimeline("Stores page of the Arch 2 Query with the observee down: Store's and Receive's min/max time next to the 6h range query", [
+          { label: 'store', minTime: store!.minTime, maxTime: storeMaxTime },
+          { label: 'receive', minTime: receive!.minTime, maxTime: receive!.maxTime },
+        ], f.window, [{ label: 'only in Receive', from: storeMaxTime, to: f.window.end }]),
+      ],
       tradeOff: {
         row: TRADE_OFFS.observeeLost,
         cells: { 'Arch 2': `the full 6h: all ${analysis.summary.presentPoints} points, exact, from Store and Receive (the last ${hours(f.window.end - storeMaxTime)}h only in Receive)` },

@@ -58,6 +58,17 @@ describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () =
       observed,
       tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { rawBytes, downsampledBytes, blocksBefore: r.before.blocks.length, blocksAfter: r.after.blocks.length, promtoolMs: r.timings.promtoolMs, uploadMs: r.timings.uploadMs },
+      plots: [
+        {
+          kind: 'bars',
+          title: 'Bucket bytes per resolution: the 48h raw block and the 5m block the Compactor made of it',
+          bars: [
+            { label: 'raw block', value: rawBytes, group: 'raw' },
+            { label: '5m block', value: downsampledBytes, group: '5m' },
+          ],
+          unit: 'bytes',
+        },
+      ],
     });
   });
 

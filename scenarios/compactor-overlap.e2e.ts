@@ -19,6 +19,7 @@ import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
 import { log, useTopology } from '../harness/scenario.ts';
+import type { BlockMeta } from '../harness/s3/bucket.ts';
 import { compactorOverlap } from '../harness/topology/presets-compactor.ts';
 
 const topology = compactorOverlap();
@@ -28,6 +29,12 @@ const where = (o: ObserveeCompaction) => `${topology.name} ${o.cluster}`;
 // Halting is Thanos' HaltError around the group's overlap check (pkg/compact/compact.go, cmd/thanos/compact.go).
 const OVERLAP_ERROR = 'pre compaction overlap check';
 const HALT_LOG = 'critical error detected; halting';
+
+/** A row per block, oldest first, for the report's timeline: the replica's copies before, the merged blocks after. */
+const blockRows = (when: string, blocks: BlockMeta[]) =>
+  blocks
+    .map((b) => ({ label: `${when}: ${b.thanos.labels[PROMETHEUS_REPLICA_LABEL] ?? b.thanos.source}`, segments: [{ from: b.minTime, to: b.maxTime }] }))
+    .sort((a, b) => a.segments[0]!.from - b.segments[0]!.from || a.label.localeCompare(b.label));
 
 const shape = (blocks: { minTime: number; maxTime: number; labels: Record<string, string> }[]) =>
   blocks.map((b) => ({ minTime: b.minTime, maxTime: b.maxTime, labels: b.labels })).sort((a, b) => a.minTime - b.minTime);
@@ -120,6 +127,14 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
       observed,
       tradeOff: { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 2': observed } },
       figures: { blocksBefore: o.before.blocks.length, blocksAfter: o.after.blocks.length, bytesBefore: o.before.bytes, bytesAfter: o.after.bytes, bytesRatio: ratio },
+      plots: [
+        {
+          kind: 'timeline',
+          title: "Blocks under the prefix before and after the Compactor's first iteration: a copy per replica, then one merged block per time range",
+          range: { from: Math.min(...o.before.blocks.map((b) => b.minTime)), to: Math.max(...o.before.blocks.map((b) => b.maxTime)) },
+          rows: [...blockRows('before', o.before.blocks), ...blockRows('after', o.after.blocks)],
+        },
+      ],
     });
   });
 

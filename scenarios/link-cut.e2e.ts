@@ -14,6 +14,7 @@ import type { RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiError, type PromApiClient, type RangeQueryResponse } from '../harness/promql/client.ts';
 import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { presentSegments } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
 import { LINK_CUT_QUERIES, linkCut } from '../harness/topology/presets-link.ts';
@@ -145,6 +146,18 @@ describe('the link cut, sidecars as plain endpoints (the note): Query leaves the
         storeMaxTime: iso(r.storeMaxTime),
         cutNoticedMs: o.noticedMs,
       },
+      plots: [
+        {
+          kind: 'timeline',
+          title: 'The range query with the link cut, sidecars as plain endpoints: what Store serves and what Query answered (partial_response=false, no warning)',
+          range: { from: r.window.start, to: r.window.end },
+          rows: [
+            { label: 'store (bucket blocks)', segments: [{ from: r.storeMinTime, to: r.storeMaxTime }] },
+            { label: 'answered (series 0)', segments: presentSegments(r.window.start, r.window.end, r.window.step, a.series[0]!.missing) },
+          ],
+          marks: a.series[0]!.missing.map((m) => ({ label: `left out silently: ${m.points} points`, from: m.startMs, to: m.endMs })),
+        },
+      ],
     });
   });
 });

@@ -23,10 +23,13 @@ import {
   seriesValuesThrough,
   STALLED_SLOTS,
   type FrontendCacheRun,
+  type FrontendRole,
+  type Measured,
 } from '../harness/flows/query-frontend-cache.ts';
 import { analyseWindow, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { MatrixSeries } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../harness/topology/presets-query-frontend.ts';
 import { HOUR_MS } from '../harness/workload/history.ts';
@@ -47,6 +50,22 @@ function expectComplete(r: FrontendCacheRun, matrix: MatrixSeries[], window: Que
   expect(a.series, `${what}: ${a.description}`).toHaveLength(r.t.workload.workload.seriesCount);
   expect(a.summary, `${what}: ${a.description}`).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
   return a;
+}
+
+/** Where a frontend got each split of the range ending at "now" from, during the stall and once ingested (for the report). */
+function splitsPlot(role: FrontendRole, splits: number, stalled: Measured<unknown>, caughtUp: Measured<unknown>): BarsPlot {
+  return {
+    kind: 'bars',
+    title: `${role} frontend (max freshness ${FRONTEND_CACHE_FRESHNESS[role]}), the 6h range ending at now: its splits asked of the Query and found in its cache, during the stall and once ingested`,
+    bars: [
+      { label: 'stalled: to the Query', value: stalled.queryRequests, group: 'Query' },
+      { label: 'stalled: cache hits', value: stalled.cacheHits, group: 'cache' },
+      { label: 'caught up: to the Query', value: caughtUp.queryRequests, group: 'Query' },
+      { label: 'caught up: cache hits', value: caughtUp.cacheHits, group: 'cache' },
+    ],
+    reference: { label: 'splits', value: splits },
+    unit: 'splits',
+  };
 }
 
 function expectSame(expected: MatrixSeries[], actual: MatrixSeries[], what: string): void {
@@ -161,6 +180,7 @@ describe('query-frontend-cache: a range ending at "now" while its newest part is
         repeatedCacheHits: caughtUp.cacheHits,
         repeatedQueryRequests: caughtUp.queryRequests,
       },
+      plots: [splitsPlot('faulty', splits, stalled, caughtUp)],
     });
   });
 
@@ -203,6 +223,7 @@ describe('query-frontend-cache: a range ending at "now" while its newest part is
         repeatedCacheHits: caughtUp.cacheHits,
         repeatedQueryRequests: caughtUp.queryRequests,
       },
+      plots: [splitsPlot('fixed', splits, stalled, caughtUp)],
     });
   });
 });

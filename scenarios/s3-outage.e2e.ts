@@ -11,6 +11,7 @@ import { prepareS3Outage, type OutageRun, type OutageSide } from '../harness/flo
 import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
 import { analyseWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { presentSegments, type TimelinePlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { s3Outage } from '../harness/topology/presets-s3-outage.ts';
 import { HOUR_MS } from '../harness/workload/history.ts';
@@ -67,6 +68,22 @@ function figures(r: OutageRun, side: OutageSide, lostPoints: number, lostMs: num
   };
 }
 
+/** One Prometheus over the history cut during the outage: what it still holds, what it shipped, what Query answers; a loss marked. */
+function historyPlot(r: OutageRun, side: OutageSide, analysis: RangeAnalysis, marks: TimelinePlot['marks'] = []): TimelinePlot {
+  const { fromMs, toMs, stepMs } = r.history;
+  return {
+    kind: 'timeline',
+    title: `${side.prometheus} (${hours(side.retentionMs)}h retention) over the ${hours(toMs - fromMs)}h cut while S3 was down: held locally, shipped, answered`,
+    range: { from: fromMs, to: toMs },
+    rows: [
+      { label: 'Prometheus holds', segments: [{ from: side.lowestMs, to: toMs }] },
+      { label: `shipped (${side.shipped.length} blocks)`, segments: side.shipped.map((b) => ({ from: b.minTime, to: b.maxTime })) },
+      { label: 'Query answers (series 0)', segments: presentSegments(fromMs, toMs, stepMs, analysis.series[0]!.missing) },
+    ],
+    marks,
+  };
+}
+
 describe('S3 outage, faulty: retention (4h) shorter than the outage (finding G)', () => {
   it("deletes the oldest blocks before the sidecar can ship them: their samples are gone from every query path", async () => {
     const r = run();
@@ -100,6 +117,7 @@ describe('S3 outage, faulty: retention (4h) shorter than the outage (finding G)'
       configuration: 'faulty',
       observed: `S3 down ${(r.outageMs / 1000).toFixed(0)}s while ${hours(r.history.toMs - r.history.fromMs)}h of blocks were cut: ${hours(side.retentionMs)}h retention deleted ${side.compactions - side.localBlocks} of ${side.compactions} blocks before the sidecar (${side.dirSyncFailures} failed syncs) could ship them; ${lostPoints} points per series (${hours(lostMs)}h, ${iso(hole.startMs)} to ${iso(hole.endMs + r.history.stepMs)}) are lost, as simulateHead predicted`,
       figures: figures(r, side, lostPoints, lostMs),
+      plots: [historyPlot(r, side, analysis, [{ label: `lost ${hours(lostMs)}h`, from: hole.startMs, to: hole.startMs + lostMs }])],
     });
   });
 });
@@ -126,6 +144,7 @@ describe('S3 outage, fixed: retention (12h) that covers the outage (finding G)',
       configuration: 'fixed',
       observed: `S3 down ${(r.outageMs / 1000).toFixed(0)}s while ${hours(r.history.toMs - r.history.fromMs)}h of blocks were cut: with ${hours(side.retentionMs)}h retention all ${side.compactions} blocks waited on disk (${side.dirSyncFailures} failed syncs) and were shipped once S3 was back; all ${analysis.summary.presentPoints} points answer`,
       figures: figures(r, side, analysis.summary.missingPoints / n, 0),
+      plots: [historyPlot(r, side, analysis)],
     });
   });
 });

@@ -10,6 +10,7 @@ import { analyseWindow, labelsKey, type RangeAnalysis } from '../harness/promql/
 import { PromApiClient, type MatrixSeries } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { storesTimeline } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { durationMs } from '../harness/topology/duration.ts';
 import { PARTITION_GAP, STORE_PARTITIONS, storePartitions } from '../harness/topology/presets-store-partitions.ts';
@@ -52,6 +53,9 @@ async function shownRanges(r: StorePartitionsRun, query: string): Promise<Record
   expect(Object.keys(page), `${query}'s Stores page lists Stores only`).toEqual(['store']);
   return Object.fromEntries(page.store!.map((e) => [q.addresses[e.name] ?? e.name, { minTime: e.minTime, maxTime: e.maxTime }]));
 }
+/** The Stores page's ranges of these Stores (refs) next to the range query, for the report. */
+const partitionsPlot = (r: StorePartitionsRun, title: string, shown: Awaited<ReturnType<typeof shownRanges>>, refs: string[], marks?: { label: string; from: number; to: number }[]) =>
+  storesTimeline(title, refs.filter((ref) => shown[ref]).map((ref) => ({ label: ref.slice(ref.indexOf('/') + 1), ...shown[ref]! })), r.window, marks);
 const shownText = (b: { minTime: number | 'unbounded'; maxTime: number | 'unbounded' } | undefined) =>
   b ? [b.minTime, b.maxTime].map((t) => (typeof t === 'number' ? iso(t) : t)).join('..') : 'absent';
 
@@ -135,6 +139,7 @@ describe('Store time partitions (finding G)', () => {
         storeAfterBlocks: metricValue(await new PromApiClient(r.t.url(storeRef('store-after'))).metrics(), 'thanos_bucket_store_blocks_loaded')!,
         blocksInBucket: r.blocks.length,
       },
+      plots: [partitionsPlot(r, `Stores page of ${STORE_PARTITIONS.split.query}: each Store's min/max time, split at B = ${iso(boundary)}, next to the range query`, shown, STORE_PARTITIONS.split.stores.map(storeRef))],
     });
   });
 
@@ -211,6 +216,11 @@ async function expectGap(r: StorePartitionsRun, role: 'gap' | 'wholeGap'): Promi
       lowerStoreShown: shownText(shown[lower!.ref]),
       upperStoreShown: shownText(shown[upper!.ref]),
     },
+    plots: [
+      partitionsPlot(r, `Stores page of ${query}: each Store's min/max time next to the range query, with the gap every series has`, shown, [lower!.ref, upper!.ref], [
+        { label: `missing ${observed.points} points`, from: observed.startMs, to: observed.endMs },
+      ]),
+    ],
   });
   return { gap, hole };
 }

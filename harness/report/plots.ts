@@ -87,3 +87,39 @@ function svg(title: string, height: number, parts: string[]): string {
 export function plotSvg(p: Plot): string {
   return p.kind === 'timeline' ? timelineSvg(p) : barsSvg(p);
 }
+
+type Segment = TimelinePlot['rows'][number]['segments'][number];
+
+/** A range query's window less its missing runs (on the step grid), as the segments a series was answered over. */
+export function presentSegments(fromMs: number, toMs: number, stepMs: number, missing: readonly { startMs: number; endMs: number }[]): Segment[] {
+  const segments: Segment[] = [];
+  let at = fromMs;
+  for (const m of [...missing].sort((a, b) => a.startMs - b.startMs)) {
+    if (m.startMs > at) segments.push({ from: at, to: m.startMs - stepMs });
+    at = m.endMs + stepMs;
+  }
+  if (at <= toMs) segments.push({ from: at, to: toMs });
+  return segments;
+}
+
+/** Stores page entries (min/max time, either maybe "unbounded") as rows next to the range query; an unbounded end reaches the plot's edge. */
+export function storesTimeline(
+  title: string,
+  stores: { label: string; minTime: number | 'unbounded'; maxTime: number | 'unbounded' }[],
+  query: { start: number; end: number },
+  marks?: TimelinePlot['marks'],
+): TimelinePlot {
+  const bounds = stores.flatMap((s) => [s.minTime, s.maxTime]).filter((t): t is number => typeof t === 'number');
+  const range = { from: Math.min(query.start, ...bounds), to: Math.max(query.end, ...bounds) };
+  const at = (t: number | 'unbounded', edge: number) => (typeof t === 'number' ? t : edge);
+  return {
+    kind: 'timeline',
+    title,
+    range,
+    rows: [
+      ...stores.map((s) => ({ label: s.label, segments: [{ from: at(s.minTime, range.from), to: at(s.maxTime, range.to) }] })),
+      { label: 'range query', segments: [{ from: query.start, to: query.end }] },
+    ],
+    ...(marks ? { marks } : {}),
+  };
+}
