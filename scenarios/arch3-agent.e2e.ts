@@ -23,6 +23,8 @@ import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { arch3 } from '../harness/topology/presets.ts';
 import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
+import { isBefore } from '../harness/plan/context.ts';
+import { runVersions } from '../harness/plan/index.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
@@ -69,9 +71,17 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     expect((error as PromApiError).status).toBe(422);
     expect(JSON.parse((error as PromApiError).body)).toEqual({ status: 'error', errorType: 'execution', error: 'unavailable with Prometheus Agent' });
 
-    expect((await agent.status('flags')).agent).toBe('true');
-    // No TSDB, so no retention (a server planned by this harness reports its 4h).
-    expect((await agent.status('runtimeinfo')).storageRetention).toBe('');
+    // Agent mode is the --agent flag from 3.0, a feature flag before (plan/prometheus.ts).
+    const flags = await agent.status('flags');
+    if (isBefore(runVersions().prometheus, 3, 0)) expect(String(flags['enable-feature']).split(',')).toContain('agent');
+    else expect(flags.agent).toBe('true');
+    // No TSDB: its status page answers like the query endpoints. (Its runtimeinfo retention says
+    // nothing: 3.9.1 reports "", 3.16.0 the 15d default it does not use.)
+    const tsdb = await agent.status('tsdb').then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((tsdb as PromApiError).status).toBe(422);
     // Its one target is the workload exporter; in memory it holds the workload's series and the
     // series Prometheus adds for that target, nothing else.
     const { activeTargets } = await agent.targets('active');
@@ -131,6 +141,19 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
       configuration: 'fixed',
       observed: `${ALERT.name}{cluster="observee",severity="page"} active in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after series 0 crossed 5e6 (bound ${figures.boundSeconds}s = scrape ${seconds(bound.scrapeIntervalMs)}s + batch deadline ${seconds(bound.batchSendDeadlineMs)}s + evaluation ${seconds(bound.evaluationIntervalMs)}s + margin ${seconds(bound.marginMs)}s); the agent answers queries with HTTP 422`,
       figures,
+      plots: [
+        {
+          kind: 'bars',
+          title: `Seconds from series 0's crossing to each step of ${ALERT.name} reaching Alertmanager, against the bound`,
+          bars: [
+            { label: 'Ruler fired (startsAt)', value: figures.rulerFiredAfterSeconds },
+            { label: 'Alertmanager received', value: figures.alertmanagerReceivedAfterSeconds },
+            { label: 'harness saw it', value: figures.seenAfterSeconds },
+          ],
+          reference: { label: 'bound', value: figures.boundSeconds },
+          unit: 's',
+        },
+      ],
       tradeOff: {
         row: TRADE_OFFS.centralAlerting,
         cells: { 'Arch 3': `yes: the observer's Alertmanager had ${ALERT.name} ${figures.alertmanagerReceivedAfterSeconds}s after the crossing (Ruler's Query over Store + Receive; bound ${figures.boundSeconds}s)` },

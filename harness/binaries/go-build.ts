@@ -1,4 +1,5 @@
 // Step 4 of provisioning: build from source fetched through the Go module proxy.
+import { existsSync } from 'node:fs';
 //
 // `go install module/cmd/x@version` does not work for Thanos and Prometheus: their go.mod files have
 // replace/exclude directives, which Go only honours in the main module. So we download the module,
@@ -77,6 +78,12 @@ export const goBuild: Builder = async ({ name, pin, workDir, logFile, onProgress
     // A module zip keeps vendor/modules.txt but none of the vendored packages (kubectl-validate has
     // one): without this, go build would insist on the incomplete vendor directory.
     await rm(join(sourceDir, 'vendor'), { recursive: true, force: true });
+    for (const dir of pin.uiEmbedDirs) {
+      if (existsSync(join(sourceDir, dir))) continue;
+      await mkdir(join(sourceDir, dir), { recursive: true });
+      await writeFile(join(sourceDir, dir, 'NOT-BUILT.txt'), `${name} ${pin.version} built from its Go module, which has no built web UI; its API is unchanged.\n`);
+      await appendFile(logFile, `\n# ${dir}: absent from the module (the release builds it with npm); a placeholder file lets //go:embed compile, so this binary serves no web UI\n`);
+    }
     if (pin.kubernetesSchemas) {
       const k8sDir = await downloadModule(KUBERNETES_MODULE, `v${pin.kubernetesSchemas}`, workDir, goEnv, logFile);
       const files = await embedKubernetesSchemas(k8sDir, pin.kubernetesSchemas, sourceDir);

@@ -52,6 +52,12 @@ export interface PinnedVersion {
    * k8s.io/kubernetes module, are built in as the binary's schemas for "<major>.<minor>" (see kube-schemas.ts).
    */
   kubernetesSchemas?: string;
+  /**
+   * Directories (relative to the module root) a release fills with its built web UI, which the module
+   * zip does not carry: Alertmanager >= 0.32 embeds ui/app/dist. Where one is missing, the build puts a
+   * placeholder file in it so that //go:embed compiles; that binary serves no UI (the harness uses its API).
+   */
+  uiEmbedDirs: string[];
   /** Why this version is pinned, for whoever moves the pin; the harness does not read it. */
   why?: string;
 }
@@ -68,6 +74,7 @@ const pinSchema = z
     buildTags: z.array(z.string().regex(/^\w+$/, 'expected a Go build tag')).default([]),
     versionArgs: z.array(z.string().min(1)).default(['--version']),
     kubernetesSchemas: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a Kubernetes release like 1.33.5').optional(),
+    uiEmbedDirs: z.array(z.string().regex(/^[\w.-]+(?:\/[\w.-]+)*$/, 'expected a directory relative to the module root')).default([]),
     why: z.string().min(1).optional(),
   })
   .refine(

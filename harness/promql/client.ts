@@ -295,7 +295,7 @@ export class PromApiClient {
   }
 
   /** GET /api/v1/status/<page>: how the server describes itself (e.g. flags.agent is "true" in agent mode). */
-  async status(page: 'runtimeinfo' | 'buildinfo' | 'flags'): Promise<Record<string, unknown>> {
+  async status(page: 'runtimeinfo' | 'buildinfo' | 'flags' | 'tsdb'): Promise<Record<string, unknown>> {
     const path = `/api/v1/status/${page}`;
     const { data } = await this.#api(path, new URLSearchParams());
     return this.#parse(path, z.record(z.string(), z.unknown()), data);
