@@ -22,6 +22,9 @@ const USAGE = `usage: thanos-ha-e2e <command> [options]
 commands:
   run [--substrate S] [finding|scenario...] provision binaries, run every scenario (the POC reproduction) or those of
                                            the findings/scenarios named (run A B), print the findings table and the report
+  matrix [finding|scenario...]             run them once per version set (the note's, the previous minor, the pins:
+                                           fixtures/versions.json) and write the findings x versions table
+                                           into reports/matrix-latest/
   up <preset|file.yaml> [--substrate S] [--keep]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
@@ -51,6 +54,25 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function fail(message: string): never {
   log(`thanos-ha-e2e: ${message}`);
   process.exit(2);
+}
+
+/**
+ * A `run` started by `matrix` (THANOS_HA_E2E_PARENT_PID) tears down and ends when the matrix process
+ * is gone, however it went (SIGKILL included): the matrix runs it in a process group of its own.
+ */
+function stopWithParent(): void {
+  const parent = Number(process.env.THANOS_HA_E2E_PARENT_PID);
+  if (!parent) return;
+  const watch = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      clearInterval(watch);
+      log(`thanos-ha-e2e: the matrix process ${parent} is gone: stopping this run`);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 1_000);
+  watch.unref();
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -185,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
       } catch (err) {
         fail((err as Error).message);
       }
+      stopWithParent();
       await resolveAll({ onProgress: log });
       rmSync(FINDINGS_DIR, { recursive: true, force: true }); // the summary speaks of this run only
       const { startVitest } = await import('vitest/node');
@@ -194,6 +217,18 @@ async function main(argv: string[]): Promise<number> {
       console.log(`\n${summary.markdown}`);
       console.log(`reports: ${REPORTS_DIR}/latest (index.html, results.json, junit.xml, logs/ of what failed); summary.md`);
       return process.exitCode === undefined || process.exitCode === 0 ? 0 : 1;
+    }
+    case 'matrix': {
+      const { runMatrix } = await import('./matrix/run-matrix.ts');
+      let result: Awaited<ReturnType<typeof runMatrix>>;
+      try {
+        result = await runMatrix(rest, log);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      console.log(`\n${result.markdown}`);
+      console.log(`matrix report: ${result.dir}/index.html (reports/matrix-latest)`);
+      return result.ok ? 0 : 1;
     }
     default:
       fail(`unknown command "${command}"\n${USAGE}`);

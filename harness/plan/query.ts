@@ -13,7 +13,7 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
   // The endpoint SD config file and --deduplication.func came with 0.38; before, static flags.
   const sdConfig = !isBefore(ctx.versions.thanos, 0, 38);
   if (c.deduplicationFunc && !sdConfig) {
-    throw new Error(`${inst.id}: --deduplication.func=${c.deduplicationFunc} needs Thanos >= 0.38 (Query has only the penalty-free default before; this run has ${ctx.versions.thanos})`);
+    throw new Error(`${inst.id}: --deduplication.func=${c.deduplicationFunc} needs Thanos >= 0.38 (before it, Query has only its default penalty deduplication; this run has ${ctx.versions.thanos})`);
   }
   return processOf(c, inst, {
     binary: 'thanos',

@@ -10,6 +10,8 @@ export interface TestResult {
   state: 'passed' | 'failed' | 'skipped' | 'pending';
   durationMs: number;
   error?: string;
+  /** A suite's (or file's) own error, outside any test: its beforeAll failed, so its tests show as skipped. */
+  suite?: true;
 }
 
 export interface RunResults {
@@ -54,13 +56,15 @@ function cell(records: FindingRecord[], yes: string): string {
 
 export function renderReportHtml(run: RunResults): string {
   const failed = run.tests.filter((t) => t.state === 'failed');
-  const counts = (['passed', 'failed', 'skipped'] as const).map((s) => `${run.tests.filter((t) => t.state === s).length} ${s}`).join(', ');
+  const tests = run.tests.filter((t) => !t.suite);
+  const suitesFailed = run.tests.length - tests.length;
+  const counts = (['passed', 'failed', 'skipped'] as const).map((s) => `${tests.filter((t) => t.state === s).length} ${s}`).join(', ') + (suitesFailed ? `; ${suitesFailed} suite(s) failed before their tests` : '');
   const substrates = [...new Set(run.findings.map((r) => r.substrate))].join(', ') || 'none';
   const rows = findingRows(run.findings)
     .map((f) => `<tr class="finding"><td><b>${esc(f.finding)}</b></td><td>${cell(f.faulty, 'symptom shown')}</td><td>${cell(f.fixed, 'clean')}</td></tr>`)
     .join('');
   const failures = failed.length
-    ? `<h2>Failed tests</h2><table id="failures"><tr><th>test</th><th>error</th></tr>${failed.map((t) => `<tr><td>${esc(t.file)} › ${esc(t.name)}</td><td><pre>${esc((t.error ?? '').slice(0, 2000))}</pre></td></tr>`).join('')}</table>`
+    ? `<h2>Failed tests</h2><table id="failures"><tr><th>test</th><th>error</th></tr>${failed.map((t) => `<tr><td>${esc(t.file)} › ${esc(t.name)}${t.suite ? ' (before its tests)' : ''}</td><td><pre>${esc((t.error ?? '').slice(0, 2000))}</pre></td></tr>`).join('')}</table>`
     : '';
   const logs = Object.keys(run.logs).length
     ? `<h2>Component logs</h2><ul id="logs">${Object.entries(run.logs).map(([topology, href]) => `<li><a href="${esc(href)}">${esc(topology)}</a></li>`).join('')}</ul>`

@@ -18,6 +18,20 @@ export default class RunReportReporter extends JUnitReporter {
     const modules: ReadonlyArray<TestModule> = args[0];
     const tests: TestResult[] = [];
     for (const m of modules) {
+      // A failed beforeAll (a topology that would not come up, a preparation that timed out) leaves
+      // its tests "skipped": keep the suite's own error, which says why.
+      for (const suite of [m, ...m.children.allSuites()]) {
+        const errors = suite.errors();
+        if (errors.length === 0) continue;
+        tests.push({
+          file: m.relativeModuleId,
+          name: suite.type === 'module' ? '(file)' : suite.fullName,
+          state: 'failed',
+          durationMs: 0,
+          suite: true,
+          error: errors.map((e) => e.message).join('\n'),
+        });
+      }
       for (const t of m.children.allTests()) {
         const r = t.result();
         tests.push({
