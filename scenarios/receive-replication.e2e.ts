@@ -30,24 +30,13 @@ import { FORWARD_TIMEOUT_MS, runReceiveOutage, type OutageRun, type Snapshot } f
 import { analyseRange, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
+import { presentSegments } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { receiveReplication } from '../harness/topology/presets.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => Math.round(ms / 1000);
 const replicaName = (instance: string) => instance.split('/')[1]!;
-
-/** The window less its missing runs, as held intervals (for the report's timeline). */
-function heldSegments(fromMs: number, toMs: number, stepMs: number, missing: readonly { startMs: number; endMs: number }[]) {
-  const segments: { from: number; to: number }[] = [];
-  let at = fromMs;
-  for (const m of [...missing].sort((a, b) => a.startMs - b.startMs)) {
-    if (m.startMs > at) segments.push({ from: at, to: m.startMs - stepMs });
-    at = m.endMs + stepMs;
-  }
-  if (at <= toMs) segments.push({ from: at, to: toMs });
-  return segments;
-}
 
 /** One range query over the judged window, from the liveFromMs slot to endMs, and its analysis. */
 async function analyse(run: OutageRun, dedup: boolean, query: PromApiClient): Promise<{ analysis: RangeAnalysis; warnings: string[] }> {
@@ -219,7 +208,7 @@ describe.each([
           range: { from: outage.liveFromMs, to: outage.endMs },
           rows: outage.receives.map((receive) => {
             const series = analysis.series.find((s) => s.labels.receive_replica === replicaName(receive))!;
-            return { label: receive, segments: heldSegments(outage.liveFromMs, outage.endMs, outage.stepMs, series.missing) };
+            return { label: receive, segments: presentSegments(outage.liveFromMs, outage.endMs, outage.stepMs, series.missing) };
           }),
           marks: [{ label: `${outage.victim} down`, from: outage.killedAtMs, to: outage.restartedAtMs }],
         },
