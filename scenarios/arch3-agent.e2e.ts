@@ -23,8 +23,6 @@ import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { arch3 } from '../harness/topology/presets.ts';
 import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
-import { isBefore } from '../harness/plan/context.ts';
-import { runVersions } from '../harness/plan/index.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
@@ -71,10 +69,11 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     expect((error as PromApiError).status).toBe(422);
     expect(JSON.parse((error as PromApiError).body)).toEqual({ status: 'error', errorType: 'execution', error: 'unavailable with Prometheus Agent' });
 
-    // Agent mode is the --agent flag from 3.0, a feature flag before (plan/prometheus.ts).
+    // It reports the agent mode the plan started it in: the --agent flag from 3.0, a feature before (plan/prometheus.ts).
     const flags = await agent.status('flags');
-    if (isBefore(runVersions().prometheus, 3, 0)) expect(String(flags['enable-feature']).split(',')).toContain('agent');
-    else expect(flags.agent).toBe('true');
+    const planned = t.plan.processes.find((p) => p.kind === 'prometheus' && p.cluster === 'observee')!.args;
+    if (planned.includes('--agent')) expect(flags.agent).toBe('true');
+    else expect(String(flags['enable-feature']).split(',')).toContain('agent');
     // No TSDB: its status page answers like the query endpoints. (Its runtimeinfo retention says
     // nothing: 3.9.1 reports "", 3.16.0 the 15d default it does not use.)
     const tsdb = await agent.status('tsdb').then(

@@ -1,9 +1,9 @@
 // Step 4 of provisioning: build from source fetched through the Go module proxy.
-import { existsSync } from 'node:fs';
 //
 // `go install module/cmd/x@version` does not work for Thanos and Prometheus: their go.mod files have
 // replace/exclude directives, which Go only honours in the main module. So we download the module,
 // copy it to a scratch directory (making it the main module) and `go build` there.
+import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';

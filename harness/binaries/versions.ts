@@ -113,6 +113,19 @@ export function loadVersions(file: string = VERSIONS_FILE): PinnedVersions {
   return versions;
 }
 
+/**
+ * Another part of the versions file (the operator's pin, the matrix's version sets), checked with its
+ * own schema; a problem is one line naming the file and the field.
+ */
+export function readVersionsSection<T>(key: string, schema: z.ZodType<T>, file: string = VERSIONS_FILE): T {
+  const parsed = z.object({ [key]: schema }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${file}: ${issue?.path.join('.') || key}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data[key] as T;
+}
+
 let defaultVersions: PinnedVersions | undefined;
 
 /**

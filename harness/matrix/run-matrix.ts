@@ -3,13 +3,13 @@
 // reports/matrix-<id>/ with the findings x versions table (index.html, matrix.md, matrix.json) and
 // reports/matrix-latest pointing at it. A set whose binaries cannot be provisioned is a column that
 // says why; the other sets still run.
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { RunResults } from '../report/html.ts';
 import { REPORTS_DIR } from '../report/paths.ts';
-import { runIdOf } from '../report/run-report.ts';
+import { pointLink, runIdOf } from '../report/run-report.ts';
 import { scenarioFindings, selectScenarioFiles } from '../scenario-selection.ts';
 import { matrixHtml, matrixMarkdown, matrixRows, type SetOutcome } from './table.ts';
 import { setLabel, versionEnv, versionSets } from './version-sets.ts';
@@ -26,10 +26,10 @@ const latestRunId = (reports: string) => {
 
 /** The findings the selection covers (all of them when it is empty): letter -> scenarios recording it. */
 export function selectedFindings(selection: readonly string[]): Map<string, string[]> {
-  const files = new Set(selectScenarioFiles(selection.length ? selection : [...scenarioFindings().keys()]).map((f) => f.replace(/^.*\/|\.e2e\.ts$/g, '')));
+  const chosen = selection.length ? new Set(selectScenarioFiles(selection).map((f) => basename(f, '.e2e.ts'))) : undefined;
   const findings = new Map<string, string[]>();
   for (const [scenario, letters] of scenarioFindings()) {
-    if (!files.has(scenario)) continue;
+    if (chosen && !chosen.has(scenario)) continue;
     for (const letter of letters) findings.set(letter, [...(findings.get(letter) ?? []), scenario]);
   }
   return findings;
@@ -81,7 +81,7 @@ export async function runMatrix(selection: readonly string[], log: (line: string
       log(`matrix ${i + 1}/${sets.length}: ${set.name} cannot run: ${why}`);
     }
   }
-  return { ...writeMatrixReport(outcomes, findings, startedAt, reports) };
+  return writeMatrixReport(outcomes, findings, startedAt, reports);
 }
 
 /** The findings x versions table of these sets' runs, into reports/matrix-<id>/ (and reports/matrix-latest). */
@@ -94,9 +94,7 @@ export function writeMatrixReport(outcomes: readonly SetOutcome[], findings: Rea
   writeFileSync(join(dir, 'matrix.md'), markdown);
   writeFileSync(join(dir, 'matrix.json'), JSON.stringify({ matrixId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), sets: outcomes.map((o) => ({ ...o.set, runId: o.run?.runId, cannotRun: o.cannotRun })), rows }, null, 2));
   writeFileSync(join(dir, 'index.html'), matrixHtml(matrixId, outcomes, rows));
-  const latest = join(reports, 'matrix-latest');
-  rmSync(latest, { force: true });
-  symlinkSync(matrixId, latest);
+  pointLink(reports, 'matrix-latest', matrixId);
   // The pins must reproduce every finding, keep every fix and fail no test; the older sets are there to be read.
   const pins = rows.map((r) => r.cells.at(-1)!);
   const ok = outcomes.at(-1)?.run !== undefined && pins.every((c) => c.reproduces.state !== 'failed' && c.fixHolds.state !== 'failed' && c.failed.length === 0);

@@ -81,7 +81,7 @@ const word = (c: ConfigurationCell) => (c.state === 'yes' ? 'yes' : c.state === 
 const cellText = (c: MatrixCell) => `reproduces: ${word(c.reproduces)}; fix holds: ${word(c.fixHolds)}${c.failed.length ? `; ${c.failed.length} test(s) failed` : ''}`;
 
 export function matrixMarkdown(outcomes: readonly SetOutcome[], rows: readonly MatrixRow[]): string {
-  const header = `| finding | scenario | ${outcomes.map((o) => `${o.set.name} (Thanos ${o.set.thanos}, Prometheus ${o.set.prometheus}, Alertmanager ${o.set.alertmanager})`).join(' | ')} |`;
+  const header = `| finding | scenario | ${outcomes.map((o) => setLabel(o.set)).join(' | ')} |`;
   const lines = rows.map((r) => `| ${r.finding} | ${r.scenario} | ${r.cells.map(cellText).join(' | ')} |`);
   // Why, once per set and scenario: the failed tests, and configurations that did not run.
   const notes = new Set<string>();

@@ -1,9 +1,8 @@
 // The version sets `thanos-ha-e2e matrix` runs the findings with: those in fixtures/versions.json's
 // "matrix" (the note's own, the previous minor), then the pins themselves. A set is a choice of the
 // three version overrides (binaries/versions.ts); everything else stays as pinned.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { loadVersions, VERSIONS_FILE } from '../binaries/versions.ts';
+import { loadVersions, readVersionsSection, VERSIONS_FILE } from '../binaries/versions.ts';
 
 export interface VersionSet {
   name: string;
@@ -20,17 +19,12 @@ const setSchema = z.object({
   alertmanager: z.string().regex(/^\d+\.\d+\.\d+$/),
   why: z.string().min(1),
 });
-const fileSchema = z.object({ matrix: z.object({ sets: z.array(setSchema).min(1) }) });
 
 export function versionSets(file: string = VERSIONS_FILE): VersionSet[] {
-  const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue?.path.join('.') || 'matrix'}: ${issue?.message ?? 'invalid'}`);
-  }
+  const { sets } = readVersionsSection('matrix', z.object({ sets: z.array(setSchema).min(1) }), file);
   const pins = loadVersions(file);
   return [
-    ...parsed.data.matrix.sets,
+    ...sets,
     { name: 'pins', thanos: pins.thanos.version, prometheus: pins.prometheus.version, alertmanager: pins.alertmanager.version, why: 'fixtures/versions.json' },
   ];
 }
@@ -42,4 +36,5 @@ export const versionEnv = (set: VersionSet): Record<string, string> => ({
   THANOS_HA_E2E_ALERTMANAGER_VERSION: set.alertmanager,
 });
 
-export const setLabel = (set: VersionSet) => `${set.name}: Thanos ${set.thanos}, Prometheus ${set.prometheus}, Alertmanager ${set.alertmanager}`;
+/** "note (Thanos 0.32.5, Prometheus 2.47.2, Alertmanager 0.26.0)": a column's heading and a progress line's subject. */
+export const setLabel = (set: VersionSet) => `${set.name} (Thanos ${set.thanos}, Prometheus ${set.prometheus}, Alertmanager ${set.alertmanager})`;

@@ -49,8 +49,12 @@ export function writeRunReport(input: WriteRunReportInput): { dir: string; index
   const index = join(dir, 'index.html');
   writeFileSync(index, renderReportHtml(results));
   if (input.junitFile && existsSync(input.junitFile)) copyFileSync(input.junitFile, join(dir, 'junit.xml'));
-  const latest = join(reports, 'latest');
-  rmSync(latest, { force: true });
-  symlinkSync(runId, latest);
+  pointLink(reports, 'latest', runId);
   return { dir, index };
+}
+
+/** reports/<link> -> <target> (a directory beside it), replacing what it pointed at. */
+export function pointLink(reports: string, link: string, target: string): void {
+  rmSync(join(reports, link), { force: true });
+  symlinkSync(target, join(reports, link));
 }
