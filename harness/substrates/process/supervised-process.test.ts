@@ -23,6 +23,27 @@ describe('SupervisedProcess.exitReason', () => {
     expect(reason).not.toContain('\n');
   });
 
+  it('names the frame a Go panic came from, not only its message', async () => {
+    // The shape Go 1.26 prints for a nil dereference in a method (GOTRACEBACK=single).
+    const trace = [
+      'level=info msg="starting receive"',
+      'panic: runtime error: invalid memory address or nil pointer dereference',
+      '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x47a750]',
+      '',
+      'goroutine 42 [running]:',
+      'panic({0x1e2c3a0?, 0x3c1f5e0?})',
+      '\t/usr/local/go/src/runtime/panic.go:783 +0x132',
+      'github.com/thanos-io/thanos/pkg/receive.(*Handler).fanoutForward(0xc000123450, {0x2a1b2c0, 0xc000abc000})',
+      '\t/go/pkg/mod/github.com/thanos-io/thanos@v0.42.5/pkg/receive/handler.go:812 +0x3a',
+      'created by github.com/thanos-io/thanos/pkg/receive.(*Handler).forward in goroutine 40',
+    ];
+    const p = await runToExit('observer/receive-0', `printf '%s\\n' ${trace.map((l) => `'${l}'`).join(' ')}; exit 2`);
+    expect(p.exitReason()).toBe(
+      'observer/receive-0 exited with code 2: panic: runtime error: invalid memory address or nil pointer dereference ' +
+        `at github.com/thanos-io/thanos/pkg/receive.(*Handler).fanoutForward (receive/handler.go:812) (log: ${join(dir, 'observer_receive-0.log')})`,
+    );
+  });
+
   it('says what to do when a port was taken', async () => {
     const p = await runToExit('s3', 'echo "listen tcp 127.0.0.1:40000: bind: address already in use" >&2; exit 1');
     expect(p.exitReason()).toMatch(/^s3 exited with code 1: a port it needs is already in use \(another program took it between port selection and start: run again\)/);

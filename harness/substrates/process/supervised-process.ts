@@ -28,6 +28,25 @@ function spawnLogged(spec: ProcessSpec) {
   });
 }
 
+/**
+ * A Go panic in one line: its message and the frame that panicked, the first one of the panicking
+ * goroutine outside the runtime ("panic: ... at pkg.(*T).F (file.go:123)"). The message alone
+ * ("nil pointer dereference") does not say which code to look at; the trace is in the log.
+ */
+export function goPanic(lines: string[]): string | undefined {
+  const at = lines.findLastIndex((l) => l.startsWith('panic: '));
+  if (at < 0) return undefined;
+  const message = lines[at]!.trim().slice(0, 200);
+  const goroutine = lines.findIndex((l, i) => i > at && /^goroutine \d+ \[running\]:/.test(l));
+  for (let i = goroutine + 1; goroutine >= 0 && i + 1 < lines.length && lines[i]!.trim() !== ''; i += 2) {
+    const func = lines[i]!.replace(/\(0x[^)]*\)$|\([^)]*\)$/, '').trim();
+    if (/^(runtime|panic)\b|^runtime\./.test(func)) continue;
+    const file = lines[i + 1]!.trim().replace(/ \+0x[0-9a-f]+$/, '');
+    return `${message} at ${func} (${file.split('/').slice(-2).join('/')})`;
+  }
+  return message;
+}
+
 export class SupervisedProcess {
   readonly spec: ProcessSpec;
   private child: ReturnType<typeof spawnLogged> | undefined;
@@ -53,10 +72,14 @@ export class SupervisedProcess {
   exitReason(): string | undefined {
     if (!this.exit) return undefined;
     const status = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
-    const lines = this.tail(40).split('\n');
-    const why = lines.findLast((l) => /address already in use/.test(l))
-      ? 'a port it needs is already in use (another program took it between port selection and start: run again)'
-      : (lines.findLast((l) => /level=(error|fatal)|panic:|\berror\b|\bErr\b|fatal/i.test(l)) ?? lines.at(-1) ?? '').trim().slice(0, 300);
+    const lines = this.tail(400).split('\n');
+    const panic = goPanic(lines);
+    const last40 = lines.slice(-40);
+    const why = panic
+      ? panic
+      : last40.findLast((l) => /address already in use/.test(l))
+        ? 'a port it needs is already in use (another program took it between port selection and start: run again)'
+        : (last40.findLast((l) => /level=(error|fatal)|\berror\b|\bErr\b|fatal/i.test(l)) ?? last40.at(-1) ?? '').trim().slice(0, 300);
     return `${this.spec.id} ${status}: ${why} (log: ${this.spec.logFile})`;
   }
 
