@@ -213,7 +213,8 @@ export const processSubstrate: Substrate = {
     let running: ProcessTopology | undefined;
     let reaper: Reaper | undefined;
     // Said at once, not when a wait times out: every wait gives up on it too (wait.ts).
-    const announce = (reason: string) => onProgress(`[${topology.name}] component exited unexpectedly: ${reason}`);
+    const announce = (reason: string, panicTrace: string | undefined) =>
+      onProgress(`[${topology.name}] component exited unexpectedly: ${reason}${panicTrace ? `\n${panicTrace.replace(/^/gm, '    ')}` : ''}`);
     const unwatch = abortWaitsWhen(() => running?.failure());
     // Every step runs even if an earlier one fails: teardown must leave nothing behind.
     const stopEverything = async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
 import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import { waitFor } from '../../wait.ts';
-import { SupervisedProcess } from './supervised-process.ts';
+import { SupervisedProcess, type UnexpectedExitHandler } from './supervised-process.ts';
 
 export async function startS3Server(opts: {
   binaryPath: string;
@@ -12,7 +12,7 @@ export async function startS3Server(opts: {
   port: number;
   bucket: string;
   /** Called once if versitygw exits without being stopped. */
-  onUnexpectedExit?: (reason: string) => void;
+  onUnexpectedExit?: UnexpectedExitHandler;
 }): Promise<{ process: SupervisedProcess; endpoint: S3Endpoint; bucket: Bucket }> {
   const dir = join(opts.runDir, 's3');
   const dataDir = join(dir, 'data');

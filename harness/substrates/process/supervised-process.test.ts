@@ -42,6 +42,7 @@ describe('SupervisedProcess.exitReason', () => {
       'observer/receive-0 exited with code 2: panic: runtime error: invalid memory address or nil pointer dereference ' +
         `at github.com/thanos-io/thanos/pkg/receive.(*Handler).fanoutForward (receive/handler.go:812) (log: ${join(dir, 'observer_receive-0.log')})`,
     );
+    expect(p.panicTrace()!.split('\n')).toEqual(trace.slice(1));
   });
 
   it('says what to do when a port was taken', async () => {

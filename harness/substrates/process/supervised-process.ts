@@ -47,15 +47,18 @@ export function goPanic(lines: string[]): string | undefined {
   return message;
 }
 
+/** Told of an exit nobody asked for: its one-line reason and, for a Go panic, the trace's first lines. */
+export type UnexpectedExitHandler = (reason: string, panicTrace: string | undefined) => void;
+
 export class SupervisedProcess {
   readonly spec: ProcessSpec;
   private child: ReturnType<typeof spawnLogged> | undefined;
   private exit: { code: number | undefined; signal: string | undefined } | undefined;
   /** Set by stop() and kill(): an exit that follows is what the harness asked for. */
   private stopRequested = false;
-  private readonly onUnexpectedExit: ((reason: string) => void) | undefined;
+  private readonly onUnexpectedExit: UnexpectedExitHandler | undefined;
 
-  constructor(spec: ProcessSpec, onUnexpectedExit?: (reason: string) => void) {
+  constructor(spec: ProcessSpec, onUnexpectedExit?: UnexpectedExitHandler) {
     this.spec = spec;
     this.onUnexpectedExit = onUnexpectedExit;
   }
@@ -88,6 +91,13 @@ export class SupervisedProcess {
     return this.stopRequested ? undefined : this.exitReason();
   }
 
+  /** The first lines of a Go panic's trace in the log, for the progress output; undefined if none. */
+  panicTrace(maxLines = 30): string | undefined {
+    const lines = this.tail(400).split('\n');
+    const at = lines.findLastIndex((l) => l.startsWith('panic: '));
+    return at < 0 ? undefined : lines.slice(at, at + maxLines).join('\n');
+  }
+
   tail(lines: number): string {
     try {
       return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -105,7 +115,7 @@ export class SupervisedProcess {
     void child.then((r) => {
       if (this.child !== child) return;
       this.exit = { code: r.exitCode, signal: r.signal };
-      if (!this.stopRequested) this.onUnexpectedExit?.(this.exitReason()!);
+      if (!this.stopRequested) this.onUnexpectedExit?.(this.exitReason()!, this.panicTrace());
     });
   }
 
