@@ -33,14 +33,14 @@ function spawnLogged(spec: ProcessSpec) {
  * goroutine outside the runtime ("panic: ... at pkg.(*T).F (file.go:123)"). The message alone
  * ("nil pointer dereference") does not say which code to look at; the trace is in the log.
  */
-export function goPanic(lines: string[]): string | undefined {
+function goPanic(lines: string[]): string | undefined {
   const at = lines.findLastIndex((l) => l.startsWith('panic: '));
   if (at < 0) return undefined;
   const message = lines[at]!.trim().slice(0, 200);
   const goroutine = lines.findIndex((l, i) => i > at && /^goroutine \d+ \[running\]:/.test(l));
   for (let i = goroutine + 1; goroutine >= 0 && i + 1 < lines.length && lines[i]!.trim() !== ''; i += 2) {
-    const func = lines[i]!.replace(/\(0x[^)]*\)$|\([^)]*\)$/, '').trim();
-    if (/^(runtime|panic)\b|^runtime\./.test(func)) continue;
+    const func = lines[i]!.replace(/\([^)]*\)$/, '').trim(); // the arguments: "(0xc000123450, ...)"
+    if (/^(runtime\.|panic$)/.test(func)) continue;
     const file = lines[i + 1]!.trim().replace(/ \+0x[0-9a-f]+$/, '');
     return `${message} at ${func} (${file.split('/').slice(-2).join('/')})`;
   }
