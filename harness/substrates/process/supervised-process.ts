@@ -28,20 +28,25 @@ function spawnLogged(spec: ProcessSpec) {
   });
 }
 
+/** The log's lines from its last Go panic on (the "panic: " line, then the trace); [] if none. */
+function lastPanic(lines: string[]): string[] {
+  const at = lines.findLastIndex((l) => l.startsWith('panic: '));
+  return at < 0 ? [] : lines.slice(at);
+}
+
 /**
  * A Go panic in one line: its message and the frame that panicked, the first one of the panicking
- * goroutine outside the runtime ("panic: ... at pkg.(*T).F (file.go:123)"). The message alone
- * ("nil pointer dereference") does not say which code to look at; the trace is in the log.
+ * goroutine outside the runtime ("panic: ... at pkg.(*T).F (dir/file.go:123)"). The message alone
+ * ("nil pointer dereference") does not say which code to look at.
  */
-function goPanic(lines: string[]): string | undefined {
-  const at = lines.findLastIndex((l) => l.startsWith('panic: '));
-  if (at < 0) return undefined;
-  const message = lines[at]!.trim().slice(0, 200);
-  const goroutine = lines.findIndex((l, i) => i > at && /^goroutine \d+ \[running\]:/.test(l));
-  for (let i = goroutine + 1; goroutine >= 0 && i + 1 < lines.length && lines[i]!.trim() !== ''; i += 2) {
-    const func = lines[i]!.replace(/\([^)]*\)$/, '').trim(); // the arguments: "(0xc000123450, ...)"
+function goPanic(trace: string[]): string | undefined {
+  if (!trace.length) return undefined;
+  const message = trace[0]!.trim().slice(0, 200);
+  const goroutine = trace.findIndex((l) => /^goroutine \d+ \[running\]:/.test(l));
+  for (let i = goroutine + 1; goroutine >= 0 && i + 1 < trace.length && trace[i]!.trim() !== ''; i += 2) {
+    const func = trace[i]!.replace(/\([^)]*\)$/, '').trim(); // the arguments: "(0xc000123450, ...)"
     if (/^(runtime\.|panic$)/.test(func)) continue;
-    const file = lines[i + 1]!.trim().replace(/ \+0x[0-9a-f]+$/, '');
+    const file = trace[i + 1]!.trim().replace(/ \+0x[0-9a-f]+$/, '');
     return `${message} at ${func} (${file.split('/').slice(-2).join('/')})`;
   }
   return message;
@@ -76,13 +81,13 @@ export class SupervisedProcess {
     if (!this.exit) return undefined;
     const status = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
     const lines = this.tail(400).split('\n');
-    const panic = goPanic(lines);
     const last40 = lines.slice(-40);
-    const why = panic
-      ? panic
-      : last40.findLast((l) => /address already in use/.test(l))
+    const portTaken = last40.some((l) => /address already in use/.test(l));
+    const why =
+      goPanic(lastPanic(lines)) ??
+      (portTaken
         ? 'a port it needs is already in use (another program took it between port selection and start: run again)'
-        : (last40.findLast((l) => /level=(error|fatal)|\berror\b|\bErr\b|fatal/i.test(l)) ?? last40.at(-1) ?? '').trim().slice(0, 300);
+        : (last40.findLast((l) => /level=(error|fatal)|panic:|\berror\b|\bErr\b|fatal/i.test(l)) ?? last40.at(-1) ?? '').trim().slice(0, 300));
     return `${this.spec.id} ${status}: ${why} (log: ${this.spec.logFile})`;
   }
 
@@ -93,9 +98,8 @@ export class SupervisedProcess {
 
   /** The first lines of a Go panic's trace in the log, for the progress output; undefined if none. */
   panicTrace(maxLines = 30): string | undefined {
-    const lines = this.tail(400).split('\n');
-    const at = lines.findLastIndex((l) => l.startsWith('panic: '));
-    return at < 0 ? undefined : lines.slice(at, at + maxLines).join('\n');
+    const trace = lastPanic(this.tail(400).split('\n'));
+    return trace.length ? trace.slice(0, maxLines).join('\n') : undefined;
   }
 
   tail(lines: number): string {
