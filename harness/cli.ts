@@ -15,17 +15,21 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './topology/presets.ts';
+import { parseSeries, SERIES_VARIABLE, withSeries } from './topology/series-override.ts';
 import { selectScenarioFiles } from './scenario-selection.ts';
 
 const USAGE = `usage: thanos-ha-e2e <command> [options]
 
 commands:
-  run [--substrate S] [finding|scenario...] provision binaries, run every scenario (the POC reproduction) or those of
-                                           the findings/scenarios named (run A B), print the findings table and the report
+  run [--substrate S] [--series N] [finding|scenario...]
+                                           provision binaries, run every scenario (the POC reproduction) or those of
+                                           the findings/scenarios named (run A B), print the findings table and the report;
+                                           --series N (10000, 10k, 1M): N workload series of a cluster's label shape in the
+                                           scenarios that scale (Arch 1 so far); the others keep their own
   matrix [finding|scenario...]             run them once per version set (the note's, the previous minor, the pins:
                                            fixtures/versions.json) and write the findings x versions table
                                            into reports/matrix-latest/
-  up <preset|file.yaml> [--substrate S] [--keep]
+  up <preset|file.yaml> [--substrate S] [--keep] [--series N]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
   clean                                    kill what runs whose Node process died left behind, remove their dirs
@@ -82,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       substrate: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      series: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -93,6 +98,18 @@ async function main(argv: string[]): Promise<number> {
   if (values.substrate) {
     if (!SUBSTRATES.includes(values.substrate as never)) fail(`unknown substrate "${values.substrate}": choose one of ${SUBSTRATES.join(', ')}`);
     process.env.THANOS_HA_E2E_SUBSTRATE = values.substrate;
+  }
+
+  // The workload's size (issue 18): the scenarios that scale take it from the environment, as vitest runs them.
+  let series: number | undefined;
+  if (values.series !== undefined) {
+    if (command !== 'run' && command !== 'up') fail(`--series is for run and up (and npm run bench), not ${command}`);
+    try {
+      series = parseSeries(values.series);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    process.env[SERIES_VARIABLE] = String(series);
   }
 
   switch (command) {
@@ -179,7 +196,8 @@ async function main(argv: string[]): Promise<number> {
     case 'up': {
       const name = rest[0] ?? fail(`up needs a topology: a preset (${Object.keys(PRESETS).join(', ')}) or a YAML file`);
       const fromFile = /\.ya?ml$/.test(name);
-      const topology = fromFile ? topologyFromFile(name) : presetByName(name);
+      const declared = fromFile ? topologyFromFile(name) : presetByName(name);
+      const topology = series === undefined ? declared : withSeries(declared, series);
       const started = Date.now();
       const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
       // A preset goes on to its finding's state, by its scenario's own preparation (flows/preparations.ts).

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { REPORTS_DIR } from './report/paths.ts';
 import { substrateFromEnv, unavailableVariable, type RunningTopology } from './substrates/index.ts';
 import type { Topology } from './topology/model.ts';
+import { SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -15,9 +16,17 @@ export const log = (line: string) => process.stderr.write(`${line}\n`);
  * own fails, naming it. If any test failed, every component's log is copied to
  * reports/runs/<topology>/logs first.
  */
+export interface UseTopologyOptions {
+  /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES). */
+  scales?: boolean;
+}
+
 export function useTopology(topology: Topology): () => RunningTopology;
-export function useTopology<T>(topology: Topology, setup: (t: RunningTopology) => Promise<T>): () => T;
-export function useTopology<T>(topology: Topology, setup?: (t: RunningTopology) => Promise<T>): () => T | RunningTopology {
+export function useTopology<T>(topology: Topology, setup: (t: RunningTopology) => Promise<T>, opts?: UseTopologyOptions): () => T;
+export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) => Promise<T>, opts: UseTopologyOptions = {}): () => T | RunningTopology {
+  const series = seriesFromEnv();
+  if (series !== undefined && !opts.scales) log(`[${declared.name}] ${SERIES_VARIABLE}=${series} not applied: this scenario runs its own ${declared.workload.series} series`);
+  const topology = series !== undefined && opts.scales ? withSeries(declared, series) : declared;
   let running: RunningTopology | undefined;
   let prepared: { value: T | RunningTopology } | undefined;
   let failed = false;
@@ -35,7 +44,7 @@ export function useTopology<T>(topology: Topology, setup?: (t: RunningTopology) 
 
   beforeAll(async () => {
     const started = Date.now();
-    log(`[${topology.name}] bringing up on ${substrate}: ${topology.description}`);
+    log(`[${topology.name}] bringing up on ${substrate} with ${topology.workload.series} workload series: ${topology.description}`);
     running = await substrateFromEnv().up(topology, { onProgress: log, keep, logsOnFailure: logsDir });
     log(`[${topology.name}] up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     try {

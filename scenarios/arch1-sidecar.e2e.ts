@@ -6,7 +6,8 @@
 // newest shipped block; a Query over Store and the sidecars (the note's fix) answers completely
 // across the block boundary. Each has its own Query Frontend; the assertions go through it.
 import { describe, expect, it } from 'vitest';
-import { OBSERVEE, prepareArch1, rangeAnalysis, REPLICA_LABEL, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
+import { OBSERVEE, prepareArch1, REPLICA_LABEL, windowCheck, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
+import { sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts';
 import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
@@ -20,7 +21,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 
 const topology = arch1('side-by-side');
-const run = useTopology(topology, (t) => prepareArch1(t, log));
+// This file scales: `run --series N` (THANOS_HA_E2E_SERIES) runs it with N series of the cluster shape.
+const run = useTopology(topology, (t) => prepareArch1(t, log), { scales: true });
+/** Which series the checks read point by point: THANOS_HA_E2E_SEED=<seed> repeats a run's sample. */
+const seed = sampleSeed();
+const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length });
 const storeOnly = () => run().paths[ARCH1_SIDE_BY_SIDE.storeOnly]!;
 const storeAndSidecar = () => run().paths[ARCH1_SIDE_BY_SIDE.storeAndSidecar]!;
 /** Where a finding was seen: the topology and the Query path. */
@@ -39,12 +44,20 @@ function expectStoreEntry(store: StoreEndpoint | undefined, r: Arch1Run): void {
 describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
   it('answers every sample up to the newest shipped block and none after it', async () => {
     const r = run();
-    const analysis = await rangeAnalysis(r, storeOnly(), true);
+    const n = r.t.workload.workload.seriesCount;
+    const check = await windowCheck(r, storeOnly(), true, seed);
+    const { aggregate, sample } = check;
     const gapPoints = (r.window.end - r.storeMaxTime) / r.window.step + 1;
-    expect(analysis.series).toHaveLength(r.t.workload.workload.seriesCount);
-    expect(analysis.summary.wrongPoints).toBe(0);
-    for (const s of analysis.series) {
-      // One gap per series, from Store's maxTime (exclusive in meta.json, so its own sample is gone too) to the end.
+    // Every series, by the aggregates: complete up to Store's maxTime (exclusive in meta.json, so its
+    // own sample is gone too), then not one fresh sample to the end.
+    expect(aggregate.seriesInAnswer).toBe(n);
+    expect(aggregate.wrongSteps).toEqual([]);
+    expect(aggregate.gaps.map((g) => [iso(g.startMs), iso(g.endMs), g.points, g.fewestFresh])).toEqual([[iso(r.storeMaxTime), iso(r.window.end), gapPoints, 0]]);
+    expect(aggregate.completeSteps).toBe(aggregate.steps - gapPoints);
+    // The sample, point by point: one gap per series, the same.
+    expect(sample.analysis.series).toHaveLength(sample.indices.length);
+    expect(sample.analysis.summary.wrongPoints).toBe(0);
+    for (const s of sample.analysis.series) {
       expect(s.missing.map((m) => [iso(m.startMs), iso(m.endMs), m.points])).toEqual([[iso(r.storeMaxTime), iso(r.window.end), gapPoints]]);
       expect(s.present).toBe(s.expected - gapPoints);
     }
@@ -54,15 +67,15 @@ describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
     const gapMs = r.window.end - r.storeMaxTime;
     expect(gapMs).toBeGreaterThan(BLOCK_MS / 2 - 60_000);
     expect(gapMs).toBeLessThanOrEqual(1.5 * BLOCK_MS);
-    log(`[${where(storeOnly())}] ${analysis.description}`);
+    log(`[${where(storeOnly())}] ${check.description}`);
     recordFinding({
       finding: 'A',
       scenario: 'arch1-sidecar',
       topology: where(storeOnly()),
       substrate: r.t.substrate,
       configuration: 'faulty',
-      observed: `the last ${hours(gapMs)}h of a 6h range query are missing (${iso(r.storeMaxTime)} to ${iso(r.window.end)}): Store's maxTime is the newest shipped block's end`,
-      figures: { gapHours: hours(gapMs), missingPointsPerSeries: gapPoints, storeMaxTime: iso(r.storeMaxTime), blocksInBucket: r.blocks.length },
+      observed: `the last ${hours(gapMs)}h of a 6h range query are missing (${iso(r.storeMaxTime)} to ${iso(r.window.end)}) for all ${n} series: Store's maxTime is the newest shipped block's end`,
+      figures: { series: n, gapHours: hours(gapMs), missingPointsPerSeries: gapPoints, storeMaxTime: iso(r.storeMaxTime), blocksInBucket: r.blocks.length, ...sampled(check) },
       plots: [
         {
           kind: 'timeline',
@@ -90,41 +103,49 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
   it('answers every sample of the last 6h exactly once, across the block boundary', async () => {
     const r = run();
     const n = r.t.workload.workload.seriesCount;
-    const analysis = await rangeAnalysis(r, storeAndSidecar(), true);
+    const check = await windowCheck(r, storeAndSidecar(), true, seed);
+    const { aggregate, sample } = check;
     // The window must straddle what Store serves and what only the sidecars have.
     expect(r.window.start).toBeLessThan(r.storeMaxTime);
     expect(r.window.end).toBeGreaterThan(r.storeMaxTime);
-    expect(analysis.series).toHaveLength(n);
-    expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
-    expect(analysis.summary.presentPoints).toBe(n * pointsIn(r.window));
-    expect(analysis.series.every((s) => !(REPLICA_LABEL in s.labels))).toBe(true);
+    expect(aggregate.seriesInAnswer).toBe(n);
+    expect(aggregate, check.description).toMatchObject({ gaps: [], wrongSteps: [], completeSteps: pointsIn(r.window) });
+    expect(sample.analysis.series).toHaveLength(sample.indices.length);
+    expect(sample.analysis.summary, sample.analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    expect(sample.analysis.summary.presentPoints).toBe(sample.indices.length * pointsIn(r.window));
+    expect(sample.analysis.series.every((s) => !(REPLICA_LABEL in s.labels))).toBe(true);
+    expect(check.warnings).toEqual([]);
     recordFinding({
       finding: 'A',
       scenario: 'arch1-sidecar',
       topology: where(storeAndSidecar()),
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `all ${analysis.summary.presentPoints} expected points of a 6h range query present once with exact values, across the block boundary at ${iso(r.storeMaxTime)}`,
-      figures: { presentPoints: analysis.summary.presentPoints, missingPoints: analysis.summary.missingPoints, blockBoundary: iso(r.storeMaxTime) },
+      observed: `every step of a 6h range query complete for all ${n} series, and all ${sample.analysis.summary.presentPoints} points of ${sample.indices.length} sampled series present once with exact values, across the block boundary at ${iso(r.storeMaxTime)}`,
+      figures: { series: n, completeSteps: aggregate.completeSteps, presentPoints: sample.analysis.summary.presentPoints, missingPoints: sample.analysis.summary.missingPoints, blockBoundary: iso(r.storeMaxTime), ...sampled(check) },
     });
   });
 
   it('gives N series with dedup=true and 2N with dedup=false (N per replica), each exact', async () => {
     const r = run();
     const n = r.t.workload.workload.seriesCount;
-    const [dedup, noDedup] = [await rangeAnalysis(r, storeAndSidecar(), true), await rangeAnalysis(r, storeAndSidecar(), false)];
-    expect(dedup.series).toHaveLength(n);
-    expect(noDedup.series).toHaveLength(r.replicas.length * n);
-    for (const { replica } of r.replicas) expect(noDedup.series.filter((s) => s.labels[REPLICA_LABEL] === replica), replica).toHaveLength(n);
-    for (const a of [dedup, noDedup]) expect(a.summary, a.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    const [dedup, noDedup] = [await windowCheck(r, storeAndSidecar(), true, seed), await windowCheck(r, storeAndSidecar(), false, seed)];
+    expect(dedup.aggregate.seriesInAnswer).toBe(n);
+    expect(noDedup.aggregate.seriesInAnswer).toBe(r.replicas.length * n);
+    expect(noDedup.sample.analysis.series).toHaveLength(r.replicas.length * noDedup.sample.indices.length);
+    for (const { replica } of r.replicas) expect(noDedup.sample.analysis.series.filter((s) => s.labels[REPLICA_LABEL] === replica), replica).toHaveLength(noDedup.sample.indices.length);
+    for (const c of [dedup, noDedup]) {
+      expect(c.aggregate, c.description).toMatchObject({ gaps: [], wrongSteps: [], completeSteps: pointsIn(r.window) });
+      expect(c.sample.analysis.summary, c.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    }
     recordFinding({
       finding: 'HA',
       scenario: 'arch1-sidecar',
       topology: where(storeAndSidecar()),
       substrate: r.t.substrate,
       configuration: 'fixed',
-      observed: `dedup=true gives ${dedup.series.length} series, dedup=false ${noDedup.series.length} (one per ${REPLICA_LABEL}), all values exact`,
-      figures: { dedupSeries: dedup.series.length, noDedupSeries: noDedup.series.length, replicas: r.replicas.length },
+      observed: `dedup=true gives ${dedup.aggregate.seriesInAnswer} series, dedup=false ${noDedup.aggregate.seriesInAnswer} (one per ${REPLICA_LABEL}), every step complete and the sampled series exact`,
+      figures: { dedupSeries: dedup.aggregate.seriesInAnswer, noDedupSeries: noDedup.aggregate.seriesInAnswer, replicas: r.replicas.length, ...sampled(dedup) },
     });
   });
 

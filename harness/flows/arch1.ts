@@ -4,6 +4,7 @@ import { PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { queryEndpointCount } from '../plan/index.ts';
 import { PromApiClient, type MatrixSeries } from '../promql/client.ts';
 import { analyseWindow, type RangeAnalysis } from '../promql/analysis.ts';
+import { checkWindow, type WindowCheck } from '../promql/window-check.ts';
 import { metricValue } from '../promql/metrics.ts';
 import { equals, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
@@ -118,6 +119,23 @@ export async function prepareArch1(t: RunningTopology, log: (line: string) => vo
 export async function rangeAnalysis(run: Arch1Run, path: QueryPath, dedup: boolean): Promise<RangeAnalysis> {
   const answer = await path.frontend.queryRange(run.t.workload.workload.metric, { ...run.window, dedup });
   return windowAnalysis(run, answer.result);
+}
+
+/**
+ * The workload over the run's window through a query path's Query Frontend, at any series count:
+ * closed-form aggregates at every step and a seeded sample point by point (promql/window-check.ts).
+ * copies: of each series in the answer (1 with dedup, one per replica without).
+ */
+export async function windowCheck(run: Arch1Run, path: QueryPath, dedup: boolean, seed?: number): Promise<WindowCheck> {
+  return checkWindow({
+    client: path.frontend,
+    workload: run.t.workload.workload,
+    window: run.window,
+    coveredFromMs: run.workload.historyFromMs,
+    dedup,
+    copies: dedup ? 1 : run.replicas.length,
+    seed,
+  });
 }
 
 /** An answer over the run's window, every point from the history's first on expected. */

@@ -7,7 +7,7 @@
 //             forward by the lookback: what a lost sample looks like in a range query);
 // - wrong:    any other value.
 import type { Labels, MatrixSeries, QueryResult } from './client.ts';
-import { valueAt as workloadValueAt, type Workload } from '../workload/series.ts';
+import { seriesIndexOf, seriesLabels, valueAt as workloadValueAt, type Workload } from '../workload/series.ts';
 
 /** A time window in which samples should exist, both ends included. */
 export interface CoverageWindow {
@@ -27,6 +27,8 @@ export interface RangeExpectation {
   valueAt?: (i: number, tMs: number) => number;
   /** The query's lookback delta: how far back a carried-forward value can come from. Default 5 min. */
   lookbackMs?: number;
+  /** The series the answer should hold (a sample of the workload's). Default: every series. */
+  indices?: readonly number[];
 }
 
 export interface MissingRange {
@@ -102,6 +104,7 @@ export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): Ran
   const valueAt = exp.valueAt ?? workloadValueAt;
   const expectedSteps = querySteps(exp).filter((t) => exp.coverage.some((w) => w.fromMs <= t && t <= w.toMs));
 
+  const wanted = exp.indices ? new Set(exp.indices) : undefined;
   const seen = new Map<string, { labels: Labels; count: number }>();
   const reports: SeriesReport[] = [];
   const unexpectedSeries: Labels[] = [];
@@ -112,13 +115,13 @@ export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): Ran
     seen.set(key, entry);
 
     const index = workloadIndex(series.metric, exp.workload);
-    if (index === undefined) unexpectedSeries.push(series.metric);
+    if (index === undefined || (wanted && !wanted.has(index))) unexpectedSeries.push(series.metric);
     else reports.push(analyseSeries(series, index, expectedSteps, exp, valueAt));
   }
 
   const indicesPresent = new Set(reports.map((r) => r.index));
   const absentSeries: number[] = [];
-  for (let i = 0; i < exp.workload.seriesCount; i++) if (!indicesPresent.has(i)) absentSeries.push(i);
+  for (const i of exp.indices ?? Array.from({ length: exp.workload.seriesCount }, (_, k) => k)) if (!indicesPresent.has(i)) absentSeries.push(i);
   const duplicateLabelSets = [...seen.values()].filter((e) => e.count > 1).map((e) => e.labels);
 
   const sum = (f: (r: SeriesReport) => number) => reports.reduce((n, r) => n + f(r), 0);
@@ -206,11 +209,7 @@ function querySteps(exp: { startMs: number; endMs: number; stepMs: number }): nu
 }
 
 function workloadIndex(labels: Labels, w: Workload): number | undefined {
-  if (labels.__name__ !== undefined && labels.__name__ !== w.metric) return undefined;
-  const text = labels.series;
-  if (text === undefined || !/^\d+$/.test(text)) return undefined;
-  const index = Number(text);
-  return index < w.seriesCount ? index : undefined;
+  return seriesIndexOf(w, labels);
 }
 
 function sameValue(a: number, b: number): boolean {
@@ -266,8 +265,8 @@ function describe(a: RangeAnalysis, exp: RangeExpectation, stepsPerSeries: numbe
 
 /** "series 3", plus any labels beyond the workload's own (e.g. a replica label in a non-deduplicated answer). */
 function seriesName(labels: Labels, index: number, w: Workload): string {
-  const own = new Set(['__name__', 'series']);
-  const extra = Object.entries(labels).filter(([k, v]) => !own.has(k) && !(k === 'job' && v === w.job) && !(k === 'instance' && v === w.instance));
+  const own = seriesLabels(w, index);
+  const extra = Object.entries(labels).filter(([k, v]) => own[k] !== v);
   return extra.length === 0 ? `series ${index}` : `series ${index} ${labelsKey(Object.fromEntries(extra))}`;
 }
 

@@ -179,6 +179,16 @@ export const ServiceSpec = z.object({
 
 export const ClusterSpec = z.object({ name: ClusterName, role: z.enum(['observer', 'observee']) });
 
+/** Most series a run can ask for: 10M is already more than one 24 GiB machine holds. */
+export const MAX_SERIES = 10_000_000;
+
+export const WorkloadSpec = z.object({
+  series: z.number().int().min(1).max(MAX_SERIES).default(10),
+  shape: z.enum(['flat', 'cluster']).default('flat'),
+  namespaces: z.number().int().min(1).default(10),
+  containersPerPod: z.number().int().min(1).default(2),
+});
+
 export const TopologySpec = z.object({
   name: Name,
   description: z.string(),
@@ -186,6 +196,10 @@ export const TopologySpec = z.object({
   // finding needs hours of history across 2h blocks; a short one (1s) where it needs live remote
   // write only. Whole seconds: a workload value encodes the second it belongs to.
   grid: z.string().regex(/^[1-9]\d*s$/, 'must be whole seconds, such as 1s or 15s').default('15s'),
+  // The workload's size and label shape: `flat` (the findings' default: one metric, a `series` label
+  // per series) or `cluster` (several counters and gauges with namespace, pod and container labels,
+  // as in a Kubernetes cluster: what runs at scale, `--series N`).
+  workload: WorkloadSpec.prefault({}),
   clusters: z.array(ClusterSpec).min(1),
   bucket: Name.refine((n) => n.length >= 3, 'must be at least 3 characters (an S3 bucket name)').default('thanos'),
   components: z.array(ComponentSpec).min(1),
@@ -193,6 +207,7 @@ export const TopologySpec = z.object({
 });
 
 export type Topology = z.output<typeof TopologySpec>;
+export type WorkloadSize = z.output<typeof WorkloadSpec>;
 export type TopologyInput = z.input<typeof TopologySpec>;
 export type Component = z.output<typeof ComponentSpec>;
 export type ComponentKind = Component['kind'];

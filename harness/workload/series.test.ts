@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignDown, alignUp, DEFAULT_WORKLOAD, describeValue, gridPoints, seriesLabels, valueAt } from './series.ts';
+import { alignDown, alignUp, DEFAULT_WORKLOAD, describeValue, gridPoints, metricsOf, seriesIndexOf, seriesLabels, seriesSelector, valueAt, workloadOf, workloadSelector } from './series.ts';
 
 const T0 = Date.UTC(2025, 10, 24, 12, 0, 0);
 const STEP = DEFAULT_WORKLOAD.stepMs;
@@ -48,5 +48,37 @@ describe('grid helpers', () => {
       instance: DEFAULT_WORKLOAD.instance,
       series: '3',
     });
+  });
+});
+
+describe('the cluster shape', () => {
+  const w = workloadOf({ grid: '15s', workload: { series: 1000, shape: 'cluster', namespaces: 7, containersPerPod: 3 } });
+
+  it('gives every container one series of each metric, in namespaces, pods and containers', () => {
+    expect(metricsOf(w).map((m) => m.type)).toEqual(['counter', 'counter', 'gauge', 'gauge']);
+    expect(seriesLabels(w, 0)).toEqual({ __name__: 'e2e_container_cpu_usage_seconds_total', job: 'workload', instance: 'workload-exporter', namespace: 'ns-0', pod: 'pod-0', container: 'c-0' });
+    // Series 4..7 are the second container of pod 0; 12 the first container of pod 1 (3 containers x 4 metrics per pod).
+    expect(seriesLabels(w, 5)).toMatchObject({ __name__: 'e2e_container_network_receive_bytes_total', pod: 'pod-0', container: 'c-1', namespace: 'ns-0' });
+    expect(seriesLabels(w, 12)).toMatchObject({ __name__: 'e2e_container_cpu_usage_seconds_total', pod: 'pod-1', container: 'c-0', namespace: 'ns-1' });
+    expect(seriesLabels(w, 7 * 12)).toMatchObject({ pod: 'pod-7', namespace: 'ns-0' });
+  });
+
+  it('has a distinct label set per series, and the labels give the index back', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < w.seriesCount; i++) {
+      const labels = seriesLabels(w, i);
+      keys.add(JSON.stringify(labels));
+      expect(seriesIndexOf(w, { ...labels, prometheus_replica: 'a' })).toBe(i);
+    }
+    expect(keys.size).toBe(w.seriesCount);
+    expect(seriesIndexOf(w, { ...seriesLabels(w, 5), namespace: 'ns-3' })).toBeUndefined(); // not a series of the workload
+    expect(seriesIndexOf(w, seriesLabels({ ...w, seriesCount: 2000 }, 1500))).toBeUndefined(); // beyond its count
+  });
+
+  it('selects every series with one selector, and one series with another', () => {
+    expect(workloadSelector(w)).toBe(`{__name__=~"${metricsOf(w).map((m) => m.name).join('|')}",job="workload"}`);
+    expect(seriesSelector(w, 5)).toBe('e2e_container_network_receive_bytes_total{job="workload",instance="workload-exporter",namespace="ns-0",pod="pod-0",container="c-1"}');
+    expect(workloadSelector(DEFAULT_WORKLOAD)).toBe('e2e_workload_value');
+    expect(seriesSelector(DEFAULT_WORKLOAD, 3)).toBe('e2e_workload_value{job="workload",instance="workload-exporter",series="3"}');
   });
 });
