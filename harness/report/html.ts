@@ -2,7 +2,7 @@
 // the findings table, the tests that failed with links to their components' logs, and each record's plots.
 import type { FindingRecord } from './findings.ts';
 import { escapeXml as esc, plotSvg } from './plots.ts';
-import { tradeOffsMarkdown } from './trade-offs.ts';
+import { tradeOffsHtml } from './trade-offs.ts';
 
 export interface TestResult {
   file: string;
@@ -73,7 +73,6 @@ export function renderReportHtml(run: RunResults): string {
     .sort((a, b) => a.finding.localeCompare(b.finding) || a.configuration.localeCompare(b.configuration) || a.scenario.localeCompare(b.scenario))
     .map((r) => `<section class="record"><h3>${esc(r.finding)} · ${esc(r.configuration)} · ${esc(r.scenario)} · ${esc(r.topology)} (${esc(r.substrate)})</h3><p>${esc(r.observed)}</p><p><code>${figuresText(r)}</code></p>${(r.plots ?? []).map(plotSvg).join('')}</section>`)
     .join('');
-  const tradeOffs = tradeOffsMarkdown(run.findings);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>thanos-ha-e2e ${esc(run.runId)}</title><style>${CSS}</style></head><body>
 <h1>thanos-ha-e2e run ${esc(run.runId)}</h1>
 <p>${esc(run.startedAt)} to ${esc(run.finishedAt)} · tests: ${counts} · substrates: ${esc(substrates)}</p>
@@ -81,7 +80,7 @@ export function renderReportHtml(run: RunResults): string {
 <h2>Findings</h2>
 <table id="findings"><tr><th>finding</th><th>faulty configuration</th><th>fixed configuration</th></tr>${rows || '<tr><td colspan="3">No scenario recorded a finding.</td></tr>'}</table>
 ${failures}${logs}
-${tradeOffs ? `<h2>Trade-offs</h2><pre>${esc(tradeOffs)}</pre>` : ''}
+<h2>Trade-offs</h2>${tradeOffsHtml(run.findings, esc)}
 <h2>Records and plots</h2>${records}
 </body></html>
 `;

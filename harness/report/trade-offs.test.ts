@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FindingRecord } from './findings.ts';
 import { summaryMarkdown } from './summary.ts';
-import { NOT_MEASURED, TRADE_OFFS, tradeOffsMarkdown } from './trade-offs.ts';
+import { escapeXml } from './plots.ts';
+import { NOT_MEASURED, TRADE_OFFS, tradeOffsHtml, tradeOffsMarkdown } from './trade-offs.ts';
 
 const record = (r: Partial<FindingRecord> & Pick<FindingRecord, 'scenario' | 'topology'>): FindingRecord => ({
   finding: 'F',
@@ -93,5 +94,18 @@ describe('summaryMarkdown', () => {
     expect(findingsAt).toBeGreaterThan(0);
     expect(tradeOffsAt).toBeGreaterThan(findingsAt);
     expect(md).toContain(row(TRADE_OFFS.bucketBytes, '10 B', n, n));
+  });
+});
+
+describe('tradeOffsHtml', () => {
+  it('renders the same cells as an HTML table, escaped, one text per line within a cell', () => {
+    const records = [
+      record({ scenario: 's', topology: 'a', tradeOff: { row: TRADE_OFFS.bucketBytes, cells: { 'Arch 1': '10 B <raw>', 'Arch 2': '30 B' } } }),
+      record({ scenario: 's', topology: 'b', tradeOff: { row: TRADE_OFFS.bucketBytes, cells: { 'Arch 2': 'after compaction 20 B' } } }),
+    ];
+    const html = tradeOffsHtml(records, escapeXml);
+    expect(html).toContain('<tr><th>trade-off</th><th>Arch 1</th><th>Arch 2</th><th>Arch 3</th></tr>');
+    expect(html).toContain(`<tr><th>${TRADE_OFFS.bucketBytes}</th><td>10 B &lt;raw&gt;</td><td>30 B<br>after compaction 20 B</td><td><span class="none">${n}</span></td></tr>`);
+    expect(html.match(/<tr>/g)).toHaveLength(1 + Object.keys(TRADE_OFFS).length);
   });
 });

@@ -25,17 +25,53 @@ function untagged(r: FindingRecord): { row: string; cells: Record<string, string
   return { row: `${r.scenario}: ${r.finding}`, cells: { [arch ? `Arch ${arch[1]}` : 'other']: `${r.configuration} (${r.topology}): ${r.observed}` } };
 }
 
+/** A trade-offs table: its substrate (undefined when the run measured none), header, and rows of cells (each cell's texts). */
+export interface TradeOffsTable {
+  substrate: string | undefined;
+  header: string[];
+  rows: { row: string; cells: (string[] | undefined)[] }[];
+}
+
 /** One table per substrate with F records (a run has one); without any, one whose every cell says it was not measured. */
-export function tradeOffsMarkdown(records: FindingRecord[]): string {
+export function tradeOffsTables(records: FindingRecord[]): TradeOffsTable[] {
   const tradeOffs = records.filter(isTradeOff);
-  if (tradeOffs.length === 0) return tableOf(undefined, []);
-  return [...new Set(tradeOffs.map((r) => r.substrate))]
-    .sort()
-    .map((substrate) => tableOf(substrate, tradeOffs.filter((r) => r.substrate === substrate)))
+  if (tradeOffs.length === 0) return [tableOf(undefined, [])];
+  return [...new Set(tradeOffs.map((r) => r.substrate))].sort().map((substrate) => tableOf(substrate, tradeOffs.filter((r) => r.substrate === substrate)));
+}
+
+const heading = (t: TradeOffsTable) => `The note's trade-offs (finding F), measured in this run${t.substrate ? ` (${t.substrate})` : ''}`;
+
+/** The tables as markdown (summary.md). */
+export function tradeOffsMarkdown(records: FindingRecord[]): string {
+  return tradeOffsTables(records)
+    .map((t) =>
+      [
+        `## ${heading(t)}`,
+        '',
+        `| ${t.header.join(' | ')} |`,
+        `|${t.header.map(() => '---').join('|')}|`,
+        ...t.rows.map(({ row, cells }) => `| ${[escape(row), ...cells.map((c) => c?.map(escape).join('<br>') ?? NOT_MEASURED)].join(' | ')} |`),
+        '',
+      ].join('\n'),
+    )
     .join('\n');
 }
 
-function tableOf(substrate: string | undefined, records: FindingRecord[]): string {
+/** The tables as HTML (the run report), each cell's texts one per line. */
+export function tradeOffsHtml(records: FindingRecord[], esc: (text: string) => string): string {
+  return tradeOffsTables(records)
+    .map(
+      (t) =>
+        `<h3>${esc(heading(t))}</h3><table class="trade-offs"><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +
+        t.rows
+          .map(({ row, cells }) => `<tr><th>${esc(row)}</th>${cells.map((c) => `<td>${c ? c.map(esc).join('<br>') : `<span class="none">${NOT_MEASURED}</span>`}</td>`).join('')}</tr>`)
+          .join('') +
+        '</table>',
+    )
+    .join('');
+}
+
+function tableOf(substrate: string | undefined, records: FindingRecord[]): TradeOffsTable {
   const rows = new Map<string, Map<string, string[]>>(Object.values(TRADE_OFFS).map((row) => [row, new Map()]));
   const columns = new Set<string>(ARCHITECTURES);
   // Stable within a cell, so that two runs' tables compare line by line: the fixed configuration
@@ -52,14 +88,9 @@ function tableOf(substrate: string | undefined, records: FindingRecord[]): strin
       cell.set(column, [...(cell.get(column) ?? []), text]);
     }
   }
-  const header = ['trade-off', ...columns];
-  const lines = [...rows].map(([row, cells]) => [escape(row), ...[...columns].map((c) => cells.get(c)?.map(escape).join('<br>') ?? NOT_MEASURED)]);
-  return [
-    `## The note's trade-offs (finding F), measured in this run${substrate ? ` (${substrate})` : ''}`,
-    '',
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...lines.map((cells) => `| ${cells.join(' | ')} |`),
-    '',
-  ].join('\n');
+  return {
+    substrate,
+    header: ['trade-off', ...columns],
+    rows: [...rows].map(([row, cells]) => ({ row, cells: [...columns].map((c) => cells.get(c)) })),
+  };
 }
