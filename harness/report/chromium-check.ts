@@ -32,7 +32,7 @@ export async function checkReportInChromium(index: string): Promise<ChromiumChec
     if (rows !== expectedRows) throw new Error(`findings table has ${rows} rows, results.json has ${expectedRows} findings`);
     const boxes = await page.locator('figure.plot svg').evaluateAll((svgs) => svgs.map((s) => {
       const r = s.getBoundingClientRect();
-      return { width: r.width, height: r.height, shapes: s.querySelectorAll('rect.segment, rect.bar').length };
+      return { width: r.width, height: r.height, shapes: s.querySelectorAll('rect.segment, rect.bar, circle.point').length };
     }));
     if (boxes.length !== expectedPlots) throw new Error(`${boxes.length} plots drawn, results.json has ${expectedPlots}`);
     const empty = boxes.findIndex((b) => b.width < 100 || b.height < 20 || b.shapes === 0);

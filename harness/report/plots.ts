@@ -20,7 +20,85 @@ export interface BarsPlot {
   unit?: string;
 }
 
-export type Plot = TimelinePlot | BarsPlot;
+/**
+ * Cost curves: one line of points per curve against the series count, both axes logarithmic, each
+ * with its fitted per-series slope in the legend (scale sweep, issue 18).
+ */
+export interface LogLogPlot {
+  kind: 'loglog';
+  title: string;
+  xLabel: string;
+  unit: string;
+  curves: { label: string; points: { x: number; y: number }[] }[];
+}
+
+export type Plot = TimelinePlot | BarsPlot | LogLogPlot;
+
+/**
+ * The least-squares fit of y = slope * x + intercept (slope: the cost of one more series) and of
+ * log y = exponent * log x + c (exponent 1: the cost grows in proportion to the series). Needs two
+ * distinct x; the exponent only positive values.
+ */
+export function fitCurve(points: readonly { x: number; y: number }[]): { slope: number; intercept: number; exponent: number | undefined } | undefined {
+  const line = (xs: number[], ys: number[]) => {
+    const n = xs.length;
+    const mx = xs.reduce((a, b) => a + b, 0) / n;
+    const my = ys.reduce((a, b) => a + b, 0) / n;
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    if (sxx === 0) return undefined;
+    const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / sxx;
+    return { slope, intercept: my - slope * mx };
+  };
+  const linear = line(points.map((p) => p.x), points.map((p) => p.y));
+  if (!linear) return undefined;
+  const positive = points.every((p) => p.x > 0 && p.y > 0);
+  const log = positive ? line(points.map((p) => Math.log10(p.x)), points.map((p) => Math.log10(p.y))) : undefined;
+  return { ...linear, exponent: log?.slope };
+}
+
+/** A number for a label: 3 significant digits, k/M/G above a thousand. */
+export function formatNumber(v: number): string {
+  const abs = Math.abs(v);
+  const [div, suffix] = abs >= 1e9 ? [1e9, 'G'] : abs >= 1e6 ? [1e6, 'M'] : abs >= 1e3 ? [1e3, 'k'] : [1, ''];
+  return `${Number((v / div).toPrecision(3))}${suffix}`;
+}
+
+function loglogSvg(p: LogLogPlot): string {
+  const left = 70;
+  const plotW = W - left - 200;
+  const top = 12;
+  const plotH = 220;
+  const h = top + plotH + 40;
+  const all = p.curves.flatMap((c) => c.points).filter((q) => q.x > 0 && q.y > 0);
+  const decades = (values: number[]) => [Math.floor(Math.log10(Math.min(...values))), Math.ceil(Math.log10(Math.max(...values)))] as const;
+  const [x0, x1] = all.length ? decades(all.map((q) => q.x)) : [0, 1];
+  const [y0, y1raw] = all.length ? decades(all.map((q) => q.y)) : [0, 1];
+  const y1 = Math.max(y1raw, y0 + 1);
+  const xs = (x: number) => left + ((Math.log10(x) - x0) / Math.max(1, x1 - x0)) * plotW;
+  const ys = (y: number) => top + plotH - ((Math.log10(y) - y0) / (y1 - y0)) * plotH;
+  const parts: string[] = [];
+  for (let d = x0; d <= Math.max(x1, x0 + 1); d++) {
+    parts.push(`<line x1="${xs(10 ** d)}" x2="${xs(10 ** d)}" y1="${top}" y2="${top + plotH}" stroke="#eee"/>`);
+    parts.push(`<text x="${xs(10 ** d)}" y="${top + plotH + 14}" font-size="10" text-anchor="middle" fill="#555">${formatNumber(10 ** d)}</text>`);
+  }
+  for (let d = y0; d <= y1; d++) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${ys(10 ** d)}" y2="${ys(10 ** d)}" stroke="#eee"/>`);
+    parts.push(`<text x="${left - 4}" y="${ys(10 ** d) + 3}" font-size="10" text-anchor="end" fill="#555">${formatNumber(10 ** d)}</text>`);
+  }
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" font-size="11" text-anchor="middle">${escapeXml(p.xLabel)}</text>`);
+  for (const [i, c] of p.curves.entries()) {
+    const colour = COLOURS[i % COLOURS.length];
+    const points = c.points.filter((q) => q.x > 0 && q.y > 0).sort((a, b) => a.x - b.x);
+    if (points.length > 1) parts.push(`<polyline class="curve" fill="none" stroke="${colour}" stroke-width="2" points="${points.map((q) => `${xs(q.x).toFixed(1)},${ys(q.y).toFixed(1)}`).join(' ')}"/>`);
+    for (const q of points) {
+      parts.push(`<circle class="point" cx="${xs(q.x).toFixed(1)}" cy="${ys(q.y).toFixed(1)}" r="3.5" fill="${colour}"><title>${escapeXml(`${c.label}: ${formatNumber(q.x)} series, ${formatNumber(q.y)} ${p.unit}`)}</title></circle>`);
+    }
+    const fit = fitCurve(points);
+    const legend = `${c.label}${fit ? `: ${formatNumber(fit.slope)} ${p.unit} per series${fit.exponent === undefined ? '' : `, exponent ${fit.exponent.toFixed(2)}`}` : ''}`;
+    parts.push(`<rect x="${left + plotW + 10}" y="${top + i * 18}" width="10" height="10" fill="${colour}"/><text x="${left + plotW + 24}" y="${top + i * 18 + 9}" font-size="11">${escapeXml(legend)}</text>`);
+  }
+  return svg(`${p.title} (${p.unit}, log-log)`, h, parts);
+}
 
 const W = 720;
 const LABEL_W = 170;
@@ -85,7 +163,7 @@ function svg(title: string, height: number, parts: string[]): string {
 }
 
 export function plotSvg(p: Plot): string {
-  return p.kind === 'timeline' ? timelineSvg(p) : barsSvg(p);
+  return p.kind === 'timeline' ? timelineSvg(p) : p.kind === 'bars' ? barsSvg(p) : loglogSvg(p);
 }
 
 type Segment = TimelinePlot['rows'][number]['segments'][number];
