@@ -3,9 +3,8 @@
 import { greaterOrEqual, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
+import { postWriteRequest, WorkloadWriter } from '../workload/remote-write.ts';
 import { populateWorkload, waitForHistoryShipped, type PopulatedWorkload } from '../workload/populate.ts';
-import { gridPoints, seriesLabels, valueAt } from '../workload/series.ts';
 import { OBSERVEE, observeeReplicas, queryPaths, SIDECAR, STORE, type QueryPath } from './arch1.ts';
 import { waitForRemoteWriteOfSlot } from './remote-write.ts';
 
@@ -35,23 +34,16 @@ export interface Arch2Run {
  * than its own start, so a backfilled history reaches its TSDB and blocks but never Receive.
  */
 export function historyForReceive(t: RunningTopology, receive: string, prometheus: string[]): (fromMs: number, toMs: number) => Promise<void> {
-  const w = t.workload.workload;
   const url = `${t.url(receive, 'remote-write')}/api/v1/receive`;
-  const externalLabels = prometheus.map((id) => t.plan.processes.find((p) => p.id === id)!.externalLabels);
-  const pointsPerRequest = Math.floor(10_000 / (w.seriesCount * prometheus.length));
+  // One copy of every series per replica, under that replica's external labels; each time slice of
+  // every copy before the next slice (WorkloadWriter): Receive's head refuses samples older than
+  // its max time less half a block, across series.
+  const writer = new WorkloadWriter(
+    t.workload.workload,
+    prometheus.map((id) => t.plan.processes.find((p) => p.id === id)!.externalLabels),
+  );
   return async (fromMs, toMs) => {
-    const points = gridPoints(fromMs, toMs, w.stepMs);
-    // In time order: Receive's TSDB rejects samples older than a series' newest one.
-    for (let start = 0; start < points.length; start += pointsPerRequest) {
-      const slice = points.slice(start, start + pointsPerRequest);
-      const series: WriteSeries[] = externalLabels.flatMap((external) =>
-        Array.from({ length: w.seriesCount }, (_, i) => ({
-          labels: { ...seriesLabels(w, i), ...external },
-          samples: slice.map((t) => ({ t, v: valueAt(i, t) })),
-        })),
-      );
-      await remoteWrite(url, series);
-    }
+    for (const request of writer.requests(fromMs, toMs)) await postWriteRequest(url, request.body);
   };
 }
 

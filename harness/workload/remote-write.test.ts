@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import snappy from 'snappyjs';
+import { uncompressSync } from 'snappy';
 import { describe, expect, it } from 'vitest';
-import { backfill, decodeWriteRequest, encodeWriteRequest, remoteWrite, WriteRequestType, type WriteSeries } from './remote-write.ts';
-import { DEFAULT_WORKLOAD, valueAt } from './series.ts';
+import { backfill, decodeWriteRequest, encodeWriteRequest, remoteWrite, WorkloadWriter, WriteRequestType, type WriteSeries } from './remote-write.ts';
+import { DEFAULT_WORKLOAD, seriesIndexOf, seriesLabels, valueAt, workloadOf } from './series.ts';
 
 describe('encodeWriteRequest', () => {
   it('round-trips through snappy block format and the prometheus.WriteRequest schema', () => {
@@ -15,7 +15,7 @@ describe('encodeWriteRequest', () => {
 
     // Block format starts with the uncompressed length as a varint; framed format would start with 0xff "sNaPpY".
     expect(body[0]).not.toBe(0xff);
-    const raw = snappy.uncompress(body);
+    const raw = uncompressSync(body, { asBuffer: true }) as Buffer;
     const decoded = WriteRequestType.toObject(WriteRequestType.decode(raw), { longs: Number });
     expect(decoded.timeseries[0].labels.map((l: { name: string }) => l.name)).toEqual(['__name__', 'job', 'series']);
     expect(decoded.timeseries[0].samples[0]).toEqual({ value: 1.5, timestamp: 1_764_000_000_000 });
@@ -84,3 +84,38 @@ describe('remoteWrite', () => {
     });
   });
 });
+
+describe('WorkloadWriter', () => {
+  it('writes every sample of every copy once, whole series per request, a time slice before the next', () => {
+    const w = workloadOf({ grid: '15s', workload: { series: 2500, shape: 'cluster', namespaces: 10, containersPerPod: 2 } });
+    const copies = [{ prometheus_replica: 'a' }, { prometheus_replica: 'b' }];
+    const from = 1_764_000_000_000;
+    const to = from + 4 * 15_000; // 5 grid points
+    const seen = new Set<string>();
+    let lastSliceEnd = -Infinity;
+    let requests = 0;
+    for (const request of new WorkloadWriter(w, copies).requests(from, to, 2000)) {
+      requests++;
+      const series = decodeWriteRequest(request.body);
+      const samples = series.reduce((n, s) => n + s.samples.length, 0);
+      expect(samples).toBe(request.samples);
+      expect(samples).toBeLessThanOrEqual(2000);
+      for (const s of series) {
+        const { prometheus_replica: replica, ...own } = s.labels;
+        const i = seriesIndexOf(w, own)!;
+        expect(own).toEqual(seriesLabels(w, i));
+        for (const { t, v } of s.samples) {
+          expect(v).toBe(valueAt(i, t));
+          expect(t).toBeGreaterThanOrEqual(lastSliceEnd); // never behind a slice already sent
+          const key = `${replica}/${i}/${t}`;
+          expect(seen.has(key), key).toBe(false);
+          seen.add(key);
+        }
+      }
+      lastSliceEnd = Math.max(lastSliceEnd, ...series.map((s) => s.samples[0]!.t));
+    }
+    expect(seen.size).toBe(2 * 2500 * 5);
+    expect(requests).toBe(5 * Math.ceil(5000 / 2000)); // 5000 series > 2000: one point per slice, 3 requests each
+  });
+});
+
