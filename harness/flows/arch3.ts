@@ -189,7 +189,7 @@ const byPath = async <T>(f: (path: Arch3Path) => Promise<T>): Promise<Record<Arc
  * had the crossing. Returns what was read then; the tests judge it.
  */
 export async function prepareArch3(t: RunningTopology, log: (line: string) => void): Promise<Arch3Run> {
-  const { liveFromMs } = goLive(t);
+  const { liveFromMs } = await goLive(t);
   const receiveHadDataAt = await waitForReceiveUpTo(t, liveFromMs, log);
   const bound = alertLatencyBound(t.topology);
   const paths = { faulty: alertingPath(t, 'faulty'), fixed: alertingPath(t, 'fixed') };
@@ -235,7 +235,7 @@ export async function crossThreshold(t: RunningTopology, log: (line: string) => 
   await waitForLiveUpTo(t, [AGENT], alignDown(Date.now(), step) - step, log);
   // At least a second ahead: the exporter must not have served the slot when the override is set.
   const crossingAt = alignUp(Date.now() + 1_000, step);
-  t.workload.setOverride(ALERT.series, crossingAt, ALERT.crossingValue);
+  await t.workload.setOverride(ALERT.series, crossingAt, ALERT.crossingValue);
   return crossingAt;
 }
 

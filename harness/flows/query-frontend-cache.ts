@@ -153,7 +153,7 @@ async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string)
   const ask = async () => ({ query: await rangeFromQuery(run, window), faulty: await rangeThrough(run, 'faulty', window), fixed: await rangeThrough(run, 'fixed', window) });
   let stalled: FreshnessExperiment['stalled'];
   let lagMs: FreshnessExperiment['lagMs'];
-  t.workload.holdAfter(heldAfterMs);
+  await t.workload.holdAfter(heldAfterMs);
   try {
     await waitForLiveUpTo(t, prometheus, heldAfterMs, log);
     // Slots come due with the clock: a wait on the exporter's own state, not on the answer.
@@ -170,7 +170,7 @@ async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string)
     stalled = await ask();
     lagMs = { first, last: Date.now() - heldAfterMs };
   } finally {
-    t.workload.release();
+    await t.workload.release();
   }
   await waitForLiveUpTo(t, prometheus, window.end, log);
   return { heldAfterMs, window, lagMs, stalled, caughtUp: await ask() };

@@ -61,10 +61,15 @@ export class SentTimeline {
     this.#timer = setInterval(() => {
       if (busy) return;
       busy = true;
-      const storedSlotMs = t.workload.committedUpTo(prometheus);
-      const atMs = Date.now();
-      remoteWriteCounters(t, prometheus)
-        .then((c) => this.points.push({ atMs, highestSentMs: c.highestSentMs, storedSlotMs }))
+      // The exporter's mirror brought up to date first, then the time: whatever it says was stored by atMs.
+      t.workload
+        .sync()
+        .then(async () => {
+          const storedSlotMs = t.workload.committedUpTo(prometheus);
+          const atMs = Date.now();
+          const c = await remoteWriteCounters(t, prometheus);
+          this.points.push({ atMs, highestSentMs: c.highestSentMs, storedSlotMs });
+        })
         .catch(() => undefined)
         .finally(() => (busy = false));
     }, intervalMs);
@@ -191,7 +196,7 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   const penaltyQuery = new PromApiClient(t.url(PENALTY_QUERY));
   // The armed slot is aligned down from now and can predate Prometheus' start, whose remote write
   // skips samples older than its queue. The next slot cannot.
-  const liveFromMs = goLive(t).liveFromMs + step;
+  const liveFromMs = (await goLive(t)).liveFromMs + step;
 
   // Every receive holds the first slot before one is killed: each stores a sample appended after it.
   const first = await waitForRemoteWriteOfSlot(t, [PROMETHEUS], liveFromMs, { timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log });
@@ -202,6 +207,8 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   const sent = new SentTimeline(t, PROMETHEUS);
   const killedAtMs = Date.now();
   await t.kill(victim);
+  // Every scrape served before the kill in the exporter's mirror (it serves from another thread).
+  await t.workload.sync();
   // Not served before the receive was dead: this slot and every later one were appended, and sent, after the kill.
   const firstSlotAfterKillMs = t.workload.servedUpTo(PROMETHEUS)! + step;
   log(`  killed ${victim}${beforeKill.connections.length ? ` (write Service connections so far: ${beforeKill.connections.join(', ')})` : ''}`);
@@ -224,6 +231,7 @@ export async function runReceiveOutage(t: RunningTopology, log: (l: string) => v
   // slot Prometheus had stored by then, once every receive, the victim included, stores a sample
   // appended after that end.
   await tryWait(receiveStoresUpTo(t, victim, restartedAtMs, RECONNECT_TIMEOUT_MS, log), log);
+  await t.workload.sync();
   const endMs = t.workload.committedUpTo(PROMETHEUS)! + TAIL_MS;
   await waitForLiveUpTo(t, [PROMETHEUS], endMs, log);
   const endScrapedAtMs = Date.now();

@@ -2,7 +2,7 @@
 import type { Plan, PortName } from '../plan/index.ts';
 import type { Bucket } from '../s3/bucket.ts';
 import type { Topology } from '../topology/model.ts';
-import type { WorkloadExporter } from '../workload/exporter.ts';
+import type { Exporter } from '../workload/exporter.ts';
 
 /** The Kubernetes substrates: one cluster provider each (kubernetes/provider.ts), registered in index.ts. */
 export type KubernetesSubstrateName = 'kind' | 'k3s' | 'kube';
@@ -27,8 +27,12 @@ export interface RunningTopology extends AsyncDisposable {
   url(target: string, port?: PortName): string;
   /** The S3 bucket every component uses. */
   readonly bucket: Bucket;
-  /** The deterministic workload exporter every workload-scraping Prometheus scrapes. */
-  readonly workload: WorkloadExporter;
+  /**
+   * The deterministic workload exporter every workload-scraping Prometheus scrapes. It serves from
+   * the harness servers' worker thread: await its mutations, and sync() before reading what a
+   * scrape that has just happened changed.
+   */
+  readonly workload: Exporter;
   /** A Service's switches (process: the L4 proxy; Kubernetes: the Service). */
   service(id: string): ServiceControls;
   /** Faults. */

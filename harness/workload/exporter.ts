@@ -5,6 +5,8 @@
 // same (t, v), which is what Thanos deduplication expects. A named scraper (?scraper=id) gets
 // the next slot it has not had yet, so it misses none; an anonymous one gets alignDown(now).
 // holdAfter()/release() stall and resume that ingestion on purpose: a known, named lag.
+// In a run it serves from the harness servers' worker thread (servers/), so that a test busy with a
+// big answer does not stall the scrapes; Exporter is what scenarios see of it in either thread.
 //
 // Scrape config: `honor_labels: true` (the exposed job/instance must win over the target's, so
 // scraped samples land in the same series as the backfilled ones) and http_sd_configs pointing
@@ -13,7 +15,7 @@
 // Prometheus rejects samples older than head.maxTime - blockMs/2.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { alignDown, DEFAULT_WORKLOAD, seriesLabels, valueAt, type Workload } from './series.ts';
+import { alignDown, DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
 
 export const METRICS_PATH = '/metrics';
 /** Prometheus HTTP service discovery: [] until armed, then this exporter as the one target. */
@@ -32,6 +34,8 @@ export interface ExporterOptions {
   advertisedAddress?: string;
   /** Clock, for tests. Default Date.now. */
   now?: () => number;
+  /** Told of every scrape once applied: how the harness servers keep the main thread's mirror current (servers/). */
+  onScrape?: (scrape: ScrapeEvent) => void;
 }
 
 export interface ScrapeCount {
@@ -42,18 +46,60 @@ export interface ScrapeCount {
   count: number;
 }
 
+/** What one scrape of METRICS_PATH changed: ExporterState.apply makes the same change in either thread. */
+export interface ScrapeEvent {
+  remoteAddress: string;
+  userAgent: string;
+  query: string;
+  /** The named scraper (?scraper=id), if any. */
+  scraper?: string;
+  /** The slot this scraper was served at its previous scrape: surely stored now (committedUpTo). */
+  committed?: number;
+  /** The grid slot served; undefined when nothing was. */
+  slot?: number;
+}
+
+/**
+ * The workload exporter as scenarios and flows see it, wherever it serves: WorkloadExporter in this
+ * thread, or servers/' RemoteExporter in the harness servers' worker, whose readers answer from a
+ * mirror the worker keeps current with an event per scrape. There a mutation returns a Promise:
+ * once it resolves, every scrape served sees it.
+ */
+export interface Exporter extends AsyncDisposable {
+  readonly workload: Workload;
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly armed: boolean;
+  arm(fromMs: number): void | Promise<void>;
+  setOverride(i: number, fromMs: number, value: number | undefined): void | Promise<void>;
+  holdAfter(afterMs: number): void | Promise<void>;
+  release(): void | Promise<void>;
+  /** Resolves once every scrape served before the call is in what the readers answer. */
+  sync(): Promise<void>;
+  heldBackSlots(): number;
+  valueServedAt(i: number, tMs: number): number;
+  servedRange(): { firstMs: number; lastMs: number } | undefined;
+  servedTimestamps(): number[];
+  servedUpTo(scraper: string): number | undefined;
+  committedUpTo(scraper: string): number | undefined;
+  scrapers(): string[];
+  scrapes(): ScrapeCount[];
+  close(): Promise<void>;
+}
+
 interface Override {
   fromMs: number;
   value: number | undefined;
 }
 
-export class WorkloadExporter implements AsyncDisposable {
+/**
+ * What an exporter has served and been told, and every answer read from it. The serving exporter
+ * keeps one; a mirror in another thread keeps another from its ScrapeEvents (servers/), so a scrape
+ * changes both the same way.
+ */
+export class ExporterState {
   readonly workload: Workload;
-  readonly host: string;
-  readonly port: number;
-  readonly advertisedAddress: string | undefined;
-
-  readonly #server: ReturnType<typeof createServer>;
   readonly #now: () => number;
   #armedFromMs: number | undefined;
   readonly #served = new Set<number>();
@@ -68,28 +114,9 @@ export class WorkloadExporter implements AsyncDisposable {
   /** While set, no scraper is served a slot after it (see holdAfter). */
   #heldAfterMs: number | undefined;
 
-  private constructor(server: ReturnType<typeof createServer>, opts: ExporterOptions) {
-    this.#server = server;
-    this.#now = opts.now ?? Date.now;
-    this.workload = opts.workload ?? DEFAULT_WORKLOAD;
-    this.host = opts.host ?? '127.0.0.1';
-    this.port = (server.address() as AddressInfo).port;
-    this.advertisedAddress = opts.advertisedAddress;
-  }
-
-  static async start(opts: ExporterOptions = {}): Promise<WorkloadExporter> {
-    let exporter: WorkloadExporter | undefined;
-    const server = createServer((req, res) => exporter!.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
-    });
-    exporter = new WorkloadExporter(server, opts);
-    return exporter;
-  }
-
-  get url(): string {
-    return `http://${this.host}:${this.port}`;
+  constructor(workload: Workload, now: () => number) {
+    this.workload = workload;
+    this.#now = now;
   }
 
   /** Start serving samples with grid timestamps >= fromMs (the first one after the backfilled history). */
@@ -172,6 +199,76 @@ export class WorkloadExporter implements AsyncDisposable {
     return [...this.#scrapes.values()].map((s) => ({ ...s }));
   }
 
+  /**
+   * What a scrape now gets. A named scraper gets the grid slot after the last one it was served,
+   * up to now: a scrape that was late or missed costs nothing, the next ones catch up, so each
+   * scraper's series has every grid sample from arm() on. (Re-serving the same slot is harmless:
+   * Prometheus drops a duplicate sample with the same value.) An anonymous scrape gets the current slot.
+   */
+  protected nextScrape(scraper: string | undefined): { committed?: number; slot?: number } {
+    const current = alignDown(this.#now(), this.workload.stepMs);
+    if (this.#armedFromMs === undefined || current < this.#armedFromMs) return {};
+    const held = this.#heldAfterMs;
+    if (scraper === undefined) return held === undefined ? { slot: current } : held < this.#armedFromMs ? {} : { slot: Math.min(current, held) };
+    const last = this.#servedTo.get(scraper);
+    let next = last === undefined ? this.#armedFromMs : Math.min(last + this.workload.stepMs, current);
+    if (held !== undefined && next > held) {
+      if (last === undefined) return {};
+      next = last;
+    }
+    return { committed: last, slot: next };
+  }
+
+  /** Records a scrape: its count, the slot served, and what its scraper has surely stored. */
+  apply(scrape: ScrapeEvent): void {
+    const { remoteAddress, userAgent, query, scraper, committed, slot } = scrape;
+    const key = JSON.stringify([remoteAddress, userAgent, query]);
+    const entry = this.#scrapes.get(key) ?? { remoteAddress, userAgent, query, count: 0 };
+    entry.count++;
+    this.#scrapes.set(key, entry);
+    if (scraper !== undefined && committed !== undefined) this.#committedTo.set(scraper, committed);
+    if (slot === undefined) return;
+    this.#served.add(slot);
+    if (scraper !== undefined) this.#servedTo.set(scraper, slot);
+  }
+}
+
+export class WorkloadExporter extends ExporterState implements Exporter {
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedAddress: string | undefined;
+
+  readonly #server: ReturnType<typeof createServer>;
+  readonly #onScrape: ((scrape: ScrapeEvent) => void) | undefined;
+  #seriesText: string[] | undefined;
+
+  private constructor(server: ReturnType<typeof createServer>, opts: ExporterOptions) {
+    super(opts.workload ?? DEFAULT_WORKLOAD, opts.now ?? Date.now);
+    this.#server = server;
+    this.#onScrape = opts.onScrape;
+    this.host = opts.host ?? '127.0.0.1';
+    this.port = (server.address() as AddressInfo).port;
+    this.advertisedAddress = opts.advertisedAddress;
+  }
+
+  static async start(opts: ExporterOptions = {}): Promise<WorkloadExporter> {
+    let exporter: WorkloadExporter | undefined;
+    const server = createServer((req, res) => exporter!.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    exporter = new WorkloadExporter(server, opts);
+    return exporter;
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.port}`;
+  }
+
+  /** Serves in this thread: every scrape is in the state as soon as it is answered. */
+  async sync(): Promise<void> {}
+
   async close(): Promise<void> {
     // Prometheus keeps scrape connections alive; without this close() would wait for them.
     this.#server.closeAllConnections();
@@ -187,8 +284,7 @@ export class WorkloadExporter implements AsyncDisposable {
     if (req.method !== 'GET') {
       res.writeHead(405).end();
     } else if (url.pathname === METRICS_PATH) {
-      this.#countScrape(req, url.search);
-      const body = this.#exposition(url.searchParams.get('scraper') ?? undefined);
+      const body = this.#scrape(req, url);
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
     } else if (url.pathname === SD_PATH) {
       // ?scraper=<id> comes back on every scrape as a URL parameter (Prometheus' __param_ labels).
@@ -202,55 +298,46 @@ export class WorkloadExporter implements AsyncDisposable {
     }
   }
 
-  #countScrape(req: IncomingMessage, query: string): void {
-    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    const userAgent = req.headers['user-agent'] ?? '';
-    const key = JSON.stringify([remoteAddress, userAgent, query]);
-    const entry = this.#scrapes.get(key) ?? { remoteAddress, userAgent, query, count: 0 };
-    entry.count++;
-    this.#scrapes.set(key, entry);
-  }
-
-  /**
-   * A named scraper gets the grid slot after the last one it was served, up to now: a scrape that
-   * was late or missed costs nothing, the next ones catch up, so each scraper's series has every
-   * grid sample from arm() on. (Re-serving the same slot is harmless: Prometheus drops a duplicate
-   * sample with the same value.) An anonymous scrape gets the current slot.
-   */
-  #slotFor(scraper: string | undefined): number | undefined {
-    const current = alignDown(this.#now(), this.workload.stepMs);
-    if (this.#armedFromMs === undefined || current < this.#armedFromMs) return undefined;
-    const held = this.#heldAfterMs;
-    if (scraper === undefined) return held === undefined ? current : held < this.#armedFromMs ? undefined : Math.min(current, held);
-    const last = this.#servedTo.get(scraper);
-    if (last !== undefined) this.#committedTo.set(scraper, last);
-    let next = last === undefined ? this.#armedFromMs : Math.min(last + this.workload.stepMs, current);
-    if (held !== undefined && next > held) {
-      if (last === undefined) return undefined;
-      next = last;
-    }
-    this.#servedTo.set(scraper, next);
-    return next;
-  }
-
-  #exposition(scraper?: string): string {
-    const w = this.workload;
-    const t = this.#slotFor(scraper);
+  /** Applies the scrape, tells onScrape before anything is answered, and returns the exposition. */
+  #scrape(req: IncomingMessage, url: URL): string {
+    const scraper = url.searchParams.get('scraper') ?? undefined;
+    const scrape: ScrapeEvent = {
+      remoteAddress: req.socket.remoteAddress ?? 'unknown',
+      userAgent: req.headers['user-agent'] ?? '',
+      query: url.search,
+      ...(scraper === undefined ? {} : { scraper }),
+      ...this.nextScrape(scraper),
+    };
+    this.apply(scrape);
+    this.#onScrape?.(scrape);
+    const t = scrape.slot;
     if (t === undefined) return '';
-    this.#served.add(t);
-    const lines = [
-      `# HELP ${w.metric} Deterministic e2e workload: series i is i*1e6 + (unix seconds mod 1e6).`,
-      `# TYPE ${w.metric} gauge`,
-    ];
-    for (let i = 0; i < w.seriesCount; i++) {
-      const { __name__: name, ...labels } = seriesLabels(w, i);
-      const labelText = Object.entries(labels)
-        .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
-        .join(',');
-      lines.push(`${name}{${labelText}} ${formatValue(this.valueServedAt(i, t))} ${t}`);
-    }
-    return lines.join('\n') + '\n';
+    this.#seriesText ??= seriesTexts(this.workload);
+    return exposition(this.workload, this.#seriesText, t, (i) => this.valueServedAt(i, t));
   }
+}
+
+/** Each series' exposition text up to its value ("name{labels} "), by metric: computed once per exporter. */
+export function seriesTexts(w: Workload): string[] {
+  return Array.from({ length: w.seriesCount }, (_, i) => {
+    const { __name__: name, ...labels } = seriesLabels(w, i);
+    const labelText = Object.entries(labels)
+      .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+      .join(',');
+    return `${name}{${labelText}} `;
+  });
+}
+
+/** The text exposition of every series at grid time t, grouped by metric name with HELP and TYPE. */
+export function exposition(w: Workload, texts: string[], t: number, valueOf: (i: number) => number): string {
+  const metrics = metricsOf(w);
+  const parts: string[] = [];
+  metrics.forEach(({ name, type }, m) => {
+    parts.push(`# HELP ${name} Deterministic e2e workload: series i is i*1e6 + (unix seconds mod 1e6).\n# TYPE ${name} ${type}\n`);
+    // seriesLabels gives series i the metric i % M: this metric's series are m, m + M, m + 2M, ...
+    for (let i = m; i < w.seriesCount; i += metrics.length) parts.push(`${texts[i]}${formatValue(valueOf(i))} ${t}\n`);
+  });
+  return parts.join('');
 }
 
 function escapeLabelValue(v: string): string {

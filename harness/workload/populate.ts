@@ -8,7 +8,7 @@ import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/types.ts';
 import { waitFor } from '../wait.ts';
 import { planHistory, type BlockRange, HOUR_MS } from './history.ts';
-import { backfill } from './remote-write.ts';
+import { postWriteRequest, WorkloadWriter } from './remote-write.ts';
 import { alignDown } from './series.ts';
 
 export interface PopulateOptions {
@@ -77,6 +77,8 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
 
   log(`  backfilling ${((historyToMs - historyFromMs) / HOUR_MS).toFixed(2)}h of history into ${prometheus.length} Prometheus in ${history.chunks.length} chunk(s)`);
   let backfillMs = 0;
+  // Every Prometheus gets the same samples: each request is encoded once and sent to all.
+  const writer = new WorkloadWriter(exporter.workload);
   let firstUploadMs: number | undefined;
   for (const chunk of history.chunks) {
     if (chunk.waitForUploadsBefore > 0) {
@@ -85,7 +87,7 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
     }
     const chunkStart = Date.now();
     await Promise.all([
-      ...prometheus.map((p) => backfill(`${t.url(p.id)}/api/v1/write`, exporter.workload, chunk.fromMs, chunk.toMs)),
+      writeToAll(prometheus.map((p) => `${t.url(p.id)}/api/v1/write`), writer, chunk.fromMs, chunk.toMs),
       opts.alsoWrite?.(chunk.fromMs, chunk.toMs),
     ]);
     backfillMs += Date.now() - chunkStart;
@@ -98,7 +100,7 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
     firstUploadMs ??= Date.now() - started;
   }
   // Go live: the exporter continues each scraper's series right after the history.
-  exporter.arm(historyToMs + step);
+  await exporter.arm(historyToMs + step);
   // A cut the live scrape makes soon (at once when the head already spans 1.5 blocks) would change
   // the blocks, and retention the oldest local one, under the caller's assertions: it belongs to
   // the history, and its block is waited for like the others.
@@ -121,6 +123,11 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
   populated.timings.totalMs = Date.now() - started;
   log(`  history written (${populated.blocks.length} blocks per Prometheus${liveCut.length ? ", the last cut by the live scrape" : ""}) in ${(populated.timings.totalMs / 1000).toFixed(1)}s${opts.returnBeforeShipped ? ', not all shipped yet' : ''}`);
   return populated;
+}
+
+/** Writes the workload's samples in [fromMs, toMs] to every URL, each request encoded once, in time order per URL. */
+async function writeToAll(urls: string[], writer: WorkloadWriter, fromMs: number, toMs: number): Promise<void> {
+  for (const request of writer.requests(fromMs, toMs)) await Promise.all(urls.map((url) => postWriteRequest(url, request.body)));
 }
 
 /** Waits until every sidecar has shipped every block of the history (PopulatedWorkload.blocks). */
@@ -153,9 +160,9 @@ export async function waitForLiveUpTo(t: RunningTopology, prometheus: string[], 
  * No history: the exporter goes live from the current grid slot. For topologies whose Prometheus
  * cannot take a backfill (agent mode) or whose scenario is about live remote write only.
  */
-export function goLive(t: RunningTopology): { liveFromMs: number; prometheus: string[] } {
+export async function goLive(t: RunningTopology): Promise<{ liveFromMs: number; prometheus: string[] }> {
   const liveFromMs = alignDown(Date.now(), t.workload.workload.stepMs);
-  t.workload.arm(liveFromMs);
+  await t.workload.arm(liveFromMs);
   const scrapers = t.topology.components.filter((c) => c.kind === 'prometheus' && c.scrapeWorkload);
   const prometheus = t.plan.processes.filter((p) => scrapers.some((c) => p.component === `${c.cluster}/${c.name}`)).map((p) => p.id);
   return { liveFromMs, prometheus };

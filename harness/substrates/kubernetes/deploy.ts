@@ -13,7 +13,7 @@ import { planTopology, type Plan, type PortName, type ProcessPlan, type S3Access
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
 import { abortWaitsWhen, waitFor } from '../../wait.ts';
-import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { HarnessServers, type RemoteExporter } from '../../servers/index.ts';
 import { workloadOf } from '../../workload/series.ts';
 import { checkLink } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
@@ -59,7 +59,8 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
   const runDir = opts.runDir ? join(opts.runDir, 'deploy') : await mkdtemp(join(tmpdir(), `thanos-ha-e2e-${opts.substrate}-`));
   await mkdir(runDir, { recursive: true });
 
-  let exporter: WorkloadExporter | undefined;
+  let servers: HarnessServers | undefined;
+  let exporter: RemoteExporter | undefined;
   let bucket: Bucket | undefined;
   const tunnels: WorkloadTunnel[] = [];
   const forwards: LocalForward[] = [];
@@ -75,6 +76,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ['workload tunnels', () => tunnels.forEach((t) => t.close())],
       ['port-forwards', () => Promise.all(forwards.map((f) => f.close()))],
       ['workload exporter', () => exporter?.close()],
+      ['harness servers', () => servers?.close()],
       ['S3 client', () => bucket?.close()],
       ['namespaces', () => opts.disposableClusters || deleteNamespaces(kubeClusters(), new Set([...storageOf].filter(([, s]) => s.type === 'persistentVolumeClaim').map(([c]) => c)), onProgress)],
       ['substrate', () => opts.release()],
@@ -88,7 +90,8 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       }
     }
   };
-  // On a hard exit there is no time for API calls: the next run's janitor deletes namespaces whose owner is gone.
+  // On a hard exit there is no time for API calls: the next run's janitor deletes namespaces whose
+  // owner is gone. The harness servers' worker thread ends with this process.
   const teardown = registerCleanup(`${opts.substrate} run ${runId}`, stopEverything, () => undefined);
 
   try {
@@ -125,7 +128,10 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       ),
     );
 
-    exporter = await startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
+    // The exporter serves from a worker thread, apart from the test's event loop; the tunnels to the
+    // relay pods stay in this thread and reach it on 127.0.0.1.
+    servers = await HarnessServers.start({ onFailure: (reason) => onProgress(`[${topology.name}] component failed: ${reason}`) });
+    exporter = await servers.startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
     for (const cluster of used) {
       const tunnel = new WorkloadTunnel(clusterFor(cluster).kubeConfig, { namespace: namespaceOf(cluster), pod: `${RELAY_NAME}-0`, port: RELAY_TUNNEL_PORT }, exporter.port, onProgress);
       tunnels.push(tunnel);
@@ -197,7 +203,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
     const s3Outage = s3Cluster
       ? infraS3Outage(clusterFor(s3Cluster), namespaceOf(s3Cluster), storageOf.get(clusterFor(s3Cluster))!, onProgress)
       : (opts.s3Outage ?? `the run's S3 (${s3.pods.endpoint}) is not run by the harness (THANOS_HA_E2E_S3_ENDPOINT), which cannot stop it: unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3`);
-    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage });
+    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, servers, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage });
     const topologyRunning = running;
     await startInWaves(plan, (id) => topologyRunning.start(id), onProgress);
     running.watchForFailures();
@@ -219,7 +225,8 @@ class KubeTopology implements RunningTopology {
   readonly plan: Plan;
   readonly runDir: string;
   readonly bucket: Bucket;
-  readonly workload: WorkloadExporter;
+  readonly workload: RemoteExporter;
+  readonly #servers: HarnessServers;
   readonly #ports: Map<string, number>;
   readonly #namespaceOf: (cluster: string) => string;
   readonly #clusterFor: (cluster: string) => KubeCluster;
@@ -242,7 +249,8 @@ class KubeTopology implements RunningTopology {
     plan: Plan;
     runDir: string;
     bucket: Bucket;
-    exporter: WorkloadExporter;
+    exporter: RemoteExporter;
+    servers: HarnessServers;
     ports: Map<string, number>;
     namespaceOf: (cluster: string) => string;
     clusterFor: (cluster: string) => KubeCluster;
@@ -257,6 +265,7 @@ class KubeTopology implements RunningTopology {
     this.runDir = init.runDir;
     this.bucket = init.bucket;
     this.workload = init.exporter;
+    this.#servers = init.servers;
     this.#ports = init.ports;
     this.#namespaceOf = init.namespaceOf;
     this.#clusterFor = init.clusterFor;
@@ -342,7 +351,7 @@ class KubeTopology implements RunningTopology {
   }
 
   failure(): string | undefined {
-    return this.#failure;
+    return this.#failure ?? this.#servers.failure();
   }
 
   /** Polls the pods every 2 s: a container that restarted, or a pod gone that nobody stopped, is a failure. */

@@ -1,6 +1,8 @@
 // The process substrate: every component is a real binary on 127.0.0.1 with ports picked at run
-// time, one directory per instance (configs, data, log), Services as in-process L4 proxies, and
-// versitygw as S3. Teardown is registered before anything starts.
+// time, one directory per instance (configs, data, log), Services as L4 proxies, and versitygw as
+// S3. The workload exporter, the Service proxies and the link proxies serve from the run's harness
+// servers (a worker thread, servers/), apart from the test's event loop. Teardown is registered
+// before anything starts.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,7 +12,7 @@ import { planTopology, type Addressing, type Plan, type PortName, type ProcessPl
 import type { Bucket } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
 import { abortWaitsWhen, waitFor } from '../../wait.ts';
-import { startExporter, type WorkloadExporter } from '../../workload/exporter.ts';
+import { HarnessServers, type RemoteExporter, type RemoteServiceProxy } from '../../servers/index.ts';
 import { workloadOf } from '../../workload/series.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { RunningTopology, Substrate, UpOptions } from '../types.ts';
@@ -18,7 +20,6 @@ import { cleanAbandonedRuns, killRun, writeOwner } from './janitor.ts';
 import { freePort } from './ports.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
 import { restartS3Server, startS3Server } from './s3-server.ts';
-import { ServiceProxy } from './service-proxy.ts';
 import { ClusterLinks } from './links.ts';
 import { checkLink } from '../links.ts';
 import { SupervisedProcess } from './supervised-process.ts';
@@ -36,13 +37,14 @@ class ProcessTopology implements RunningTopology {
   readonly plan: Plan;
   readonly runDir: string;
   readonly bucket: Bucket;
-  readonly workload: WorkloadExporter;
+  readonly workload: RemoteExporter;
   readonly processes: Map<string, SupervisedProcess>;
-  readonly proxies: Map<string, ServiceProxy>;
+  readonly proxies: Map<string, RemoteServiceProxy>;
   /** The proxies every cross-cluster dial goes through (links.ts). */
   readonly links: ClusterLinks;
   private readonly ports: Map<string, number>;
   private readonly s3: SupervisedProcess;
+  private readonly servers: HarnessServers;
   private readonly teardown: () => Promise<void>;
   private readonly onProgress: (line: string) => void;
 
@@ -51,12 +53,13 @@ class ProcessTopology implements RunningTopology {
     plan: Plan;
     runDir: string;
     bucket: Bucket;
-    exporter: WorkloadExporter;
+    exporter: RemoteExporter;
     processes: Map<string, SupervisedProcess>;
-    proxies: Map<string, ServiceProxy>;
+    proxies: Map<string, RemoteServiceProxy>;
     links: ClusterLinks;
     ports: Map<string, number>;
     s3: SupervisedProcess;
+    servers: HarnessServers;
     teardown: () => Promise<void>;
     onProgress: (line: string) => void;
   }) {
@@ -70,6 +73,7 @@ class ProcessTopology implements RunningTopology {
     this.links = init.links;
     this.ports = init.ports;
     this.s3 = init.s3;
+    this.servers = init.servers;
     this.teardown = init.teardown;
     this.onProgress = init.onProgress;
   }
@@ -80,7 +84,7 @@ class ProcessTopology implements RunningTopology {
     return `http://127.0.0.1:${p}`;
   }
 
-  service(id: string): ServiceProxy {
+  service(id: string): RemoteServiceProxy {
     const proxy = this.proxies.get(id);
     if (!proxy) throw new Error(`no service "${id}" in topology ${this.topology.name}: ${[...this.proxies.keys()].join(', ') || 'none'}`);
     return proxy;
@@ -109,12 +113,12 @@ class ProcessTopology implements RunningTopology {
 
   async cutLink(a: string, b: string): Promise<void> {
     checkLink(this.topology, a, b);
-    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut (${this.links.cut(a, b)} link proxies)`);
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut (${await this.links.cut(a, b)} link proxies)`);
   }
 
   async restoreLink(a: string, b: string): Promise<void> {
     checkLink(this.topology, a, b);
-    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} restored (${this.links.restore(a, b)} link proxies)`);
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} restored (${await this.links.restore(a, b)} link proxies)`);
   }
 
   // Stopped by the harness, so failure() does not report it; its data stays in the run directory.
@@ -131,7 +135,7 @@ class ProcessTopology implements RunningTopology {
       const reason = proc.unexpectedExit();
       if (reason) return reason;
     }
-    return undefined;
+    return this.servers.failure();
   }
 
   async collectLogs(dir: string): Promise<string[]> {
@@ -205,9 +209,10 @@ export const processSubstrate: Substrate = {
     writeOwner(runDir, { pid: process.pid, keep: opts.keep ?? false });
 
     const processes = new Map<string, SupervisedProcess>();
-    const proxies = new Map<string, ServiceProxy>();
+    const proxies = new Map<string, RemoteServiceProxy>();
     const links = new ClusterLinks();
-    let exporter: WorkloadExporter | undefined;
+    let servers: HarnessServers | undefined;
+    let exporter: RemoteExporter | undefined;
     let s3: SupervisedProcess | undefined;
     let bucket: Bucket | undefined;
     let running: ProcessTopology | undefined;
@@ -224,6 +229,7 @@ export const processSubstrate: Substrate = {
         ['services', () => Promise.all([...proxies.values()].map((p) => p.close()))],
         ['links', () => links.close()],
         ['workload exporter', () => exporter?.close()],
+        ['harness servers', () => servers?.close()],
         ['S3', () => s3?.stop()],
         ['S3 client', () => bucket?.close()],
         ['stragglers', () => killRun(runDir)],
@@ -239,6 +245,7 @@ export const processSubstrate: Substrate = {
       else await rm(runDir, { recursive: true, force: true });
       await reaper?.release(); // nothing is left for it
     };
+    // The harness servers' ports need nothing on a hard exit: a worker thread ends with its process.
     const teardown = registerCleanup(`run ${runDir}`, stopEverything, () => {
       for (const p of [...processes.values(), s3]) p?.killNow();
     });
@@ -250,7 +257,8 @@ export const processSubstrate: Substrate = {
       const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket, onUnexpectedExit: announce });
       s3 = started.process;
       bucket = started.bucket;
-      exporter = await startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
+      servers = await HarnessServers.start({ onFailure: (reason) => onProgress(`[${topology.name}] component failed: ${reason}`) });
+      exporter = await servers.startExporter({ host: '127.0.0.1', port: 0, workload: workloadOf(topology) });
 
       // Ports: every instance port and every service gets its own, chosen now.
       const ports = new Map<string, number>();
@@ -276,7 +284,7 @@ export const processSubstrate: Substrate = {
       const plan = planTopology(topology, addressing);
 
       for (const s of plan.services) {
-        const proxy = new ServiceProxy(
+        const proxy = servers.serviceProxy(
           s.id,
           s.backends.map((b) => ({ host: '127.0.0.1', port: portOf(b, s.port) })),
           s.balancing,
@@ -284,7 +292,8 @@ export const processSubstrate: Substrate = {
         await proxy.listen(portOf(s.id, s.port));
         proxies.set(s.id, proxy);
       }
-      await links.start((target, port) => ({ host: '127.0.0.1', port: portOf(target, port) }));
+      const runServers = servers;
+      await links.start((target, port) => ({ host: '127.0.0.1', port: portOf(target, port) }), (name, backends, balancing) => runServers.serviceProxy(name, backends, balancing));
 
       for (const p of plan.processes) {
         const dir = join(runDir, fsName(p.id));
@@ -300,7 +309,7 @@ export const processSubstrate: Substrate = {
         );
       }
 
-      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, teardown, onProgress });
+      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, servers, teardown, onProgress });
       onProgress(`starting ${plan.processes.length} processes of ${topology.name} in ${runDir}`);
       await startAll(running, onProgress);
       return running;

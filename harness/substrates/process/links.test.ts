@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HarnessServers } from '../../servers/index.ts';
 import { ClusterLinks } from './links.ts';
 import { freePort } from './ports.ts';
 
@@ -40,9 +41,12 @@ describe('ClusterLinks', async () => {
   links.note('observer/query', 'observer/store', 'grpc'); // within a cluster: no link
   await links.allocate(freePort);
   const targets: Record<string, number> = { 'observee/sidecar-0': sidecar.port, 'observer/receive': receive.port };
-  await links.start((target) => ({ host: '127.0.0.1', port: targets[target]! }));
+  // As in a run: the link proxies serve from the harness servers' worker.
+  const servers = await HarnessServers.start();
+  await links.start((target) => ({ host: '127.0.0.1', port: targets[target]! }), (name, backends) => servers.serviceProxy(name, backends));
   afterAll(async () => {
     await links.close();
+    await servers.close();
     sidecar.server.close();
     receive.server.close();
   });
@@ -66,12 +70,12 @@ describe('ClusterLinks', async () => {
     expect(await roundTrip(toSidecar, 'series')).toBe('series');
     expect(await roundTrip(toReceive, 'samples')).toBe('samples');
 
-    expect(links.cut('observee', 'observer')).toBe(2);
+    expect(await links.cut('observee', 'observer')).toBe(2);
     await Promise.all([closed(toSidecar), closed(toReceive)]);
     const during = await open(portOf(links.address('observer/query', 'observee/sidecar-0', 'grpc')!));
     expect(await roundTrip(during, 'series')).toBe('');
 
-    expect(links.restore('observer', 'observee')).toBe(2);
+    expect(await links.restore('observer', 'observee')).toBe(2);
     const after = await open(portOf(links.address('observer/query', 'observee/sidecar-0', 'grpc')!));
     expect(await roundTrip(after, 'series')).toBe('series');
     after.destroy();

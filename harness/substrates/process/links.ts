@@ -2,9 +2,10 @@
 // only through that cluster's node ports; here every dial from one cluster into another goes through
 // a link proxy, one per dialling cluster, target and port, so that the link can be cut: its proxies
 // drop open connections and refuse new ones (ServiceProxy.cut). Dials within a cluster stay direct.
+// The proxies serve where the factory given to start() puts them: in a run, the harness servers' worker.
 import type { PortName } from '../../plan/index.ts';
 import { clusterOfId } from '../links.ts';
-import { ServiceProxy, type Backend } from './service-proxy.ts';
+import type { Backend, L4Proxy, ProxyFactory } from './service-proxy.ts';
 
 interface Link {
   /** The dialling cluster. */
@@ -13,7 +14,7 @@ interface Link {
   target: string;
   port: PortName;
   listenPort?: number;
-  proxy?: ServiceProxy;
+  proxy?: L4Proxy;
 }
 
 const keyOf = (fromCluster: string, target: string, port: PortName) => `${fromCluster}>${target}:${port}`;
@@ -43,10 +44,10 @@ export class ClusterLinks {
     return `127.0.0.1:${link.listenPort}`;
   }
 
-  /** Starts every link's proxy, forwarding to the target's own address. */
-  async start(backendOf: (target: string, port: PortName) => Backend): Promise<void> {
+  /** Starts every link's proxy, made by newProxy, forwarding to the target's own address. */
+  async start(backendOf: (target: string, port: PortName) => Backend, newProxy: ProxyFactory): Promise<void> {
     for (const link of this.#links.values()) {
-      const proxy = new ServiceProxy(`link ${link.from} -> ${link.target} ${link.port}`, [backendOf(link.target, link.port)]);
+      const proxy = newProxy(`link ${link.from} -> ${link.target} ${link.port}`, [backendOf(link.target, link.port)]);
       await proxy.listen(link.listenPort!);
       link.proxy = proxy;
     }
@@ -58,15 +59,15 @@ export class ClusterLinks {
   }
 
   /** Drops every open connection between a and b and refuses new ones, both directions. Returns how many link proxies that took. */
-  cut(a: string, b: string): number {
+  async cut(a: string, b: string): Promise<number> {
     const links = this.#between(a, b);
-    for (const l of links) l.proxy?.cut();
+    await Promise.all(links.map((l) => l.proxy?.cut()));
     return links.length;
   }
 
-  restore(a: string, b: string): number {
+  async restore(a: string, b: string): Promise<number> {
     const links = this.#between(a, b);
-    for (const l of links) l.proxy?.restore();
+    await Promise.all(links.map((l) => l.proxy?.restore()));
     return links.length;
   }
 

@@ -1,6 +1,7 @@
 // A kube-proxy-like Service on 127.0.0.1: an L4 proxy that picks one backend per TCP connection.
 // Long-lived connections (gRPC, HTTP keep-alive) therefore stay pinned to one backend, exactly as
-// behind a ClusterIP Service. Fault switches: cut (refuse and drop everything), restore.
+// behind a ClusterIP Service. Fault switches: cut (refuse and drop everything), restore. In a run
+// every one serves from the harness servers' worker thread (servers/): RemoteServiceProxy.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export interface Backend {
@@ -8,7 +9,24 @@ export interface Backend {
   port: number;
 }
 
-export class ServiceProxy {
+export type Balancing = 'round-robin' | 'random';
+
+/** A ServiceProxy wherever it serves: in this thread, or in the harness servers' worker (RemoteServiceProxy). */
+export interface L4Proxy {
+  readonly name: string;
+  /** Connections accepted so far, per backend. */
+  readonly connections: readonly number[];
+  listen(port: number): Promise<void>;
+  cut(): void | Promise<void>;
+  restore(): void | Promise<void>;
+  pin(backend: number | undefined): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Makes a proxy (not yet listening). */
+export type ProxyFactory = (name: string, backends: Backend[], balancing?: Balancing) => L4Proxy;
+
+export class ServiceProxy implements L4Proxy {
   readonly name: string;
   private readonly backends: Backend[];
   private readonly server: Server;
@@ -18,12 +36,15 @@ export class ServiceProxy {
   /** Connections accepted per backend index, for reports. */
   readonly connections: number[];
 
-  private readonly balancing: 'round-robin' | 'random';
+  private readonly balancing: Balancing;
   private pinned: number | undefined;
+  /** Told of every accepted connection: how the harness servers keep the main thread's count current. */
+  private readonly onConnection: ((backend: number) => void) | undefined;
 
-  constructor(name: string, backends: Backend[], balancing: 'round-robin' | 'random' = 'round-robin') {
+  constructor(name: string, backends: Backend[], balancing: Balancing = 'round-robin', onConnection?: (backend: number) => void) {
     this.name = name;
     this.balancing = balancing;
+    this.onConnection = onConnection;
     this.backends = backends;
     this.connections = backends.map(() => 0);
     this.server = createServer((client) => this.accept(client));
@@ -43,6 +64,7 @@ export class ServiceProxy {
     }
     const index = this.pickBackend();
     this.connections[index]!++;
+    this.onConnection?.(index);
     const backend = this.backends[index]!;
     const upstream = createConnection(backend.port, backend.host);
     for (const s of [client, upstream]) {
