@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKLOAD, seriesLabels, workloadOf, type Workload } from '../workload/series.ts';
-import { aggregateQueries, expectedIndexSums, judgeAggregates, sampleIndices, sampleSeed } from './window-check.ts';
+import { aggregateQueries, expectedIndexSums, judgeAggregates, sampleIndices, sampleSeed, sumKey } from './window-check.ts';
 
 const T0 = Date.UTC(2025, 10, 24, 12, 0, 0);
 const STEP = 15_000;
@@ -39,10 +39,11 @@ describe('judgeAggregates', () => {
     expect(check.completeSteps).toBe(5);
   });
 
-  it('calls a step wrong when it holds too many fresh samples, or the right count under the wrong labels', () => {
+  it('calls a step wrong when it holds too many fresh samples, a stale one besides, or the right count under the wrong labels', () => {
     const a = answers(cluster, 1, (t, f) => (t === T0 + STEP ? f + 1 : f));
-    a.indexSums.get('ns-1')!.set(T0 + 3 * STEP, 7);
-    expect(judgeAggregates(req(cluster, 1), a).wrongSteps).toEqual([T0 + STEP, T0 + 3 * STEP]);
+    a.indexSums.get(sumKey('e2e_container_threads', 'ns-1'))!.set(T0 + 3 * STEP, 7);
+    a.all.set(T0 + 5 * STEP, cluster.seriesCount + 1); // a series carried forward next to complete fresh ones
+    expect(judgeAggregates(req(cluster, 1), a).wrongSteps).toEqual([T0 + STEP, T0 + 3 * STEP, T0 + 5 * STEP]);
   });
 
   it('ignores steps before the covered range', () => {
@@ -52,14 +53,17 @@ describe('judgeAggregates', () => {
 });
 
 describe('expectedIndexSums', () => {
-  it('sums the series indices per namespace, all in one group for the flat shape', () => {
+  it('sums the series indices per metric name and namespace, all in one group for the flat shape', () => {
     const sums = expectedIndexSums(cluster);
-    expect([...sums.keys()].sort()).toEqual(['ns-0', 'ns-1', 'ns-2']);
+    expect(sums.size).toBe(4 * 3);
     expect([...sums.values()].reduce((a, b) => a + b, 0)).toBe((100 * 99) / 2);
-    let ns1 = 0;
-    for (let i = 0; i < 100; i++) if (seriesLabels(cluster, i).namespace === 'ns-1') ns1 += i;
-    expect(sums.get('ns-1')).toBe(ns1);
-    expect(expectedIndexSums(DEFAULT_WORKLOAD)).toEqual(new Map([['', 45]]));
+    let threadsNs1 = 0;
+    for (let i = 0; i < 100; i++) {
+      const l = seriesLabels(cluster, i);
+      if (l.namespace === 'ns-1' && l.__name__ === 'e2e_container_threads') threadsNs1 += i;
+    }
+    expect(sums.get(sumKey('e2e_container_threads', 'ns-1'))).toBe(threadsNs1);
+    expect(expectedIndexSums(DEFAULT_WORKLOAD)).toEqual(new Map([[sumKey('e2e_workload_value', ''), 45]]));
   });
 });
 
@@ -86,9 +90,15 @@ describe('the sample', () => {
 });
 
 describe('aggregateQueries', () => {
-  it('keeps the metric name in a label, so that series of different metrics stay apart once arithmetic drops it', () => {
+  it('reads each metric name apart: arithmetic drops __name__, and one container\'s metrics would collide', () => {
     const q = aggregateQueries(cluster);
-    expect(q.fresh).toBe(`count((label_replace({__name__=~"${cluster.shape!.metrics.map((m) => m.name).join('|')}",job="workload"}, "metric", "$1", "__name__", "(.+)") % 1000000) == (time() % 1000000))`);
-    expect(q.indexSums).toMatch(/^sum by \(namespace\) \(floor\(label_replace\(.*\) \/ 1000000\) and \(label_replace/);
+    expect(q.map((x) => x.metric)).toEqual(cluster.shape!.metrics.map((m) => m.name));
+    expect(q[0]).toEqual({
+      metric: 'e2e_container_cpu_usage_seconds_total',
+      fresh: 'count((e2e_container_cpu_usage_seconds_total{job="workload"} % 1000000) == (time() % 1000000))',
+      all: 'count(e2e_container_cpu_usage_seconds_total{job="workload"})',
+      indexSums: 'sum by (namespace) (floor(e2e_container_cpu_usage_seconds_total{job="workload"} / 1000000))',
+    });
+    expect(aggregateQueries(DEFAULT_WORKLOAD).map((x) => x.all)).toEqual(['count(e2e_workload_value{job="workload"})']);
   });
 });
