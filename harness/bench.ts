@@ -4,6 +4,8 @@
 //                                 binaries as they resolve (cache)
 //   npm run bench -- --builds     also time a fresh build of each binary into a scratch cache
 //   npm run bench -- --suite [files]  instead: each e2e scenario file's wall time (harness/bench-suite.ts)
+//   npm run bench -- --scale [--series 1k,10k,100k,1M]  instead: the architectures' costs as curves
+//                                 (harness/scale/), reports/scale-<id>/
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,11 @@ import { REPORTS_DIR } from './report/paths.ts';
 import { processesOfRun } from './substrates/process/janitor.ts';
 import { processSubstrate } from './substrates/process/index.ts';
 import { arch1, arch2, arch3, receiveJitter } from './topology/presets.ts';
+
+if (process.argv.includes('--scale')) {
+  const { runScaleBench } = await import('./scale/cli.ts');
+  process.exit(await runScaleBench(process.argv.slice(2)));
+}
 
 if (process.argv.includes('--suite')) {
   const { benchSuite } = await import('./bench-suite.ts');

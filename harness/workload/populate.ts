@@ -17,7 +17,7 @@ export interface PopulateOptions {
   onProgress?: (line: string) => void;
   /**
    * Also called for every history chunk (first and last grid timestamp, inclusive), in time order,
-   * alongside its backfill into Prometheus and before going live. E.g. to give a Receive the history
+   * before its backfill into Prometheus and before going live. E.g. to give a Receive the history
    * that the Prometheus' own remote write would have sent it (that only forwards live samples).
    */
   alsoWrite?: (fromMs: number, toMs: number) => Promise<void>;
@@ -86,10 +86,12 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
       firstUploadMs ??= Date.now() - started;
     }
     const chunkStart = Date.now();
-    await Promise.all([
-      writeToAll(prometheus.map((p) => `${t.url(p.id)}/api/v1/write`), writer, chunk.fromMs, chunk.toMs),
-      opts.alsoWrite?.(chunk.fromMs, chunk.toMs),
-    ]);
+    // alsoWrite first: the newest history slots are younger than Prometheus' start, so its remote
+    // write forwards them as soon as they are backfilled. Had they reached a Receive before the
+    // older slots alsoWrite sends, those would be out of order there (HTTP 409; seen at 5k series,
+    // where a chunk takes seconds). Afterwards the forwarded copies are duplicates, accepted as such.
+    await opts.alsoWrite?.(chunk.fromMs, chunk.toMs);
+    await writeToAll(prometheus.map((p) => `${t.url(p.id)}/api/v1/write`), writer, chunk.fromMs, chunk.toMs);
     backfillMs += Date.now() - chunkStart;
   }
 

@@ -1,0 +1,110 @@
+// `npm run bench -- --scale [--series 1k,10k,100k,1M]`: the note's trade-offs as cost curves
+// (issue 18). One scaleSweep() topology per series count, brought up, measured (measure.ts) and torn
+// down before the next. Before a point, its memory need is estimated from the points measured so far
+// and the point is skipped, with one line, if it would not fit; while it runs, the machine's
+// available memory is watched and the point is stopped before the kernel's OOM killer would act.
+// Writes reports/scale-<id>/ (results.json, index.html) and points reports/scale-latest at it.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { effectiveVersionNames, pointLink, runIdOf } from '../report/run-report.ts';
+import { REPORTS_DIR } from '../report/paths.ts';
+import { substrateFromEnv, type RunningTopology } from '../substrates/index.ts';
+import { scaleSweep } from '../topology/presets-scale.ts';
+import { withSeries } from '../topology/series-override.ts';
+import { metricSum } from '../promql/metrics.ts';
+import { budgetFor, measurePoint, type PointBudget } from './measure.ts';
+import { memAvailable, remainingTime, wontFit, type PointCost } from './plan.ts';
+import { renderSweepHtml, type PointResult, type SweepResults } from './report.ts';
+
+/** A point is stopped when the machine has less than this available: well before the OOM killer. */
+export const MEMORY_FLOOR_BYTES = 1 * 2 ** 30;
+const SAMPLE_EVERY_MS = 2_000;
+
+const readAvailable = () => memAvailable(readFileSync('/proc/meminfo', 'utf8'));
+
+/** Every component's own resident memory (process_resident_memory_bytes) plus this process's. */
+async function residentBytes(t: RunningTopology): Promise<number> {
+  const each = await Promise.all(
+    t.plan.processes.map(async (p) => {
+      try {
+        const response = await fetch(`${t.url(p.id)}/metrics`, { signal: AbortSignal.timeout(5_000) });
+        return metricSum(await response.text(), 'process_resident_memory_bytes') ?? 0;
+      } catch {
+        return 0; // stopped on purpose (Receive, and the Compactor before its turn): it holds nothing
+      }
+    }),
+  );
+  return each.reduce((a, b) => a + b, process.memoryUsage().rss);
+}
+
+export interface SweepOptions {
+  points: number[];
+  budget?: PointBudget;
+  onProgress?: (line: string) => void;
+  reportsDir?: string;
+}
+
+export async function runSweep(opts: SweepOptions): Promise<{ dir: string; results: SweepResults }> {
+  const log = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const started = new Date();
+  const substrate = substrateFromEnv();
+  const results: SweepResults = {
+    id: runIdOf(started),
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    substrate: substrate.name,
+    machine: { cores: cpus().length, memoryBytes: totalmem(), cpu: cpus()[0]?.model ?? 'unknown' },
+    versions: effectiveVersionNames(),
+    points: [],
+  };
+  const costs: PointCost[] = [];
+  for (const [k, series] of opts.points.entries()) {
+    const n = series.toLocaleString('en');
+    const skip = wontFit(costs, series, readAvailable());
+    if (skip) {
+      log(skip);
+      results.points.push({ series, status: 'skipped', reason: skip });
+      continue;
+    }
+    const left = remainingTime(costs, opts.points.slice(k));
+    log(`[scale ${k + 1}/${opts.points.length}] ${n} series${left ? ` (${left})` : ''}`);
+    const pointStarted = Date.now();
+    let peak = 0;
+    let lowMemory: string | undefined;
+    let t: RunningTopology | undefined;
+    const watch = setInterval(() => {
+      const available = readAvailable();
+      if (available < MEMORY_FLOOR_BYTES && !lowMemory) {
+        lowMemory = `stopped at ${n} series: the machine had ${(available / 2 ** 30).toFixed(1)} GiB available (the floor is ${MEMORY_FLOOR_BYTES / 2 ** 30} GiB), before the OOM killer would end the run`;
+        log(lowMemory);
+        void t?.close(); // every wait of the point then fails, and the point with it
+      }
+      if (t) void residentBytes(t).then((bytes) => (peak = Math.max(peak, bytes)));
+    }, SAMPLE_EVERY_MS);
+    try {
+      t = await substrate.up(withSeries(scaleSweep(), series), { onProgress: log });
+      const figures = await measurePoint(t, log, opts.budget ?? budgetFor(series));
+      peak = Math.max(peak, await residentBytes(t));
+      const seconds = (Date.now() - pointStarted) / 1000;
+      results.points.push({ series, status: 'measured', peakBytes: peak, seconds, figures });
+      costs.push({ series, peakBytes: peak, seconds });
+      log(`[scale ${k + 1}/${opts.points.length}] ${n} series measured in ${seconds.toFixed(0)} s, peak memory ${(peak / 2 ** 30).toFixed(2)} GiB`);
+    } catch (err) {
+      const reason = lowMemory ?? `failed at ${n} series: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      log(reason);
+      results.points.push({ series, status: 'failed', reason, peakBytes: peak, seconds: (Date.now() - pointStarted) / 1000 });
+    } finally {
+      clearInterval(watch);
+      await t?.close();
+    }
+  }
+  results.finishedAt = new Date().toISOString();
+  const reports = opts.reportsDir ?? REPORTS_DIR;
+  const dir = join(reports, `scale-${results.id}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  writeFileSync(join(dir, 'index.html'), renderSweepHtml(results));
+  pointLink(reports, 'scale-latest', `scale-${results.id}`);
+  return { dir, results };
+}
