@@ -24,6 +24,8 @@ export interface RunResults {
   findings: FindingRecord[];
   /** Topologies whose component logs were kept (bring-up or a test failed): name -> path relative to index.html. */
   logs: Record<string, string>;
+  /** The newest scale sweep (npm run bench -- --scale), if one ran: its page relative to index.html. */
+  scale?: { id: string; href: string; largestSeries: number };
 }
 
 /** One row per finding letter: did the faulty configuration show the symptom, did the fixed one stay clean. */
@@ -81,6 +83,7 @@ export function renderReportHtml(run: RunResults): string {
 <table id="findings"><tr><th>finding</th><th>faulty configuration</th><th>fixed configuration</th></tr>${rows || '<tr><td colspan="3">No scenario recorded a finding.</td></tr>'}</table>
 ${failures}${logs}
 <h2>Trade-offs</h2>${tradeOffsHtml(run.findings, esc)}
+${run.scale ? `<p id="scale">At scale: <a href="${esc(run.scale.href)}">scale sweep ${esc(run.scale.id)}</a>, the costs as curves up to ${run.scale.largestSeries.toLocaleString('en')} series.</p>` : '<p id="scale" class="none">No scale sweep has run here (npm run bench -- --scale).</p>'}
 <h2>Records and plots</h2>${records}
 </body></html>
 `;

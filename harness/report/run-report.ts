@@ -1,6 +1,7 @@
 // One directory per run: reports/<run-id>/ with index.html, results.json and junit.xml, and
 // reports/latest pointing at the newest. Written by the vitest reporter at the end of every run.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import type { SweepResults } from '../scale/report.ts';
 import { join } from 'node:path';
 import { readFindings } from './findings.ts';
 import { renderReportHtml, type RunResults, type TestResult } from './html.ts';
@@ -44,13 +45,22 @@ export function writeRunReport(input: WriteRunReportInput): { dir: string; index
     }
   }
   const findings = readFindings().filter((r) => Date.parse(r.recordedAt) >= input.startedAt.getTime());
-  const results: RunResults = { runId, startedAt: input.startedAt.toISOString(), finishedAt: new Date().toISOString(), versions: effectiveVersionNames(), tests: input.tests, findings, logs };
+  const results: RunResults = { runId, startedAt: input.startedAt.toISOString(), finishedAt: new Date().toISOString(), versions: effectiveVersionNames(), tests: input.tests, findings, logs, scale: latestSweep(reports) };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
   const index = join(dir, 'index.html');
   writeFileSync(index, renderReportHtml(results));
   if (input.junitFile && existsSync(input.junitFile)) copyFileSync(input.junitFile, join(dir, 'junit.xml'));
   pointLink(reports, 'latest', runId);
   return { dir, index };
+}
+
+/** The newest scale sweep's page, relative to a run's directory, and its largest measured point (reports/scale-latest). */
+export function latestSweep(reports: string): RunResults['scale'] {
+  const file = join(reports, 'scale-latest', 'results.json');
+  if (!existsSync(file)) return undefined;
+  const sweep = JSON.parse(readFileSync(file, 'utf8')) as SweepResults;
+  const measured = sweep.points.filter((p) => p.status === 'measured').map((p) => p.series);
+  return { id: sweep.id, href: `../scale-${sweep.id}/index.html`, largestSeries: measured.length ? Math.max(...measured) : 0 };
 }
 
 /** reports/<link> -> <target> (a directory beside it), replacing what it pointed at. */

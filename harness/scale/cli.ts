@@ -2,6 +2,7 @@
 // its table's file and what each point came to. Bad input: one line, exit 2, nothing started.
 import { parseArgs } from 'node:util';
 import { resolveAll } from '../binaries/provision.ts';
+import { writeSummary } from '../report/summary.ts';
 import { DEFAULT_POINTS, parsePoints } from './plan.ts';
 import { runSweep } from './sweep.ts';
 
@@ -21,5 +22,7 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   const { dir, results } = await runSweep({ points, onProgress: log });
   for (const p of results.points) log(`  ${p.series.toLocaleString('en').padStart(9)} series: ${p.status}${p.reason ? ` (${p.reason})` : ''}`);
   log(`scale sweep done in ${((Date.now() - started) / 60_000).toFixed(1)} min: ${dir}/index.html (reports/scale-latest)`);
+  // summary.md's trade-offs at scale come from the newest sweep: rewritten now, next to the last run's findings.
+  log(`summary with the largest point's trade-offs: ${writeSummary().path}`);
   return results.points.some((p) => p.status === 'failed') ? 1 : 0;
 }

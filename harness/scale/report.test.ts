@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ObserveeCost } from '../flows/trade-offs.ts';
 import type { PointFigures } from './measure.ts';
+import { renderReportHtml } from '../report/html.ts';
+import { summaryMarkdown } from '../report/summary.ts';
 import { percentile, renderSweepHtml, scaleTradeOffsMarkdown, sweepPlots, type SweepResults } from './report.ts';
 
 const cost = (cpuSeconds: number): ObserveeCost => ({ cpuSeconds, rssDeltaBytes: 0, rssAfterBytes: 1e8, remoteReads: 40, queries: 20, wallMs: 1000, seriesPerAnswer: [10], warnings: [] });
@@ -61,5 +63,15 @@ describe('the sweep report', () => {
     expect(md[0]).toBe('## The trade-offs at 10,000 series (scale sweep 2026-12-06T14-00-00Z, process, 2 cores)');
     expect(md).toContain('| bucket bytes per series-hour of history | 200 (100 after the Compactor) | 300.0 (200.0 after it) | 100 |');
     expect(scaleTradeOffsMarkdown({ ...results, points: results.points.slice(2) })).toBeUndefined();
+  });
+
+  it('puts that table into summary.md and a link to the sweep into the run report', () => {
+    expect(summaryMarkdown([], results)).toContain('## The trade-offs at 10,000 series (scale sweep 2026-12-06T14-00-00Z, process, 2 cores)');
+    expect(summaryMarkdown([])).not.toContain('## The trade-offs at');
+    const run = { runId: 'r', startedAt: '', finishedAt: '', versions: {}, tests: [], findings: [], logs: {} };
+    expect(renderReportHtml({ ...run, scale: { id: results.id, href: `../scale-${results.id}/index.html`, largestSeries: 10_000 } })).toContain(
+      `<a href="../scale-${results.id}/index.html">scale sweep ${results.id}</a>, the costs as curves up to 10,000 series`,
+    );
+    expect(renderReportHtml(run)).toContain('No scale sweep has run here');
   });
 });
