@@ -5,7 +5,7 @@
 //   npm run bench -- --builds     also time a fresh build of each binary into a scratch cache
 //   npm run bench -- --suite [files]  instead: each e2e scenario file's wall time (harness/bench-suite.ts)
 //   npm run bench -- --scale [--series 1k,10k,100k,1M]  instead: the architectures' costs as curves
-//                                 (harness/scale/), reports/scale-<id>/
+//                                 (harness/scale/), reports/scale-<id>/; --exporter: the exporter's scrape only
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { processesOfRun } from './substrates/process/janitor.ts';
 import { processSubstrate } from './substrates/process/index.ts';
 import { arch1, arch2, arch3, receiveJitter } from './topology/presets.ts';
 
-if (process.argv.includes('--scale')) {
+if (process.argv.includes('--scale') || process.argv.includes('--exporter')) {
   const { runScaleBench } = await import('./scale/cli.ts');
   process.exit(await runScaleBench(process.argv.slice(2)));
 }
