@@ -161,7 +161,9 @@ async function receiveIngest(t: RunningTopology, windowMs: number, log: (l: stri
 /**
  * How long after its scrape a sample answers through a path: wait for the exporter to serve the
  * first Prometheus a new slot (its own record of the scrape), then ask the path for that series'
- * newest timestamp until it reaches the slot. The polling is the measurement (bounded: 60 s).
+ * newest timestamp until it reaches the slot. Without dedup: merged, the answer may follow the
+ * other replica, which scrapes at its own moment, and measure that instead. The polling is the
+ * measurement (bounded: 60 s).
  */
 async function freshness(run: Arch2Run, frontend: PromApiClient, probes: number): Promise<number[]> {
   const exporter = run.t.workload;
@@ -184,7 +186,7 @@ async function freshness(run: Arch2Run, frontend: PromApiClient, probes: number)
     const answeredAt = await waitFor(
       `slot ${new Date(slot).toISOString()} to answer through ${frontend.baseUrl}`,
       async () => {
-        const answer = await frontend.query(probe, { dedup: true });
+        const answer = await frontend.query(probe, { dedup: false });
         const newest = answer.resultType === 'vector' ? Math.max(...answer.result.map((s) => s.v)) * 1000 : -Infinity;
         return newest >= slot ? Date.now() : undefined;
       },

@@ -34,6 +34,7 @@ describe('the sweep plan', () => {
 
   it('estimates the time left from the points measured', () => {
     expect(remainingTime([], [1000])).toBeUndefined();
+    expect(remainingTime([{ series: 1_000, peakBytes: 0, seconds: 282 }], [10_000, 100_000])).toBe('at least 9 min left');
     expect(remainingTime([{ series: 1_000, peakBytes: 0, seconds: 60 }, { series: 10_000, peakBytes: 0, seconds: 150 }], [100_000])).toBe('about 18 min left');
   });
 

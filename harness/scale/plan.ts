@@ -48,11 +48,17 @@ export function wontFit(measured: PointCost[], series: number, availableBytes: n
   return `skipped ${series.toLocaleString('en')} series: it would need about ${gib(needed)} (from ${measured.map((p) => `${p.series.toLocaleString('en')}: ${gib(p.peakBytes)}`).join(', ')}), and ${gib(availableBytes)} is available with ${gib(MEMORY_HEADROOM_BYTES)} kept free`;
 }
 
-/** "about 12 min left" from the measured points' wall times, or undefined before the first. */
+/**
+ * "about 12 min left" from the measured points' wall times, or undefined before the first. From one
+ * point only a floor: most of a small point's time is fixed (bring-up, history's blocks, waits on
+ * the shipper), so scaling it by the series count would promise days.
+ */
 export function remainingTime(measured: PointCost[], remaining: number[]): string | undefined {
-  const seconds = remaining.reduce((sum, n) => sum + (estimate(measured, n, (p) => p.seconds) ?? NaN), 0);
-  if (!Number.isFinite(seconds)) return undefined;
-  return seconds < 90 ? `about ${Math.round(seconds)} s left` : `about ${Math.round(seconds / 60)} min left`;
+  if (measured.length === 0) return undefined;
+  const text = (seconds: number) => (seconds < 90 ? `${Math.round(seconds)} s` : `${Math.round(seconds / 60)} min`);
+  if (measured.length === 1) return `at least ${text(measured[0]!.seconds * remaining.length)} left`;
+  const seconds = remaining.reduce((sum, n) => sum + estimate(measured, n, (p) => p.seconds)!, 0);
+  return `about ${text(seconds)} left`;
 }
 
 /** MemAvailable from /proc/meminfo (what the kernel could give without swapping), in bytes. */
