@@ -28,8 +28,20 @@ const CI_BUDGET: PointBudget = { loadQueries: 10, loadConcurrency: 2, latencyReq
 for (const series of POINTS) {
   describe(`At ${series.toLocaleString('en')} series, the note's cost claims hold (finding F)`, () => {
     const topology = withSeries(scaleSweep(), series);
-    const point = useTopology(topology, (t) => measurePoint(t, log, CI_BUDGET));
-    const where = `${topology.name} at ${series} series`;
+    const measured = useTopology(topology, async (t) => ({ substrate: t.substrate, figures: await measurePoint(t, log, CI_BUDGET) }));
+    const point = () => measured().figures;
+    /** One record per relation: what was observed, its figures, and its cell of the trade-offs table. */
+    const record = (observed: string, figures: Record<string, number>, tradeOff: { row: string; cells: Record<string, string> }) =>
+      recordFinding({
+        finding: 'F',
+        scenario: 'scale-relations',
+        topology: `${topology.name} at ${series} series`,
+        substrate: measured().substrate,
+        configuration: 'fixed',
+        observed,
+        figures: { series, ...figures },
+        tradeOff: { row: `${tradeOff.row}, at ${series.toLocaleString('en')} series`, cells: tradeOff.cells },
+      });
 
     it("stores about twice Arch 1's bytes per series-hour in Arch 2", () => {
       const { bucket, partial } = point();
@@ -40,16 +52,11 @@ for (const series of POINTS) {
       const ratio = arch2 / arch1;
       expect(ratio).toBeGreaterThanOrEqual(TWICE.min);
       expect(ratio).toBeLessThanOrEqual(TWICE.max);
-      recordFinding({
-        finding: 'F',
-        scenario: 'scale-relations',
-        topology: where,
-        substrate: process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process',
-        configuration: 'fixed',
-        observed: `at ${series} series Arch 2 keeps ${ratio.toFixed(2)}x Arch 1's bucket bytes per series-hour (${arch2.toFixed(1)} against ${arch1})`,
-        figures: { series, arch1BytesPerSeriesHour: arch1, arch2BytesPerSeriesHour: +arch2.toFixed(2), arch3BytesPerSeriesHour: bucket.receive.bytesPerSeriesHour, ratio: +ratio.toFixed(3) },
-        tradeOff: { row: `${TRADE_OFFS.bucketBytes}, per series-hour at ${series} series`, cells: { 'Arch 1': `${arch1} B`, 'Arch 2': `${arch2.toFixed(1)} B (${ratio.toFixed(2)}x)`, 'Arch 3': `${bucket.receive.bytesPerSeriesHour} B` } },
-      });
+      record(
+        `at ${series} series Arch 2 keeps ${ratio.toFixed(2)}x Arch 1's bucket bytes per series-hour (${arch2.toFixed(1)} against ${arch1})`,
+        { arch1BytesPerSeriesHour: arch1, arch2BytesPerSeriesHour: +arch2.toFixed(2), arch3BytesPerSeriesHour: bucket.receive.bytesPerSeriesHour, ratio: +ratio.toFixed(3) },
+        { row: `${TRADE_OFFS.bucketBytes}, per series-hour`, cells: { 'Arch 1': `${arch1} B`, 'Arch 2': `${arch2.toFixed(1)} B (${ratio.toFixed(2)}x)`, 'Arch 3': `${bucket.receive.bytesPerSeriesHour} B` } },
+      );
     });
 
     it('costs the observee less CPU under the same query load via Receive than via the sidecars', () => {
@@ -58,16 +65,11 @@ for (const series of POINTS) {
       expect(observee.viaSidecar.queries).toBe(CI_BUDGET.loadQueries);
       expect(observee.viaReceive.queries).toBe(CI_BUDGET.loadQueries);
       expect(observee.viaReceive.cpuSeconds).toBeLessThan(observee.viaSidecar.cpuSeconds);
-      recordFinding({
-        finding: 'F',
-        scenario: 'scale-relations',
-        topology: where,
-        substrate: process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process',
-        configuration: 'fixed',
-        observed: `at ${series} series ${CI_BUDGET.loadQueries} queries cost the observee ${observee.viaSidecar.cpuSeconds} s CPU via Sidecar, ${observee.viaReceive.cpuSeconds} s via Receive`,
-        figures: { series, cpuViaSidecar: observee.viaSidecar.cpuSeconds, cpuViaReceive: observee.viaReceive.cpuSeconds },
-        tradeOff: { row: `${TRADE_OFFS.observeeLoad}, at ${series} series`, cells: { 'Arch 1': `${observee.viaSidecar.cpuSeconds} s CPU`, 'Arch 2': `${observee.viaReceive.cpuSeconds} s CPU (via Receive)` } },
-      });
+      record(
+        `at ${series} series ${CI_BUDGET.loadQueries} queries cost the observee ${observee.viaSidecar.cpuSeconds} s CPU via Sidecar, ${observee.viaReceive.cpuSeconds} s via Receive`,
+        { cpuViaSidecar: observee.viaSidecar.cpuSeconds, cpuViaReceive: observee.viaReceive.cpuSeconds },
+        { row: TRADE_OFFS.observeeLoad, cells: { 'Arch 1': `${observee.viaSidecar.cpuSeconds} s CPU`, 'Arch 2': `${observee.viaReceive.cpuSeconds} s CPU (via Receive)` } },
+      );
     });
 
     it("about halves the HA pair's bytes with the Compactor's vertical deduplication", () => {
@@ -76,16 +78,11 @@ for (const series of POINTS) {
       const ratio = bucket.sidecarCompacted.bytes / bucket.sidecar.bytes;
       expect(ratio).toBeGreaterThanOrEqual(HALF.min);
       expect(ratio).toBeLessThanOrEqual(HALF.max);
-      recordFinding({
-        finding: 'F',
-        scenario: 'scale-relations',
-        topology: where,
-        substrate: process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process',
-        configuration: 'fixed',
-        observed: `at ${series} series the Compactor's deduplication keeps ${(ratio * 100).toFixed(0)}% of the HA pair's bytes (${bucket.sidecar.blocks} blocks, ${bucket.sidecar.bytes} B -> ${bucket.sidecarCompacted.blocks} blocks, ${bucket.sidecarCompacted.bytes} B)`,
-        figures: { series, bytesBefore: bucket.sidecar.bytes, bytesAfter: bucket.sidecarCompacted.bytes, blocksBefore: bucket.sidecar.blocks, blocksAfter: bucket.sidecarCompacted.blocks, ratio: +ratio.toFixed(3) },
-        tradeOff: { row: `${TRADE_OFFS.compactorSaving}, at ${series} series`, cells: { 'Arch 1': `${(ratio * 100).toFixed(0)}% of the bytes kept` } },
-      });
+      record(
+        `at ${series} series the Compactor's deduplication keeps ${(ratio * 100).toFixed(0)}% of the HA pair's bytes (${bucket.sidecar.blocks} blocks, ${bucket.sidecar.bytes} B -> ${bucket.sidecarCompacted.blocks} blocks, ${bucket.sidecarCompacted.bytes} B)`,
+        { bytesBefore: bucket.sidecar.bytes, bytesAfter: bucket.sidecarCompacted.bytes, blocksBefore: bucket.sidecar.blocks, blocksAfter: bucket.sidecarCompacted.blocks, ratio: +ratio.toFixed(3) },
+        { row: TRADE_OFFS.compactorSaving, cells: { 'Arch 1': `${(ratio * 100).toFixed(0)}% of the bytes kept` } },
+      );
     });
   });
 }

@@ -1,24 +1,7 @@
-import { createConnection, createServer, type Server } from 'node:net';
+import { ask, namedServer } from '../../testdata/tcp.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './ports.ts';
 import { ServiceProxy } from './service-proxy.ts';
-
-// Backends that answer every connection with their own name.
-async function namedServer(name: string): Promise<{ server: Server; port: number }> {
-  const server = createServer((s) => s.end(name));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { server, port: (server.address() as { port: number }).port };
-}
-
-async function ask(port: number): Promise<string> {
-  return await new Promise((resolve) => {
-    let data = '';
-    const s = createConnection(port, '127.0.0.1');
-    s.on('data', (d) => (data += d));
-    s.on('close', () => resolve(data));
-    s.on('error', () => resolve('refused'));
-  });
-}
 
 describe('ServiceProxy', async () => {
   const a = await namedServer('a');
