@@ -59,12 +59,23 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     points: [],
   };
   const costs: PointCost[] = [];
+  const reports = opts.reportsDir ?? REPORTS_DIR;
+  const dir = join(reports, `scale-${results.id}`);
+  // Written after every point: a sweep stopped half-way (Ctrl-C, a lost machine) keeps what it measured.
+  const save = () => {
+    results.finishedAt = new Date().toISOString();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+    writeFileSync(join(dir, 'index.html'), renderSweepHtml(results));
+    pointLink(reports, 'scale-latest', `scale-${results.id}`);
+  };
   for (const [k, series] of opts.points.entries()) {
     const n = series.toLocaleString('en');
     const skip = wontFit(costs, series, readAvailable());
     if (skip) {
       log(skip);
       results.points.push({ series, status: 'skipped', reason: skip });
+      save();
       continue;
     }
     const left = remainingTime(costs, opts.points.slice(k));
@@ -98,13 +109,8 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
       clearInterval(watch);
       await t?.close();
     }
+    save();
   }
-  results.finishedAt = new Date().toISOString();
-  const reports = opts.reportsDir ?? REPORTS_DIR;
-  const dir = join(reports, `scale-${results.id}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
-  writeFileSync(join(dir, 'index.html'), renderSweepHtml(results));
-  pointLink(reports, 'scale-latest', `scale-${results.id}`);
+  save();
   return { dir, results };
 }
