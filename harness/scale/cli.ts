@@ -1,22 +1,43 @@
-// `npm run bench -- --scale [--series 1k,10k,100k,1M]` (`--exporter`: the exporter's figures only):
+// `npm run bench -- --scale [--series 1k,10k,100k,1M] [--force] [--resume <id>]` (`--exporter`: the
+// exporter's figures only; --force: run a point the memory estimate would skip, watched; --resume: add
+// the points to an earlier sweep's report):
 // parses the arguments, runs the sweep, prints
 // its table's file and what each point came to. Bad input: one line, exit 2, nothing started.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveAll } from '../binaries/provision.ts';
+import { REPORTS_DIR } from '../report/paths.ts';
 import { writeSummary } from '../report/summary.ts';
+import type { SweepResults } from './report.ts';
 import { benchExporter, describeExporterFigures } from './exporter-bench.ts';
 import { DEFAULT_POINTS, parsePoints } from './plan.ts';
 import { runSweep } from './sweep.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** A sweep's results by id ("2026-12-06T14-46-41Z") or directory; one line naming the fix if there is none. */
+function readSweep(idOrDir: string): SweepResults {
+  const file = join(existsSync(idOrDir) ? idOrDir : join(REPORTS_DIR, `scale-${idOrDir}`), 'results.json');
+  if (!existsSync(file)) throw new Error(`--resume ${idOrDir}: no ${file}; give a sweep's id as in reports/scale-<id>/ or its directory`);
+  return JSON.parse(readFileSync(file, 'utf8')) as SweepResults;
+}
+
 export async function runScaleBench(argv: string[]): Promise<number> {
   let points: number[];
   let exporterOnly = false;
+  let force = false;
+  let resume: SweepResults | undefined;
   try {
-    const { values } = parseArgs({ args: argv, options: { scale: { type: 'boolean' }, exporter: { type: 'boolean' }, series: { type: 'string' } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { scale: { type: 'boolean' }, exporter: { type: 'boolean' }, series: { type: 'string' }, force: { type: 'boolean' }, resume: { type: 'string' } },
+      strict: true,
+    });
     points = values.series === undefined ? DEFAULT_POINTS : parsePoints(values.series);
     exporterOnly = values.exporter === true;
+    force = values.force === true;
+    if (values.resume !== undefined) resume = readSweep(values.resume);
   } catch (err) {
     log(`thanos-ha-e2e bench --scale: ${(err as Error).message}`);
     return 2;
@@ -27,7 +48,7 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   if (exporterOnly) return 0;
   await resolveAll({ onProgress: log });
   const started = Date.now();
-  const { dir, results } = await runSweep({ points, onProgress: log });
+  const { dir, results } = await runSweep({ points, force, resume, onProgress: log });
   for (const p of results.points) log(`  ${p.series.toLocaleString('en').padStart(9)} series: ${p.status}${p.reason ? ` (${p.reason})` : ''}`);
   log(`scale sweep done in ${((Date.now() - started) / 60_000).toFixed(1)} min: ${dir}/index.html (reports/scale-latest)`);
   // summary.md's trade-offs at scale come from the newest sweep: rewritten now, next to the last run's findings.

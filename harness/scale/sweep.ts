@@ -40,6 +40,10 @@ async function residentBytes(t: RunningTopology): Promise<number> {
 
 export interface SweepOptions {
   points: number[];
+  /** Run every point, watched, even where the estimate says it will not fit (the estimate is still logged). */
+  force?: boolean;
+  /** A sweep to add these points to (its id, results.json and page), e.g. one stopped half-way or skipped by its estimate. */
+  resume?: SweepResults;
   budget?: PointBudget;
   onProgress?: (line: string) => void;
   reportsDir?: string;
@@ -49,7 +53,7 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
   const log = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = new Date();
   const substrate = substrateFromEnv();
-  const results: SweepResults = {
+  const results: SweepResults = opts.resume ?? {
     id: runIdOf(started),
     startedAt: started.toISOString(),
     finishedAt: '',
@@ -58,7 +62,9 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     versions: effectiveVersionNames(),
     points: [],
   };
-  const costs: PointCost[] = [];
+  const costs: PointCost[] = results.points.flatMap((p) => (p.status === 'measured' && p.peakBytes && p.seconds ? [{ series: p.series, peakBytes: p.peakBytes, seconds: p.seconds }] : []));
+  // A point measured again replaces what the resumed sweep said of it.
+  results.points = results.points.filter((p) => !opts.points.includes(p.series));
   const reports = opts.reportsDir ?? REPORTS_DIR;
   const dir = join(reports, `scale-${results.id}`);
   // Written after every point: a sweep stopped half-way (Ctrl-C, a lost machine) keeps what it measured.
@@ -69,10 +75,17 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     writeFileSync(join(dir, 'index.html'), renderSweepHtml(results));
     pointLink(reports, 'scale-latest', `scale-${results.id}`);
   };
+  // Ctrl-C tears the running point down (substrates/teardown.ts); no further point may start after it.
+  let signalled: string | undefined;
+  const onSignal = (signal: string) => (signalled = signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   for (const [k, series] of opts.points.entries()) {
+    if (signalled) break;
     const n = series.toLocaleString('en');
     const skip = wontFit(costs, series, readAvailable());
-    if (skip) {
+    if (skip && opts.force) log(`${skip.replace(/^skipped/, 'running')}: --force, watched`);
+    else if (skip) {
       log(skip);
       results.points.push({ series, status: 'skipped', reason: skip });
       save();
@@ -102,7 +115,7 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
       costs.push({ series, peakBytes: peak, seconds });
       log(`[scale ${k + 1}/${opts.points.length}] ${n} series measured in ${seconds.toFixed(0)} s, peak memory ${(peak / 2 ** 30).toFixed(2)} GiB`);
     } catch (err) {
-      const reason = lowMemory ?? `failed at ${n} series: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+      const reason = lowMemory ?? (signalled ? `stopped at ${n} series by ${signalled}` : `failed at ${n} series: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       log(reason);
       results.points.push({ series, status: 'failed', reason, peakBytes: peak, seconds: (Date.now() - pointStarted) / 1000 });
     } finally {
@@ -111,6 +124,7 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     }
     save();
   }
+  results.points.sort((a, b) => a.series - b.series);
   save();
   return { dir, results };
 }
