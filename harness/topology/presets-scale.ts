@@ -21,7 +21,8 @@ export function scaleSweep(): Topology {
   const store = `${OBSERVER}/store`;
   const path = (name: string, endpoints: string[]) => [
     { kind: 'query' as const, name, cluster: OBSERVER, endpoints, replicaLabels: ALL_REPLICA_LABELS },
-    { kind: 'query-frontend' as const, name: `${name}-frontend`, cluster: OBSERVER, downstream: `${OBSERVER}/${name}` },
+    // The sweep times answers cold and cached: the frontend needs its results cache (in memory, max freshness 1m).
+    { kind: 'query-frontend' as const, name: `${name}-frontend`, cluster: OBSERVER, downstream: `${OBSERVER}/${name}`, resultsCache: {} },
   ];
   return validateTopology({
     name: 'scale-sweep',
