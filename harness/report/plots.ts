@@ -65,10 +65,12 @@ export function formatNumber(v: number): string {
 
 function loglogSvg(p: LogLogPlot): string {
   const left = 70;
-  const plotW = W - left - 200;
+  const plotW = W - left - 20;
   const top = 12;
   const plotH = 220;
-  const h = top + plotH + 40;
+  // The legend goes under the plot, a line per curve: each names its fitted slope in full.
+  const legendTop = top + plotH + 44;
+  const h = legendTop + p.curves.length * 18 + 4;
   const all = p.curves.flatMap((c) => c.points).filter((q) => q.x > 0 && q.y > 0);
   const decades = (values: number[]) => [Math.floor(Math.log10(Math.min(...values))), Math.ceil(Math.log10(Math.max(...values)))] as const;
   const [x0, x1] = all.length ? decades(all.map((q) => q.x)) : [0, 1];
@@ -95,7 +97,7 @@ function loglogSvg(p: LogLogPlot): string {
     }
     const fit = fitCurve(points);
     const legend = `${c.label}${fit ? `: ${formatNumber(fit.slope)} ${p.unit} per series${fit.exponent === undefined ? '' : `, exponent ${fit.exponent.toFixed(2)}`}` : ''}`;
-    parts.push(`<rect x="${left + plotW + 10}" y="${top + i * 18}" width="10" height="10" fill="${colour}"/><text x="${left + plotW + 24}" y="${top + i * 18 + 9}" font-size="11">${escapeXml(legend)}</text>`);
+    parts.push(`<rect x="${left}" y="${legendTop + i * 18}" width="10" height="10" fill="${colour}"/><text x="${left + 14}" y="${legendTop + i * 18 + 9}" font-size="11">${escapeXml(legend)}</text>`);
   }
   return svg(`${p.title} (${p.unit}, log-log)`, h, parts);
 }
