@@ -88,7 +88,7 @@ export interface PointFigures {
 
 const seconds = (ms: number) => +(ms / 1000).toFixed(3);
 
-/** The HA pair's Prometheus and the number of series an aggregate by namespace returns. */
+/** How many workload series each namespace holds: what `count by (namespace)` answers at every step. */
 function namespacesOf(w: Workload): Map<string, number> {
   const counts = new Map<string, number>();
   for (let i = 0; i < w.seriesCount; i++) {
@@ -245,7 +245,7 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   const historyStarted = Date.now();
   const run = await prepareArch2(t, log);
   const historySeconds = seconds(Date.now() - historyStarted);
-  // Every Prometheus and Receive got the history once per replica.
+  // Each Prometheus of the pair got the history, and Receive one copy per replica.
   const historySamples = w.seriesCount * run.prometheus.length * 2 * ((run.history.historyToMs - run.history.historyFromMs) / w.stepMs + 1);
   log(`  [${w.seriesCount} series] history written and live in ${historySeconds}s`);
 
