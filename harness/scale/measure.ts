@@ -186,7 +186,10 @@ async function freshness(run: Arch2Run, frontend: PromApiClient, probes: number)
     const answeredAt = await waitFor(
       `slot ${new Date(slot).toISOString()} to answer through ${frontend.baseUrl}`,
       async () => {
-        const answer = await frontend.query(probe, { dedup: false });
+        // At the slot's own time: after a long history the live scrape lags the clock (the exporter
+        // serves each scraper one slot per scrape from the history's end), by more than the lookback
+        // at 100k series, so a query at "now" would find no sample at all.
+        const answer = await frontend.query(probe, { dedup: false, time: slot });
         const newest = answer.resultType === 'vector' ? Math.max(...answer.result.map((s) => s.v)) * 1000 : -Infinity;
         return newest >= slot ? Date.now() : undefined;
       },
