@@ -80,5 +80,9 @@ export function planPrometheus(c: Prometheus, inst: Instance, ctx: PlanContext):
     files: { 'prometheus.yml': yaml(config) },
     ports: ['http'],
     externalLabels,
+    // Started once what it remote-writes to is ready: Thanos Receive 0.42.4 panicked at bring-up in
+    // CI (nil pointer in tsdb.(*DB).Head) with its writers started beside it; a write arriving while
+    // it opens its TSDB is the likely trigger, not yet proven.
+    after: c.remoteWrite.flatMap((ref) => ctx.backendsOf(ref)),
   });
 }
