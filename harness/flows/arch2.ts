@@ -4,7 +4,7 @@ import { greaterOrEqual, waitForStores, waitSumMetrics } from '../promql/wait-me
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { postWriteRequest, WorkloadWriter } from '../workload/remote-write.ts';
-import { populateWorkload, waitForHistoryShipped, type PopulatedWorkload } from '../workload/populate.ts';
+import { populateWorkload, waitForHistoryShipped, type PopulatedWorkload, type PopulateOptions } from '../workload/populate.ts';
 import { OBSERVEE, observeeReplicas, queryPaths, SIDECAR, STORE, type QueryPath } from './arch1.ts';
 import { waitForRemoteWriteOfSlot } from './remote-write.ts';
 
@@ -33,7 +33,7 @@ export interface Arch2Run {
  * to Prometheus' own writes). Needed because Prometheus' remote write only forwards samples newer
  * than its own start, so a backfilled history reaches its TSDB and blocks but never Receive.
  */
-export function historyForReceive(t: RunningTopology, receive: string, prometheus: string[]): (fromMs: number, toMs: number) => Promise<void> {
+export function historyForReceive(t: RunningTopology, receive: string, prometheus: string[]): NonNullable<PopulateOptions['alsoWrite']> {
   const url = `${t.url(receive, 'remote-write')}/api/v1/receive`;
   // One copy of every series per replica, under that replica's external labels; each time slice of
   // every copy before the next slice (WorkloadWriter): Receive's head refuses samples older than
@@ -42,8 +42,14 @@ export function historyForReceive(t: RunningTopology, receive: string, prometheu
     t.workload.workload,
     prometheus.map((id) => t.plan.processes.find((p) => p.id === id)!.externalLabels),
   );
-  return async (fromMs, toMs) => {
-    for (const request of writer.requests(fromMs, toMs)) await postWriteRequest(url, request.body);
+  return {
+    copies: prometheus.length,
+    write: async (fromMs, toMs, wrote) => {
+      for (const request of writer.requests(fromMs, toMs)) {
+        await postWriteRequest(url, request.body);
+        wrote(request.samples);
+      }
+    },
   };
 }
 

@@ -9,7 +9,7 @@ import type { RunningTopology } from '../substrates/types.ts';
 import { waitFor } from '../wait.ts';
 import { planHistory, type BlockRange, HOUR_MS } from './history.ts';
 import { postWriteRequest, WorkloadWriter } from './remote-write.ts';
-import { alignDown } from './series.ts';
+import { alignDown, gridPoints } from './series.ts';
 
 export interface PopulateOptions {
   /** How much history to write before going live (default 6h10m: a 6h query plus lookback). */
@@ -20,7 +20,12 @@ export interface PopulateOptions {
    * before its backfill into Prometheus and before going live. E.g. to give a Receive the history
    * that the Prometheus' own remote write would have sent it (that only forwards live samples).
    */
-  alsoWrite?: (fromMs: number, toMs: number) => Promise<void>;
+  alsoWrite?: {
+    /** Samples it writes per series and grid slot (e.g. one per Prometheus replica): how progress counts it. */
+    copies: number;
+    /** Writes the chunk, telling `wrote` of the samples of each request once accepted. */
+    write: (fromMs: number, toMs: number, wrote: (samples: number) => void) => Promise<void>;
+  };
   /**
    * Return once live, before the sidecars have shipped the history's last blocks, so that waits
    * on the live data overlap their shipper's next round (every 30 s). The caller then calls
@@ -80,6 +85,8 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
   // Every Prometheus gets the same samples: each request is encoded once and sent to all.
   const writer = new WorkloadWriter(exporter.workload);
   let firstUploadMs: number | undefined;
+  const slotsOfSeries = history.chunks.reduce((n, c) => n + gridPoints(c.fromMs, c.toMs, step).length, 0) * exporter.workload.seriesCount;
+  const progress = new HistoryProgress(slotsOfSeries * (prometheus.length + (opts.alsoWrite?.copies ?? 0)), log);
   for (const chunk of history.chunks) {
     if (chunk.waitForUploadsBefore > 0) {
       await waitForUploads(t, sidecars, chunk.waitForUploadsBefore, log);
@@ -90,8 +97,8 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
     // write forwards them as soon as they are backfilled. Had they reached a Receive before the
     // older slots alsoWrite sends, those would be out of order there (HTTP 409; seen at 5k series,
     // where a chunk takes seconds). Afterwards the forwarded copies are duplicates, accepted as such.
-    await opts.alsoWrite?.(chunk.fromMs, chunk.toMs);
-    await writeToAll(prometheus.map((p) => `${t.url(p.id)}/api/v1/write`), writer, chunk.fromMs, chunk.toMs);
+    await opts.alsoWrite?.write(chunk.fromMs, chunk.toMs, (samples) => progress.wrote(samples));
+    await writeToAll(prometheus.map((p) => `${t.url(p.id)}/api/v1/write`), writer, chunk.fromMs, chunk.toMs, progress);
     backfillMs += Date.now() - chunkStart;
   }
 
@@ -128,8 +135,37 @@ export async function populateWorkload(t: RunningTopology, opts: PopulateOptions
 }
 
 /** Writes the workload's samples in [fromMs, toMs] to every URL, each request encoded once, in time order per URL. */
-async function writeToAll(urls: string[], writer: WorkloadWriter, fromMs: number, toMs: number): Promise<void> {
-  for (const request of writer.requests(fromMs, toMs)) await Promise.all(urls.map((url) => postWriteRequest(url, request.body)));
+async function writeToAll(urls: string[], writer: WorkloadWriter, fromMs: number, toMs: number, progress?: HistoryProgress): Promise<void> {
+  for (const request of writer.requests(fromMs, toMs)) {
+    await Promise.all(urls.map((url) => postWriteRequest(url, request.body)));
+    progress?.wrote(request.samples * urls.length);
+  }
+}
+
+/** A line at most every PROGRESS_EVERY_MS while history is written (100k series take half an hour): how far, and about how long is left. */
+class HistoryProgress {
+  static readonly PROGRESS_EVERY_MS = 30_000;
+  /** Samples the whole history writes, summed over its targets (every Prometheus, and alsoWrite's). */
+  readonly total: number;
+  readonly log: (line: string) => void;
+  readonly #started = Date.now();
+  #lastLogMs = Date.now();
+  #done = 0;
+
+  constructor(total: number, log: (line: string) => void) {
+    this.total = total;
+    this.log = log;
+  }
+
+  wrote(samples: number): void {
+    this.#done += samples;
+    const now = Date.now();
+    if (now - this.#lastLogMs < HistoryProgress.PROGRESS_EVERY_MS || this.#done >= this.total) return;
+    this.#lastLogMs = now;
+    const share = this.#done / this.total;
+    const leftMin = ((now - this.#started) * (1 - share)) / share / 60_000;
+    this.log(`  history: ${(share * 100).toFixed(0)}% written (${this.#done.toLocaleString('en')} of ${this.total.toLocaleString('en')} samples), about ${leftMin.toFixed(1)} min left`);
+  }
 }
 
 /** Waits until every sidecar has shipped every block of the history (PopulatedWorkload.blocks). */
