@@ -23,19 +23,30 @@ const SAMPLE_EVERY_MS = 2_000;
 
 const readAvailable = () => memAvailable(readFileSync('/proc/meminfo', 'utf8'));
 
-/** Every component's own resident memory (process_resident_memory_bytes) plus this process's. */
-async function residentBytes(t: RunningTopology): Promise<number> {
+/** Every component's own resident memory (process_resident_memory_bytes) and this process's, in bytes by name. */
+async function residentBytes(t: RunningTopology): Promise<Record<string, number>> {
   const each = await Promise.all(
-    t.plan.processes.map(async (p) => {
+    t.plan.processes.map(async (p): Promise<[string, number]> => {
       try {
         const response = await fetch(`${t.url(p.id)}/metrics`, { signal: AbortSignal.timeout(5_000) });
-        return metricSum(await response.text(), 'process_resident_memory_bytes') ?? 0;
+        return [p.id, metricSum(await response.text(), 'process_resident_memory_bytes') ?? 0];
       } catch {
-        return 0; // stopped on purpose (Receive, and the Compactor before its turn): it holds nothing
+        return [p.id, 0]; // stopped on purpose (Receive, and the Compactor before its turn): it holds nothing
       }
     }),
   );
-  return each.reduce((a, b) => a + b, process.memoryUsage().rss);
+  return Object.fromEntries([...each, ['the sweep itself', process.memoryUsage().rss]]);
+}
+
+const totalOf = (byProcess: Record<string, number>) => Object.values(byProcess).reduce((a, b) => a + b, 0);
+
+/** "observer/query-store-and-sidecar 9.1 GiB, observee/prometheus-0 3.2 GiB, ...": the largest first. */
+export function largestHolders(byProcess: Record<string, number>, n = 3): string {
+  return Object.entries(byProcess)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([id, bytes]) => `${id} ${(bytes / 2 ** 30).toFixed(1)} GiB`)
+    .join(', ');
 }
 
 export interface SweepOptions {
@@ -97,26 +108,35 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     let peak = 0;
     let lowMemory: string | undefined;
     let t: RunningTopology | undefined;
+    // The latest reading per process: what held the memory, when the point has to be stopped.
+    let latest: Record<string, number> = {};
     const watch = setInterval(() => {
       const available = readAvailable();
       if (available < MEMORY_FLOOR_BYTES && !lowMemory) {
-        lowMemory = `stopped at ${n} series: the machine had ${(available / 2 ** 30).toFixed(1)} GiB available (the floor is ${MEMORY_FLOOR_BYTES / 2 ** 30} GiB), before the OOM killer would end the run`;
+        lowMemory =
+          `stopped at ${n} series: the machine had ${(available / 2 ** 30).toFixed(1)} GiB available (the floor is ${MEMORY_FLOOR_BYTES / 2 ** 30} GiB), ` +
+          `before the OOM killer would end the run; the largest: ${largestHolders(latest)}`;
         log(lowMemory);
         void t?.close(); // every wait of the point then fails, and the point with it
       }
-      if (t) void residentBytes(t).then((bytes) => (peak = Math.max(peak, bytes)));
+      if (t) {
+        void residentBytes(t).then((byProcess) => {
+          latest = byProcess;
+          peak = Math.max(peak, totalOf(byProcess));
+        });
+      }
     }, SAMPLE_EVERY_MS);
     try {
       t = await substrate.up(withSeries(scaleSweep(), series), { onProgress: log });
       const figures = await measurePoint(t, log, opts.budget ?? budgetFor(series));
-      peak = Math.max(peak, await residentBytes(t));
+      peak = Math.max(peak, totalOf(await residentBytes(t)));
       const seconds = (Date.now() - pointStarted) / 1000;
       results.points.push({ series, status: 'measured', peakBytes: peak, seconds, figures });
       costs.push({ series, peakBytes: peak, seconds });
       log(`[scale ${k + 1}/${opts.points.length}] ${n} series measured in ${seconds.toFixed(0)} s, peak memory ${(peak / 2 ** 30).toFixed(2)} GiB`);
     } catch (err) {
       const reason = lowMemory ?? (signalled ? `stopped at ${n} series by ${signalled}` : `failed at ${n} series: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      log(reason);
+      if (reason !== lowMemory) log(reason); // the watch said it already
       results.points.push({ series, status: 'failed', reason, peakBytes: peak, seconds: (Date.now() - pointStarted) / 1000 });
     } finally {
       clearInterval(watch);
