@@ -12,6 +12,11 @@
 // one fanning out, each with its own Query Frontend. Fix (b) changes the receives themselves (a
 // hashring that replicates every write), so it is a topology of its own.
 //
+// Two ways of writing, each faulty and fixed: 10 series over many connections (4 shards, one sample
+// per request: each receive holds an interleaved part of every series), and 10k series with
+// Prometheus' default queue (one connection per replica: each receive holds whole replicas, and the
+// answers differ once a replica is down), at the end of the file.
+//
 // Every try asks the same range query over a frozen past window (all of it written, then the
 // observee's Prometheus stopped: nothing in it or after it changes), so any difference between
 // tries is the symptom, not new data. A range query rather than
@@ -37,6 +42,7 @@ import {
   type JitterRun,
   type QueryPath,
   type StoredSample,
+  type Tries,
 } from '../harness/flows/receive.ts';
 import { analyseRange, distinctAnswers, type DistinctAnswers } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
@@ -336,6 +342,138 @@ describe('Finding B, fixed (b): a hashring over both receives with replication f
       configuration: 'fixed',
       observed: `hashring with replication factor 2: each receive holds every sample; ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
       figures: { tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present, ...triesServed(atOnce.byQueryReplica) },
+    });
+  });
+});
+
+// ---- at 10k series, with Prometheus' default queue configuration ----
+//
+// One shard keeps up with 10k samples/s, so each Prometheus replica writes over one kept-alive
+// connection, and the write Service puts each replica, whole, on one receive (both on the same
+// one, when kube-proxy's draw says so). The pinned Queries agree while both replicas write. Once
+// one replica is down (a rollout, a drained node), the Query reading only its receive answers with
+// that replica's last values, carried forward by the 5 min lookback, while the other answers right:
+// refreshes alternate between the live values and a frozen line. The fixes need no help from the queue.
+
+/**
+ * Every try is complete and exact, or frozen: every point shows an earlier sample's value (the
+ * stopped replica's last, through the lookback), none right and none of another value. Both occur.
+ */
+function expectCompleteOrFrozen(run: JitterRun, tries: Tries, answers: DistinctAnswers): { expectedPoints: number; frozenTries: number } {
+  const expectedPoints = run.t.workload.workload.seriesCount * ((run.window.end - run.window.start) / run.window.step + 1);
+  const kinds = answers.answers.map((a) => {
+    const { summary, series } = analyseRange(tries.results[a.tries[0]!]!.result, tryExpectation(run));
+    if (summary.ok) {
+      expect(summary.presentPoints).toBe(expectedPoints);
+      return 'complete';
+    }
+    expect(summary, `answer of tries ${a.tries.join(',')}`).toMatchObject({ presentPoints: 0, wrongPoints: 0, missingPoints: expectedPoints, repeatedTimestamps: 0 });
+    const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
+    expect(carried, 'points showing an earlier value').toBe(expectedPoints);
+    return 'frozen';
+  });
+  expect(new Set(kinds)).toEqual(new Set(['complete', 'frozen']));
+  const frozenTries = answers.answers.filter((_, i) => kinds[i] === 'frozen').reduce((n, a) => n + a.tries.length, 0);
+  return { expectedPoints, frozenTries };
+}
+
+describe("Finding B at 10k series with Prometheus' default queue: standalone receives, a replica down", () => {
+  const run = useTopology(receiveJitter('standalone-behind-service', 'default'), async (t) => {
+    const jitter = await prepareJitter(t, log, { replicaDown: true });
+    const pinnedSamples: Record<string, StoredSample[]> = {};
+    for (const q of jitter.pinned.replicas) pinnedSamples[q] = await storedSamples(jitter, q);
+    return { jitter, pinnedSamples };
+  });
+
+  it('writes each Prometheus replica, whole, to one receive', () => {
+    const { jitter } = run();
+    const before = jitter.beforeOutage!;
+    const h = holdings(jitter, before.samples, { window: before.window, writers: jitter.prometheus });
+    expect(h.wrong).toBe(0);
+    expect(h.union, 'every sample both replicas sent is in a receive').toBe(h.expected);
+    expect(h.inBoth, 'no sample is in both receives').toBe(0);
+    // Each replica's samples are all in one receive: one copy per replica, all of its samples.
+    const perReplica = h.expected / jitter.prometheus.length;
+    const copies = Object.entries(h.perCopy);
+    expect(copies.map(([copy]) => copy.split('@')[0]).sort()).toEqual(jitter.prometheus.map((p) => p.split('/')[1]).sort());
+    for (const [copy, n] of copies) expect(n, copy).toBe(perReplica);
+    // Round robin (process), one connection per replica: a replica per receive.
+    const counted = jitter.connections['observer/receive-write'] ?? [];
+    if (counted.length > 0) expect(counted).toEqual(jitter.receives.map(() => 1));
+    log(`[jitter default queue] both replicas writing: ${sharesText(h)}; write connections per receive: ${counted}`);
+  });
+
+  it("gives identical requests complete answers and answers frozen at the stopped replica's last values, once a replica is down", async () => {
+    const { jitter, pinnedSamples } = run();
+    expect(jitter.writers).toHaveLength(jitter.prometheus.length - 1);
+    const h = holdings(jitter, Object.values(pinnedSamples).flat());
+    expect(h.wrong).toBe(0);
+    expect(h.union).toBe(h.expected);
+    const atOnce = await tryThroughFrontend(jitter, jitter.pinned, 'at-once');
+    for (const q of jitter.pinned.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+    const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
+    expect(answers.distinct, answers.description).toBe(2);
+    const { expectedPoints, frozenTries } = expectCompleteOrFrozen(jitter, atOnce, answers);
+    log(`[jitter default queue] ${answers.tries} tries at once: ${answers.description} Frozen: ${frozenTries}.`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: jitter.t.topology.name,
+      substrate: jitter.t.substrate,
+      configuration: 'faulty',
+      observed:
+        `${jitter.t.workload.workload.seriesCount} series, Prometheus' default queue (one connection per replica), one replica down: ` +
+        `${answers.distinct} distinct answers to ${answers.tries} identical requests: ${answers.tries - frozenTries} complete, ${frozenTries} frozen at the stopped replica's last values (0 of ${expectedPoints} points right); samples per receive: ${sharesText(h)}`,
+      figures: {
+        series: jitter.t.workload.workload.seriesCount,
+        tries: answers.tries,
+        distinctAnswers: answers.distinct,
+        frozenTries,
+        expectedPoints,
+        ...triesServed(atOnce.byQueryReplica),
+        ...holdingFigures(h),
+        writeConnections: String(jitter.connections['observer/receive-write']),
+      },
+    });
+  });
+
+  it('gives one answer, complete and exact, through the fan-out', async () => {
+    const jitter = run().jitter;
+    const { answers, present } = await expectOneCompleteAnswer(jitter, jitter.fanout!);
+    log(`[jitter default queue, fanout] ${answers.description}`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: jitter.t.topology.name,
+      substrate: jitter.t.substrate,
+      configuration: 'fixed',
+      observed: `${jitter.t.workload.workload.seriesCount} series, default queue, one replica down; fan-out to both receives: ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
+      figures: { series: jitter.t.workload.workload.seriesCount, tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present },
+    });
+  });
+});
+
+describe("Finding B at 10k series with Prometheus' default queue, fixed (b): a hashring with replication factor 2, a replica down", () => {
+  const run = useTopology(receiveJitter('hashring-rf2', 'default'), (t) => prepareJitter(t, log, { replicaDown: true }));
+
+  it('keeps every sample in each receive and gives one answer, complete and exact', async () => {
+    const jitter = run();
+    for (const [i, q] of jitter.pinned.replicas.entries()) {
+      const h = holdings(jitter, await storedSamples(jitter, q));
+      const receive = receiveName(jitter.receives[i]!);
+      expect(h.wrong).toBe(0);
+      expect(h.perReceive[receive]!.held, `samples in ${receive}`).toBe(h.expected);
+    }
+    const { answers, present } = await expectOneCompleteAnswer(jitter, jitter.pinned);
+    log(`[jitter default queue, hashring-rf2] ${answers.description}`);
+    recordFinding({
+      finding: 'B',
+      scenario: SCENARIO,
+      topology: jitter.t.topology.name,
+      substrate: jitter.t.substrate,
+      configuration: 'fixed',
+      observed: `${jitter.t.workload.workload.seriesCount} series, default queue, one replica down; hashring with replication factor 2: each receive holds every sample; ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
+      figures: { series: jitter.t.workload.workload.seriesCount, tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present },
     });
   });
 });

@@ -19,6 +19,14 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
   'arch1-side-by-side': { prepare: prepareArch1, state: 'both Queries of finding A over the same history and live data' },
   'jitter-standalone-behind-service': { prepare: prepareJitter, state: 'remote write live into two standalone receives: repeated queries through the frontend differ (finding B)' },
   'jitter-hashring-rf2': { prepare: prepareJitter, state: 'remote write live into a replicated hashring: repeated queries agree (B fixed)' },
+  'jitter-default-queue-standalone-behind-service': {
+    prepare: (t, log) => prepareJitter(t, log, { replicaDown: true }),
+    state: "10k series with Prometheus' default queue, one replica stopped: repeated queries through the frontend differ (finding B)",
+  },
+  'jitter-default-queue-hashring-rf2': {
+    prepare: (t, log) => prepareJitter(t, log, { replicaDown: true }),
+    state: "10k series with Prometheus' default queue into a replicated hashring, one replica stopped: repeated queries agree (B fixed)",
+  },
   'arch3-central-alerting': { prepare: prepareArch3, state: 'history in the bucket, the agent writing to Receive, the Ruler evaluating (finding F, central alerting)' },
   'query-frontend-cache': { prepare: prepareFrontendCache, state: 'Arch 1 with history and live data behind the two cached frontends (finding G)' },
   'store-partitions': { prepare: prepareStorePartitions, state: 'history in the bucket, loaded by each time-partitioned Store (finding G)' },

@@ -68,6 +68,10 @@ export interface JitterRun {
   t: RunningTopology;
   /** The observee's Prometheus instances. */
   prometheus: string[];
+  /** Those that remote-wrote the window: every one, unless one was stopped before it (JitterOptions.replicaDown). */
+  writers: string[];
+  /** With replicaDown: slots every Prometheus wrote before one was stopped, and what each receive then held of them. */
+  beforeOutage?: { window: Window; samples: StoredSample[] };
   receives: string[];
   /** The first grid slot served, and remote-written: nothing older exists anywhere. */
   liveFromMs: number;
@@ -81,16 +85,27 @@ export interface JitterRun {
   fanout: QueryPath | undefined;
   /** Connections each Service accepted per backend, once the window was written. */
   connections: Record<string, number[]>;
-  /** Prometheus' remote-write counters then (before it was stopped), summed over both. */
+  /** The writers' remote-write counters then (before they were stopped), summed. */
   remoteWrite: { samplesFailed: number; samplesRetried: number };
+}
+
+export interface JitterOptions {
+  /**
+   * Every Prometheus writes WINDOW_SLOTS slots, then the last replica is stopped (a rollout, a node
+   * drained) and the window is written by the others only. With Prometheus' default queue each
+   * replica writes over one connection, so each receive holds whole replicas: their answers differ
+   * only once one replica's copy has a hole.
+   */
+  replicaDown?: boolean;
 }
 
 /**
  * Goes live on a slot every Prometheus remote-writes, pins each replica of the Query that reads
  * through the gRPC Service to its receive (replica i reads receive i), waits until every sample
- * of a WINDOW_SLOTS window has been sent, then stops every Prometheus.
+ * of a WINDOW_SLOTS window has been sent, then stops every Prometheus. With replicaDown, the last
+ * Prometheus replica is stopped after WINDOW_SLOTS slots and the window follows.
  */
-export async function prepareJitter(t: RunningTopology, log: (line: string) => void): Promise<JitterRun> {
+export async function prepareJitter(t: RunningTopology, log: (line: string) => void, opts: JitterOptions = {}): Promise<JitterRun> {
   const receives = receivesOf(t);
   const has = (component: string) => t.plan.processes.some((p) => p.component === component);
   const paths = [JITTER_QUERY_PATHS.pinned, JITTER_QUERY_PATHS.fanout].filter((p) => has(`${OBSERVER}/${p.query}`));
@@ -99,8 +114,9 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
 
   const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
   const step = t.workload.workload.stepMs;
-  const window = { start: liveFromMs, end: liveFromMs + (WINDOW_SLOTS - 1) * step, step };
-  log(`  live from ${iso(liveFromMs)}; window ${iso(window.start)} to ${iso(window.end)}`);
+  const slotsFrom = (start: number): Window => ({ start, end: start + (WINDOW_SLOTS - 1) * step, step });
+  let window = slotsFrom(liveFromMs);
+  log(`  live from ${iso(liveFromMs)}; ${opts.replicaDown ? 'every replica writes' : 'window'} ${iso(window.start)} to ${iso(window.end)}`);
   // Pinning restarts Query replicas only, nothing on the write path: done while Prometheus
   // discovers the workload target (seconds pass before its first scrape).
   const pinnedReplicas = instancesOf(t, `${OBSERVER}/${pinned.query}`);
@@ -108,6 +124,22 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
   const delivery = { marginMs: SHARD_SKEW_MS, timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log };
   const firstSlotSentAtMs = (await waitForRemoteWriteOfSlot(t, prometheus, liveFromMs, delivery)).sentAtMs;
   await waitForRemoteWriteOfSlot(t, prometheus, window.end, delivery);
+  let writers = prometheus;
+  let beforeOutage: JitterRun['beforeOutage'];
+  if (opts.replicaDown) {
+    const down = prometheus.at(-1)!;
+    // What each receive holds of the slots both wrote, read the way the scenario reads the window.
+    const perQuery: StoredSample[][] = [];
+    for (const q of instancesOf(t, `${OBSERVER}/${pinned.query}`)) perQuery.push(await storedSamplesIn(t, q, window));
+    const samples = perQuery.flat(); // not push(...): 10k series' samples exceed the call stack as arguments
+    beforeOutage = { window, samples };
+    await t.stop(down);
+    writers = prometheus.filter((p) => p !== down);
+    // The first slot no scrape of the stopped replica can have been served.
+    window = slotsFrom(alignDown(Date.now(), step) + step);
+    log(`  stopped ${down} (a replica down); window ${iso(window.start)} to ${iso(window.end)}, written by ${writers.join(', ')}`);
+    await waitForRemoteWriteOfSlot(t, writers, window.end, delivery);
+  }
 
   const [pinnedPath, fanoutPath] = await Promise.all(
     paths.map(async (p): Promise<QueryPath> => {
@@ -121,7 +153,7 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
   for (const s of t.plan.services) connections[s.id] = [...t.service(s.id).connections];
   let samplesFailed = 0;
   let samplesRetried = 0;
-  for (const p of prometheus) {
+  for (const p of writers) {
     const counters = await remoteWriteCounters(t, p);
     samplesFailed += counters.samplesFailed;
     samplesRetried += counters.samplesRetried;
@@ -129,10 +161,12 @@ export async function prepareJitter(t: RunningTopology, log: (line: string) => v
   // Freeze: nothing newer than the window may reach the receives. Penalty deduplication looks at
   // samples past a query's end: while Prometheus kept writing, answers about the window changed
   // from one second to the next (measured); once it stopped, they did not.
-  await Promise.all(prometheus.map((p) => t.stop(p)));
+  await Promise.all(writers.map((p) => t.stop(p)));
   return {
     t,
     prometheus,
+    writers,
+    ...(beforeOutage ? { beforeOutage } : {}),
     receives,
     liveFromMs,
     firstSlotSentAtMs,
@@ -223,11 +257,14 @@ export interface StoredSample {
 }
 
 /** Every stored copy of every workload sample in the window that a Query reaches: a range selector at window.end, not deduplicated. */
-export async function storedSamples(run: JitterRun, query: string): Promise<StoredSample[]> {
-  const { window } = run;
+export function storedSamples(run: JitterRun, query: string): Promise<StoredSample[]> {
+  return storedSamplesIn(run.t, query, run.window);
+}
+
+async function storedSamplesIn(t: RunningTopology, query: string, window: Window): Promise<StoredSample[]> {
   // A range selector is open on the left: (end - range, end]. One more millisecond takes window.start in.
   const rangeMs = window.end - window.start + 1;
-  const answer = await new PromApiClient(run.t.url(query)).query(`${run.t.workload.workload.metric}[${rangeMs}ms]`, { time: window.end, dedup: false });
+  const answer = await new PromApiClient(t.url(query)).query(`${t.workload.workload.metric}[${rangeMs}ms]`, { time: window.end, dedup: false });
   if (answer.resultType !== 'matrix') throw new Error(`${query}: a range selector gave a ${answer.resultType}`);
   return answer.result.flatMap((s) =>
     s.samples.map((p) => ({ prometheus: s.metric.prometheus_replica ?? '', receive: s.metric.receive_replica ?? '', series: Number(s.metric.series), t: p.t, v: p.v })),
@@ -235,7 +272,7 @@ export async function storedSamples(run: JitterRun, query: string): Promise<Stor
 }
 
 export interface Holdings {
-  /** Samples the window should hold: every Prometheus x every series x every grid slot. */
+  /** Samples the window should hold: every writer x every series x every grid slot. */
   expected: number;
   /** Per receive: expected samples it holds with the right value, and their share of `expected`. */
   perReceive: Record<string, { held: number; share: number }>;
@@ -249,11 +286,14 @@ export interface Holdings {
   wrong: number;
 }
 
-/** Judges stored copies against the workload: which receive holds which of the expected samples. */
-export function holdings(run: JitterRun, samples: StoredSample[]): Holdings {
-  const { window } = run;
+/**
+ * Judges stored copies against the workload: which receive holds which of the expected samples
+ * (every writer's, each series, each slot of the window; by default the run's window and writers).
+ */
+export function holdings(run: JitterRun, samples: StoredSample[], of: { window: Window; writers: string[] } = run): Holdings {
+  const { window } = of;
   const w = run.t.workload.workload;
-  const replicas = run.prometheus.map((p) => p.split('/')[1]!);
+  const replicas = of.writers.map((p) => p.split('/')[1]!);
   const slots = gridPoints(window.start, window.end, window.step);
   const expected = new Map<string, number>();
   for (const p of replicas) for (let i = 0; i < w.seriesCount; i++) for (const t of slots) expected.set(`${p}/${i}/${t}`, valueAt(i, t));

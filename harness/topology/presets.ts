@@ -140,6 +140,21 @@ export function arch2(variant: Arch2Variant): Topology {
 export const JITTER_VARIANTS = ['standalone-behind-service', 'hashring-rf2'] as const;
 export type JitterVariant = (typeof JITTER_VARIANTS)[number];
 
+/**
+ * How the observee's Prometheus remote-writes in receiveJitter():
+ * - many-connections: 10 series, 4 shards, one sample per request. Every shard has requests in
+ *   flight at once, so each replica writes over 4 connections and each receive holds an interleaved
+ *   part of every series (as a Prometheus catching up with many shards, or behind a per-request
+ *   load balancer, spreads its samples).
+ * - default: JITTER_DEFAULT_QUEUE_SERIES series, Prometheus' default queue configuration. One shard
+ *   keeps up (1 of 50 allowed; measured: 10k samples/s per replica, 33 ms per 2000-sample request),
+ *   so each replica writes over one kept-alive connection and each receive holds whole replicas.
+ */
+export const JITTER_QUEUES = ['many-connections', 'default'] as const;
+export type JitterQueue = (typeof JITTER_QUEUES)[number];
+/** Series per Prometheus replica with the default queue: a small cluster's worth, 5 full 2000-sample requests per scrape. */
+export const JITTER_DEFAULT_QUEUE_SERIES = 10_000;
+
 /** The Query groups of receiveJitter(): Query replicas behind an HTTP Service ("<query>-http"), a Query Frontend in front. */
 export const JITTER_QUERY_PATHS = {
   /** Through the gRPC Service, which the scenario pins so that replica i reads receive i. */
@@ -158,8 +173,9 @@ export const JITTER_QUERY_PATHS = {
  *   completely ("query-penalty", the same fan-out with it, outside any Query Frontend, shows that).
  * - hashring-rf2 (fixed b): a hashring over both with replication factor 2; "query" as the faulty one.
  */
-export function receiveJitter(variant: JitterVariant): Topology {
+export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many-connections'): Topology {
   const standalone = variant === 'standalone-behind-service';
+  const defaultQueue = queue === 'default';
   const replicaLabels = ['prometheus_replica', 'receive_replica'];
   const { pinned, fanout } = JITTER_QUERY_PATHS;
   const queryGroup = (path: { query: string; frontend: string }, endpoint: string, deduplicationFunc?: 'chain') => ({
@@ -171,21 +187,22 @@ export function receiveJitter(variant: JitterVariant): Topology {
   });
   const groups = [queryGroup(pinned, `${OBSERVER}/receive-grpc`), ...(standalone ? [queryGroup(fanout, `${OBSERVER}/receive`, 'chain')] : [])];
   return validateTopology({
-    name: `jitter-${variant}`,
-    description: standalone
-      ? 'B faulty and fixed (a): 2 standalone receives behind Services; one Query pair pinned one replica per receive, another fanning out to both'
-      : 'B fixed (b): a hashring over both receives with replication factor 2',
+    name: defaultQueue ? `jitter-default-queue-${variant}` : `jitter-${variant}`,
+    description:
+      (standalone
+        ? 'B faulty and fixed (a): 2 standalone receives behind Services; one Query pair pinned one replica per receive, another fanning out to both'
+        : 'B fixed (b): a hashring over both receives with replication factor 2') +
+      (defaultQueue ? `; ${JITTER_DEFAULT_QUEUE_SERIES.toLocaleString('en')} series, Prometheus' default remote-write queue` : ''),
     grid: '1s',
+    ...(defaultQueue ? { workload: { series: JITTER_DEFAULT_QUEUE_SERIES } } : {}),
     clusters: [
       { name: OBSERVER, role: 'observer' },
       { name: OBSERVEE, role: 'observee' },
     ],
     components: [
-      // Several shards: several remote-write connections, spread over the receives like in a cluster.
-      // A real Prometheus sends thousands of samples per scrape, in many requests at once over all
-      // of them; with the workload's 10 series, one sample per request does the same (at the default
-      // 2000 the shards flush one small request each, one after another, so the newest kept-alive
-      // connection, one receive, carries nearly everything).
+      // many-connections: several shards, one sample per request, so that all of them have requests
+      // in flight at once over connections of their own (at the default 2000 the 10 series' shards
+      // would flush one small request each, one after another, over the newest kept-alive connection).
       // One scrape per workload grid slot (the default), so each sample is remote-written once and
       // what each receive holds is a clean share.
       {
@@ -194,8 +211,7 @@ export function receiveJitter(variant: JitterVariant): Topology {
         cluster: OBSERVEE,
         replicas: 2,
         remoteWrite: [`${OBSERVER}/receive-write`],
-        remoteWriteShards: 4,
-        remoteWriteMaxSamplesPerSend: 1,
+        ...(defaultQueue ? {} : { remoteWriteShards: 4, remoteWriteMaxSamplesPerSend: 1 }),
       },
       { kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 2, mode: standalone ? 'standalone' : 'hashring', replicationFactor: standalone ? 1 : 2 },
       ...groups.flatMap((g) => g.components),
@@ -310,6 +326,7 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ...ARCH1_VARIANTS.map((v) => [`arch1-${v}`, () => arch1(v)] as const),
   ...ARCH2_VARIANTS.map((v) => [`arch2-${v}`, () => arch2(v)] as const),
   ...JITTER_VARIANTS.map((v) => [`jitter-${v}`, () => receiveJitter(v)] as const),
+  ...JITTER_VARIANTS.map((v) => [`jitter-default-queue-${v}`, () => receiveJitter(v, 'default')] as const),
   ['replication-3x-rf3', () => receiveReplication(3, 3)] as const,
   ['replication-2x-rf2', () => receiveReplication(2, 2)] as const,
   ['arch3-central-alerting', () => arch3()] as const,
