@@ -89,7 +89,16 @@ export const RECEIVE_PLAN: StepPlan = { start: 25_000, factor: 2, max: 1_600_000
 /** Prometheus: scrape jobs of CEILING_SCRAPE_SERIES_PER_COPY (25k) series each, 1 doubling to 64 (1.6M samples/s). */
 export const SCRAPE_PLAN: StepPlan = { start: 1, factor: 2, max: 64, unit: 1 };
 
-export type Verdict = 'pass' | 'fail' | 'generator-bound';
+/**
+ * pass: the target met, nothing lost, latency within bounds. saturated: the same, except that the
+ * rig's answers held every connection and it took less than the target: its throughput, within
+ * bounds, is what it took. generator-bound: the target missed while the rig kept up and the
+ * generator did not wait for it. fail: something lost, not appended, or too slow.
+ */
+export type Verdict = 'pass' | 'saturated' | 'generator-bound' | 'fail';
+
+/** Whether a step's achieved rate counts towards the ceiling: everything it sent was taken, in time. */
+export const isClean = (v: Verdict): boolean => v !== 'fail';
 
 export interface PlannedStep {
   target: number;
@@ -102,15 +111,15 @@ export interface StepOutcome extends PlannedStep {
 }
 
 /**
- * The next step, or undefined to stop. Up by plan.factor while steps pass. At the first failure,
- * one refinement step at the geometric middle between the last pass and it, so that the ceiling is
- * known within a factor of about 1.4 instead of 2, then stop whatever it gives. A generator-bound
- * step stops at once: a higher target would measure the generator again, not the rig.
+ * The next step, or undefined to stop. Up by plan.factor while steps pass. A saturated or
+ * generator-bound step stops at once: a higher target would only measure the same limit again.
+ * At the first failure, one refinement step at the geometric middle between the last pass and it,
+ * so that the ceiling is known within a factor of about 1.4 instead of 2, then stop whatever it gives.
  */
 export function nextStep(plan: StepPlan, done: readonly StepOutcome[]): PlannedStep | undefined {
   const last = done.at(-1);
   if (!last) return { target: plan.start, refinement: false };
-  if (last.refinement || last.verdict === 'generator-bound') return undefined;
+  if (last.refinement || last.verdict === 'saturated' || last.verdict === 'generator-bound') return undefined;
   if (last.verdict === 'pass') {
     const target = Math.round((last.target * plan.factor) / plan.unit) * plan.unit;
     return target <= plan.max ? { target, refinement: false } : undefined;
@@ -195,6 +204,9 @@ export interface ReceiveStepFigures {
   blockedShare: number;
   /** Cores this process used over the step (process.cpuUsage). */
   benchCpuCores: number;
+  /** Cores the whole machine was busy over the step, of `cores`. */
+  machineBusyCores: number;
+  cores: number;
 }
 
 export interface Judgement {
@@ -206,11 +218,12 @@ export interface Judgement {
 const n = (v: number) => Math.round(v).toLocaleString('en');
 
 /**
- * A Receive step passes when nothing was lost, every Receive appended exactly what was accepted,
- * at least 99% of requests took under 1 s by Receive's own histogram, and the target was met. A
- * target missed with everything else kept is the generator's fault when this process was busy (a
- * core's worth) or rarely had to wait for a connection; else Receive's answers held every
- * connection busy: it fell behind.
+ * A Receive step fails when a request was lost, a Receive did not append every accepted sample, or
+ * fewer than 99% of requests took under 1 s by Receive's own histogram. Otherwise it passes if it
+ * met its target. A target missed with everything kept is Receive's saturation when its answers
+ * held the connections (the generator waited for one at least 10% of the step): what it took is
+ * then its throughput. Else the generator is to blame: this process was short of CPU, on its own
+ * (a core's worth) or because the rig had the machine's other cores.
  */
 export function judgeReceiveStep(f: ReceiveStepFigures): Judgement {
   if (f.lostRequests > 0) return { verdict: 'fail', reason: `${n(f.lostRequests)} request(s) not accepted${f.firstError ? ` (${f.firstError})` : ''}` };
@@ -219,26 +232,33 @@ export function judgeReceiveStep(f: ReceiveStepFigures): Judgement {
   if (within !== undefined ? within < 0.99 : f.serverP99Seconds === undefined || f.serverP99Seconds >= P99_LIMIT_SECONDS)
     return { verdict: 'fail', reason: `p99 ${f.serverP99Seconds === undefined ? 'unknown' : `${f.serverP99Seconds.toFixed(2)} s`} by Receive's own histogram${within !== undefined ? ` (${(within * 100).toFixed(1)}% within 1 s)` : ''}` };
   if (f.achieved >= KEPT_UP * f.target) return { verdict: 'pass' };
-  const short = `${n(f.achieved)} of ${n(f.target)} samples/s`;
-  if (f.benchCpuCores >= 0.9 || f.blockedShare < 0.1)
-    return { verdict: 'generator-bound', reason: `the generator sent ${short} (this process used ${f.benchCpuCores.toFixed(2)} cores, waited for a connection ${(f.blockedShare * 100).toFixed(0)}% of the step)` };
-  return { verdict: 'fail', reason: `fell behind: ${short}, every connection busy ${(f.blockedShare * 100).toFixed(0)}% of the step` };
+  const took = `${n(f.achieved)} of ${n(f.target)} samples/s`;
+  if (f.blockedShare >= 0.1) return { verdict: 'saturated', reason: `took ${took}: its answers held every connection ${(f.blockedShare * 100).toFixed(0)}% of the step` };
+  const machine = f.machineBusyCores >= 0.9 * f.cores ? `; the machine's ${f.cores} cores were busy (${f.machineBusyCores.toFixed(2)}), the rest was the rig's` : '';
+  return { verdict: 'generator-bound', reason: `the generator sent ${took} using ${f.benchCpuCores.toFixed(2)} cores, waiting for a connection ${(f.blockedShare * 100).toFixed(0)}% of the step${machine}` };
 }
 
 export interface ScrapeStepFigures {
-  /** Samples/s the step's jobs should bring: jobs x (series + Prometheus' 5 report series) per second. */
-  expected: number;
-  /** Rise of Prometheus' own prometheus_tsdb_head_samples_appended_total per second. */
-  achieved: number;
-  /** Scrapes with up == 0 over the step. */
-  failedScrapes: number;
-  /** Samples Prometheus refused in scrapes (out of order, duplicate, out of bounds, over a limit). */
-  rejectedSamples: number;
-  maxScrapeSeconds?: number;
+  /** Scrape jobs: each scrapes every exporter series once an interval. */
+  jobs: number;
   intervalSeconds: number;
+  /** Scrapes the jobs were due in the step's window: jobs x whole intervals in it. */
+  dueScrapes: number;
+  /** Scrapes Prometheus made in the window, by its own `up` series, and those of them with up == 0. */
+  scrapes: number;
+  failedScrapes: number;
+  /** What one successful scrape writes: the exporter's series and Prometheus' 5 report series. */
+  samplesPerScrape: number;
+  /** Rise of Prometheus' own prometheus_tsdb_head_samples_appended_total over the step. */
+  appendedSamples: number;
+  /** Samples Prometheus refused in scrapes (out of order, duplicate, out of bounds), and scrapes over a limit. */
+  rejectedSamples: number;
+  /** Over every scrape in the window, from Prometheus' own scrape_duration_seconds: p99 (nearest rank), slowest, mean. */
+  p99ScrapeSeconds?: number;
+  maxScrapeSeconds?: number;
+  meanScrapeSeconds?: number;
   /** What one scrape of a job's series took the exporter alone, in the middle of the step (median of a few). */
   exporterScrapeSeconds?: number;
-  meanScrapeSeconds?: number;
 }
 
 /** The exporter dominates a scrape when serving it alone takes at least half of what Prometheus' scrapes take. */
@@ -247,16 +267,23 @@ export function exporterBound(f: ScrapeStepFigures): boolean {
 }
 
 /**
- * A scrape step passes when every scrape succeeded within the interval, nothing was refused, and
- * Prometheus' head appended at least 95% of what the jobs bring. A failure names the exporter when
- * it dominated the scrape time: the figure is then the exporter's as much as Prometheus'.
+ * A scrape step passes when no scrape failed (up == 0: over the 1 s timeout, or refused), no
+ * sample was refused, the jobs kept their schedule (at most one scrape a job short of what was due:
+ * where each job's ticks fall against the window's edges is chance), 99% of scrapes took less than
+ * the interval (Prometheus' counterpart of remote write's p99 under 1 s: a longer scrape delays
+ * the job's next), and Prometheus' head appended at least 95% of what its scrapes brought (the
+ * counter and the `up` window are read a scrape's duration apart). A failure names the exporter
+ * when it dominated the scrape time: the figure is then the exporter's as much as Prometheus'.
  */
 export function judgeScrapeStep(f: ScrapeStepFigures): Judgement {
   const exporter = exporterBound(f) ? `; the exporter alone took ${f.exporterScrapeSeconds!.toFixed(2)} s of a ${f.meanScrapeSeconds!.toFixed(2)} s mean scrape: exporter-bound` : '';
-  const slowest = f.maxScrapeSeconds === undefined ? '' : `, slowest scrape ${f.maxScrapeSeconds.toFixed(2)} s of a ${f.intervalSeconds} s interval`;
-  if (f.failedScrapes > 0) return { verdict: 'fail', reason: `${n(f.failedScrapes)} scrape(s) failed${slowest}${exporter}` };
+  const slow = f.p99ScrapeSeconds === undefined ? '' : `, scrapes p99 ${f.p99ScrapeSeconds.toFixed(2)} s, slowest ${f.maxScrapeSeconds?.toFixed(2)} s of a ${f.intervalSeconds} s interval`;
+  if (f.failedScrapes > 0) return { verdict: 'fail', reason: `${n(f.failedScrapes)} of ${n(f.scrapes)} scrapes failed${slow}${exporter}` };
   if (f.rejectedSamples > 0) return { verdict: 'fail', reason: `${n(f.rejectedSamples)} scraped sample(s) refused${exporter}` };
-  if (f.achieved < KEPT_UP * f.expected) return { verdict: 'fail', reason: `ingested ${n(f.achieved)} of ${n(f.expected)} samples/s${slowest}${exporter}` };
+  if (f.scrapes < f.dueScrapes - f.jobs) return { verdict: 'fail', reason: `scrapes fell behind: ${n(f.scrapes)} of ${n(f.dueScrapes)} due${slow}${exporter}` };
+  if (f.p99ScrapeSeconds === undefined || f.p99ScrapeSeconds >= f.intervalSeconds) return { verdict: 'fail', reason: `1% of scrapes or more took the whole interval${slow || ' (no scrape durations)'}${exporter}` };
+  const scraped = f.scrapes * f.samplesPerScrape;
+  if (f.appendedSamples < KEPT_UP * scraped) return { verdict: 'fail', reason: `appended ${n(f.appendedSamples)} of ${n(scraped)} scraped samples${exporter}` };
   return { verdict: 'pass' };
 }
 
@@ -266,31 +293,31 @@ export interface StepCore extends StepOutcome {
   reason?: string;
   /** Samples/s the rig took: accepted by Receive, or appended by Prometheus. */
   achieved: number;
-  /** The latency shown beside the ceiling: Receive's own p99; Prometheus' slowest scrape. */
+  /** The latency shown beside the ceiling: Receive's own p99 of a request; Prometheus' p99 of a scrape. */
   latencySeconds?: number;
 }
 
 export interface Ceiling {
-  /** Samples/s: the highest passing step's achieved rate (0 when none passed). */
+  /** Samples/s: the highest rate a step took cleanly (see isClean; 0 when none did). */
   rate: number;
-  /** True when the rig was not the limit: the generator was, or every planned step passed. */
+  /** True when the rig was not shown to be the limit: the generator was, or every planned step passed. */
   atLeast: boolean;
   latencySeconds?: number;
   /** What stopped it, one line. */
   stoppedBy: string;
 }
 
-/** The rig's ceiling: the highest passing step, and what the lowest failing (or generator-bound) step said. */
+/**
+ * The rig's ceiling: the highest rate any step took with nothing lost and latency within bounds
+ * (a saturated step's included: that is its throughput), stopped by the lowest step that did not
+ * pass. A floor when that step was generator-bound, or when every planned step passed.
+ */
 export function ceilingOf(steps: readonly StepCore[], targetText: (target: number) => string): Ceiling {
-  const best = steps.filter((s) => s.verdict === 'pass').reduce<StepCore | undefined>((a, s) => (!a || s.achieved > a.achieved ? s : a), undefined);
-  const bound = steps.find((s) => s.verdict === 'generator-bound');
-  const failed = steps.filter((s) => s.verdict === 'fail').sort((a, b) => a.target - b.target)[0];
-  if (bound) {
-    const rate = Math.max(best?.achieved ?? 0, bound.achieved);
-    return { rate, atLeast: true, latencySeconds: (rate === bound.achieved ? bound : best)?.latencySeconds, stoppedBy: `generator-bound at ${targetText(bound.target)}: ${bound.reason}` };
-  }
-  if (!failed) return { rate: best?.achieved ?? 0, atLeast: true, latencySeconds: best?.latencySeconds, stoppedBy: 'nothing: every planned step passed' };
-  return { rate: best?.achieved ?? 0, atLeast: false, latencySeconds: best?.latencySeconds, stoppedBy: `at ${targetText(failed.target)}: ${failed.reason}` };
+  const best = steps.filter((s) => isClean(s.verdict)).reduce<StepCore | undefined>((a, s) => (!a || s.achieved > a.achieved ? s : a), undefined);
+  const stop = steps.filter((s) => s.verdict !== 'pass').sort((a, b) => a.target - b.target)[0];
+  const rate = best?.achieved ?? 0;
+  if (!stop) return { rate, atLeast: true, latencySeconds: best?.latencySeconds, stoppedBy: 'nothing: every planned step passed' };
+  return { rate, atLeast: stop.verdict === 'generator-bound', latencySeconds: best?.latencySeconds, stoppedBy: `${stop.verdict} at ${targetText(stop.target)}: ${stop.reason}` };
 }
 
 /** "412k" / "at least 412k" samples/s. */

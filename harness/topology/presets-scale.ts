@@ -47,12 +47,12 @@ export function scaleSweep(): Topology {
 
 // ---- The ingest ceiling (issue 18 item 3, harness/scale/ceiling*.ts) ----
 // Three rigs, each brought up, driven and torn down on its own, so that one never competes with
-// another for the machine's cores. The Receive rigs have no writer of their own: the bench process
-// is their remote-write client (harness/scale/ceiling-receive.ts). The Prometheus rig's scrape jobs
-// are written by the bench too (harness/scale/ceiling-scrape.ts), since their number is the step.
+// another for the machine's cores. In each, a step at R samples/s is R series of the cluster-shaped
+// workload at one sample a second. The Receive rigs have no writer of their own: the bench process
+// is their remote-write client (harness/scale/ceiling-receive.ts), and picks the series count per
+// step. The Prometheus rig's scrape jobs are written by the bench too
+// (harness/scale/ceiling-scrape.ts), since their number is the step.
 
-/** Series the Receive rigs are written: a cluster-shaped workload, one sample per series per slice. */
-export const CEILING_RECEIVE_SERIES = 100_000;
 /** Series the workload exporter serves the Prometheus rig; each scrape job (a step's "copy") scrapes all of them. */
 export const CEILING_SCRAPE_SERIES_PER_COPY = 25_000;
 
@@ -64,7 +64,7 @@ export const CEILING = {
 /**
  * One Receive on its own (the note's "dedicated receive": no hashring, replication factor 1). Thanos
  * then runs it as an ingester behind a one-node ring of itself, so its write path is the hashring
- * rig's minus the forwarding. The 1s grid lets the bench write a slice per second of data.
+ * rig's minus the forwarding. The 1s grid: one sample a second per series; the bench sets the count.
  */
 export function ceilingReceive(): Topology {
   return validateTopology({
@@ -72,7 +72,7 @@ export function ceilingReceive(): Topology {
     description: 'the ingest ceiling: one standalone Receive, remote-written by the bench',
     grid: '1s',
     clusters: [{ name: OBSERVER, role: 'observer' }],
-    workload: { series: CEILING_RECEIVE_SERIES, shape: 'cluster' },
+    workload: { shape: 'cluster' },
     components: [{ kind: 'receive', name: 'receive', cluster: OBSERVER }],
   });
 }
@@ -88,7 +88,7 @@ export function ceilingReceiveRing(): Topology {
     description: 'the ingest ceiling: three Receives in a hashring, replication factor 3, remote-written by the bench',
     grid: '1s',
     clusters: [{ name: OBSERVER, role: 'observer' }],
-    workload: { series: CEILING_RECEIVE_SERIES, shape: 'cluster' },
+    workload: { shape: 'cluster' },
     components: [{ kind: 'receive', name: 'receive', cluster: OBSERVER, replicas: 3, mode: 'hashring', replicationFactor: 3 }],
   });
 }
