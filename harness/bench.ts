@@ -6,6 +6,10 @@
 //   npm run bench -- --suite [files]  instead: each e2e scenario file's wall time (harness/bench-suite.ts)
 //   npm run bench -- --scale [--series 1k,10k,100k,1M]  instead: the architectures' costs as curves
 //                                 (harness/scale/), reports/scale-<id>/; --exporter: the exporter's scrape only
+//   npm run bench -- --ceiling [--ceiling-step-seconds N] [--ceiling-rigs receive,receive-rf3,prometheus]
+//                                 instead: the highest sample rate Receive (alone, and 3 with replication
+//                                 factor 3) and one scraping Prometheus take (harness/scale/ceiling.ts),
+//                                 reports/ceiling-<id>/
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +21,11 @@ import { REPORTS_DIR } from './report/paths.ts';
 import { processesOfRun } from './substrates/process/janitor.ts';
 import { processSubstrate } from './substrates/process/index.ts';
 import { arch1, arch2, arch3, receiveJitter } from './topology/presets.ts';
+
+if (process.argv.includes('--ceiling')) {
+  const { runCeilingBench } = await import('./scale/ceiling-run.ts');
+  process.exit(await runCeilingBench(process.argv.slice(2)));
+}
 
 if (process.argv.includes('--scale') || process.argv.includes('--exporter')) {
   const { runScaleBench } = await import('./scale/cli.ts');
