@@ -22,7 +22,7 @@ import type { RunningTopology, Substrate } from '../substrates/index.ts';
 import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../topology/presets-scale.ts';
 import { waitFor } from '../wait.ts';
 import { alignDown } from '../workload/series.ts';
-import { judgeScrapeStep, SCRAPE_PLAN, type StepCore } from './ceiling.ts';
+import { judgeScrapeStep, SCRAPE_PLAN, type ScrapeStepFigures, type StepCore } from './ceiling.ts';
 import { scrapeComponent, startMeters, sumOf } from './ceiling-meters.ts';
 import { driveRig, type RigOptions, type RigRun } from './ceiling-rig.ts';
 import { percentile } from './report.ts';
@@ -44,25 +44,14 @@ const REFUSED = [
 ];
 const JOB_PREFIX = 'ceiling-';
 
-export interface ScrapeStep extends StepCore {
+/** A step of the scrape rig: what the verdict reads (ScrapeStepFigures), and the rest of what was measured. */
+export interface ScrapeStep extends StepCore, ScrapeStepFigures {
   /** Scrape jobs, each of every exporter series (the step's target). */
   copies: number;
   series: number;
   seconds: number;
   /** Samples/s the jobs bring on schedule: jobs x (series + 5 report series) per interval. */
   expected: number;
-  jobs: number;
-  intervalSeconds: number;
-  dueScrapes: number;
-  scrapes: number;
-  failedScrapes: number;
-  samplesPerScrape: number;
-  appendedSamples: number;
-  rejectedSamples: number;
-  p99ScrapeSeconds?: number;
-  maxScrapeSeconds?: number;
-  meanScrapeSeconds?: number;
-  exporterScrapeSeconds?: number;
   benchCpuCores: number;
   machineBusyCores: number;
   prometheusCpuCores: number;
