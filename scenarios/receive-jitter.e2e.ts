@@ -82,6 +82,15 @@ function sharesText(h: Holdings): string {
   return `${perReceive.join(', ')} [${perCopy.join(', ')}]`;
 }
 
+/** What every finding row of this file says of where it was measured. */
+const findingOf = (run: JitterRun, finding: 'B' | 'E', configuration: 'faulty' | 'fixed') => ({
+  finding,
+  scenario: SCENARIO,
+  topology: run.t.topology.name,
+  substrate: run.t.substrate,
+  configuration,
+});
+
 /** Replica i reads receive i, and only it. */
 const onePerReceive = (run: JitterRun, path: QueryPath) => Object.fromEntries(path.replicas.map((q, i) => [q, [receiveName(run.receives[i]!)]]));
 
@@ -181,11 +190,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
       const h = holdings(jitter, Object.values(pinnedSamples).flat());
       log(`[jitter faulty] ${answers.tries} tries at once: ${answers.description} One after another: ${oneAfterAnother.distinct} distinct.`);
       recordFinding({
-        finding: 'B',
-        scenario: SCENARIO,
-        topology: jitter.t.topology.name,
-        substrate: jitter.t.substrate,
-        configuration: 'faulty',
+        ...findingOf(jitter, 'B', 'faulty'),
         observed:
           `${answers.distinct} distinct answers to ${answers.tries} identical requests sent at once through the Query Frontend, ` +
           `each try covering ${min} to ${max} of ${expectedPoints} points; samples per receive: ${sharesText(h)} ` +
@@ -236,11 +241,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
       const { presentPoints: penaltyPresent, expectedPoints } = penalty.analysis.summary;
       log(`[jitter fanout] ${answers.description}`);
       recordFinding({
-        finding: 'B',
-        scenario: SCENARIO,
-        topology: jitter.t.topology.name,
-        substrate: jitter.t.substrate,
-        configuration: 'fixed',
+        ...findingOf(jitter, 'B', 'fixed'),
         observed:
           `fan-out to both receives with chain deduplication: ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact; ` +
           `with the default penalty deduplication ${penaltyPresent} of ${expectedPoints} (samples per receive: ${sharesText(penalty.holdings)})`,
@@ -288,11 +289,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
         figures[`${receiveName(receive)}MinTime`] = iso(Number(entry.exactMinTime));
       }
       recordFinding({
-        finding: 'E',
-        scenario: SCENARIO,
-        topology: jitter.t.topology.name,
-        substrate: jitter.t.substrate,
-        configuration: 'fixed',
+        ...findingOf(jitter, 'E', 'fixed'),
         observed: `Stores page: each receive's minTime is math.MaxInt64 (empty head) until remote write arrives, then the first slot Prometheus sent (${iso(firstServed)}); maxTime math.MaxInt64`,
         figures,
       });
@@ -335,11 +332,7 @@ describe('Finding B, fixed (b): a hashring over both receives with replication f
     const { atOnce, answers, present } = await expectOneCompleteAnswer(jitter, jitter.pinned);
     log(`[jitter hashring-rf2] ${answers.description}`);
     recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: jitter.t.topology.name,
-      substrate: jitter.t.substrate,
-      configuration: 'fixed',
+      ...findingOf(jitter, 'B', 'fixed'),
       observed: `hashring with replication factor 2: each receive holds every sample; ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
       figures: { tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present, ...triesServed(atOnce.byQueryReplica) },
     });
@@ -416,11 +409,7 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     const { expectedPoints, frozenTries } = expectCompleteOrFrozen(jitter, atOnce, answers);
     log(`[jitter default queue] ${answers.tries} tries at once: ${answers.description} Frozen: ${frozenTries}.`);
     recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: jitter.t.topology.name,
-      substrate: jitter.t.substrate,
-      configuration: 'faulty',
+      ...findingOf(jitter, 'B', 'faulty'),
       observed:
         `${jitter.t.workload.workload.seriesCount} series, Prometheus' default queue (one connection per replica), one replica down: ` +
         `${answers.distinct} distinct answers to ${answers.tries} identical requests: ${answers.tries - frozenTries} complete, ${frozenTries} frozen at the stopped replica's last values (0 of ${expectedPoints} points right); samples per receive: ${sharesText(h)}`,
@@ -442,11 +431,7 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     const { answers, present } = await expectOneCompleteAnswer(jitter, jitter.fanout!);
     log(`[jitter default queue, fanout] ${answers.description}`);
     recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: jitter.t.topology.name,
-      substrate: jitter.t.substrate,
-      configuration: 'fixed',
+      ...findingOf(jitter, 'B', 'fixed'),
       observed: `${jitter.t.workload.workload.seriesCount} series, default queue, one replica down; fan-out to both receives: ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
       figures: { series: jitter.t.workload.workload.seriesCount, tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present },
     });
@@ -467,11 +452,7 @@ describe("Finding B at 10k series with Prometheus' default queue, fixed (b): a h
     const { answers, present } = await expectOneCompleteAnswer(jitter, jitter.pinned);
     log(`[jitter default queue, hashring-rf2] ${answers.description}`);
     recordFinding({
-      finding: 'B',
-      scenario: SCENARIO,
-      topology: jitter.t.topology.name,
-      substrate: jitter.t.substrate,
-      configuration: 'fixed',
+      ...findingOf(jitter, 'B', 'fixed'),
       observed: `${jitter.t.workload.workload.seriesCount} series, default queue, one replica down; hashring with replication factor 2: each receive holds every sample; ${answers.distinct} distinct answer to ${answers.tries} identical requests, all ${present} points exact`,
       figures: { series: jitter.t.workload.workload.seriesCount, tries: answers.tries, distinctAnswers: answers.distinct, presentPoints: present },
     });
