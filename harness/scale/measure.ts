@@ -9,7 +9,7 @@
 //   60 s of live ingest                                                    -> Receive's RSS per series, CPU per 1k samples
 //   freshness: a just-scraped slot, until it answers through each path     -> seconds
 //   the same query load through each path, A B B A                         -> the observee's CPU and RSS
-//   one 6h range query of an aggregate, cold (a new cache key each) and cached, through each frontend -> p50, p95
+//   the same 6h aggregate, cold (a new cache key each) and cached, through each frontend -> p50, p95
 //   Receive stopped (it uploads its head), the sidecars' blocks shipped    -> bucket bytes per series-hour
 //   the Compactor started, one iteration                                   -> the same after vertical deduplication
 // Remote-write bytes per sample come from the HA pair's own counters at the end.
@@ -52,6 +52,16 @@ export const DEFAULT_BUDGET: PointBudget = { loadQueries: 20, loadConcurrency: 2
 export function budgetFor(series: number): PointBudget {
   return series <= 10_000 ? DEFAULT_BUDGET : { ...DEFAULT_BUDGET, loadQueries: 6, loadConcurrency: 1, latencyRequests: 4 };
 }
+
+/**
+ * The step of the 6h aggregate that the load and the latency requests ask (73 points a series).
+ * The Store API reads every raw sample of the 6h whatever the step; the step sizes only the
+ * engine's matrix. At the 15 s grid step (1441 points) and 100k series, Query held 8.0 GiB for one
+ * latency request (200,000 series copies x 1441 steps x 16 B is 4.6 GB alone) and the machine ran
+ * out; at 5 min the same query ran through the load. One step at every point keeps the curves one
+ * query.
+ */
+const QUERY_STEP_MS = 5 * 60_000;
 
 /** One request of the sweep (Query's own --query.timeout is 2m). */
 const QUERY_TIMEOUT_MS = 180_000;
@@ -276,7 +286,7 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   // Once shipped, no cut or upload of the history is in flight to weigh on one turn of the load.
   await waitForHistoryShipped(t, run.history, log);
   const now = run.settledMs;
-  const range = { start: now - 6 * HOUR_MS, end: now, step: 5 * 60_000 };
+  const range = { start: now - 6 * HOUR_MS, end: now, step: QUERY_STEP_MS };
   const load = { expr: aggregateQuery(w), range: { ...range, dedup: true }, count: budget.loadQueries, concurrency: budget.loadConcurrency };
   const observee = await measureQueryLoad(run.prometheus.map((id) => t.url(id)), paths, load);
   for (const p of PATHS) {
@@ -287,9 +297,8 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   }
   log(`  [${w.seriesCount} series] observee CPU under the query load: via Sidecar ${observee.viaSidecar.cpuSeconds}s, via Receive ${observee.viaReceive.cpuSeconds}s`);
 
-  const latencyRange = { start: now - 6 * HOUR_MS, end: now, step: w.stepMs };
   const lat = { viaSidecar: { coldMs: [], cachedMs: [] } as Latency, viaReceive: { coldMs: [], cachedMs: [] } as Latency };
-  if (budget.latencyRequests) for (const p of PATHS) lat[p] = await latency(paths[p], w, latencyRange, budget.latencyRequests, p, partial);
+  if (budget.latencyRequests) for (const p of PATHS) lat[p] = await latency(paths[p], w, range, budget.latencyRequests, p, partial);
 
   const rwTexts = await Promise.all(run.prometheus.map((id) => metricsOf(t, id)));
   const rwBytes = rwTexts.reduce((n, text) => n + (metricSum(text, 'prometheus_remote_storage_bytes_total') ?? 0), 0);

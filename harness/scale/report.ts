@@ -49,7 +49,7 @@ const COLUMNS: [string, (f: PointFigures, p: PointResult) => string][] = [
   ['observee CPU s under the load: via Sidecar / via Receive', (f) => `${f.observee.viaSidecar.cpuSeconds} / ${f.observee.viaReceive.cpuSeconds}`],
   ['observee RSS after it: via Sidecar / via Receive', (f) => `${formatNumber(f.observee.viaSidecar.rssAfterBytes)}B / ${formatNumber(f.observee.viaReceive.rssAfterBytes)}B`],
   ['Receive RSS per head series; CPU s per 1k samples', (f) => `${formatNumber(f.receive.rssBytesPerSeries)}B; ${f.receive.cpuSecondsPer1kSamples}`],
-  ['6h range query p50 / p95 via Sidecar', (f) => lat(f.latency.viaSidecar)],
+  ['6h range query (5 min step) p50 / p95 via Sidecar', (f) => lat(f.latency.viaSidecar)],
   ['the same via Receive', (f) => lat(f.latency.viaReceive)],
   ['freshness (median s): via Sidecar / via Receive', (f) => `${median(f.freshness.viaSidecar) ?? 'n/a'} / ${median(f.freshness.viaReceive) ?? 'n/a'}`],
   ['partial answers (left out)', (f) => (f.partial.length ? f.partial.join('; ') : 'none')],
@@ -109,7 +109,7 @@ export function sweepPlots(results: SweepResults): LogLogPlot[] {
     },
     {
       kind: 'loglog',
-      title: 'One 6h range query of an aggregate through the Query Frontend, median',
+      title: 'One 6h range query of an aggregate (5 min step) through the Query Frontend, median',
       xLabel: 'series',
       unit: 'ms',
       curves: [
@@ -164,7 +164,7 @@ export function scaleTradeOffsMarkdown(results: SweepResults): string | undefine
     ['bucket bytes per series-hour of history', `${f.bucket.sidecar.bytesPerSeriesHour} (${f.bucket.sidecarCompacted.bytesPerSeriesHour} after the Compactor)`, `${arch2Rate(f, false).toFixed(1)} (${arch2Rate(f, true).toFixed(1)} after it)`, `${f.bucket.receive.bytesPerSeriesHour}`],
     ['remote-write bytes per sample', 'none', `${f.remoteWrite.bytesPerSample}`, `${f.remoteWrite.bytesPerSample} (Prometheus' remote write; an agent's is the same protocol)`],
     ["the observee Prometheus' CPU under the same query load", `${f.observee.viaSidecar.cpuSeconds} s (via Sidecar)`, `${f.observee.viaReceive.cpuSeconds} s (via Receive)`, 'no query reaches the agent'],
-    ['6h range query of an aggregate, p50 cold / cached', `${ms(median(f.latency.viaSidecar.coldMs))} / ${ms(median(f.latency.viaSidecar.cachedMs))}`, `${ms(median(f.latency.viaReceive.coldMs))} / ${ms(median(f.latency.viaReceive.cachedMs))} (via Receive)`, 'as Arch 2 via Receive'],
+    ['6h range query of an aggregate (5 min step), p50 cold / cached', `${ms(median(f.latency.viaSidecar.coldMs))} / ${ms(median(f.latency.viaSidecar.cachedMs))}`, `${ms(median(f.latency.viaReceive.coldMs))} / ${ms(median(f.latency.viaReceive.cachedMs))} (via Receive)`, 'as Arch 2 via Receive'],
     ['freshness, median', `${median(f.freshness.viaSidecar)} s`, `${median(f.freshness.viaSidecar)} s via Sidecar, ${median(f.freshness.viaReceive)} s via Receive`, `${median(f.freshness.viaReceive)} s`],
   ];
   return [
