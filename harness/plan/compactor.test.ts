@@ -33,7 +33,18 @@ describe('plan of a Compactor', () => {
       expect(flag(args, 'consistency-delay')).toEqual(['0s']);
       expect(flag(args, 'delete-delay')).toEqual(['0s']);
       expect(args).not.toContain('--downsampling.disable');
+      expect(args).not.toContain('--compact.enable-vertical-compaction');
     }
+  });
+
+  it('enables vertical compaction only where the model asks', () => {
+    const t = validateTopology({
+      name: 'v',
+      description: 'a Compactor that merges overlapping blocks',
+      clusters: [{ name: 'observer', role: 'observer' }],
+      components: [{ kind: 'compactor', name: 'compactor', cluster: 'observer', bucketPrefix: 'observee', verticalCompaction: true }],
+    });
+    expect(planTopology(t, addressing).processes[0]!.args.filter((a) => a === '--compact.enable-vertical-compaction')).toHaveLength(1);
   });
 
   it("keeps Thanos' defaults when the model does (30m consistency, 48h delete delay, downsampling on)", () => {

@@ -20,6 +20,7 @@ export function planCompactor(c: Compactor, inst: Instance, ctx: PlanContext): P
       `--consistency-delay=${c.consistencyDelay}`,
       `--delete-delay=${c.deleteDelay}`,
       ...c.deduplicationReplicaLabels.map((l) => `--deduplication.replica-label=${l}`),
+      ...(c.verticalCompaction ? ['--compact.enable-vertical-compaction'] : []),
       ...(c.downsampling ? [] : ['--downsampling.disable']),
     ],
     files: { 'objstore.yml': objstoreConfig(addressing, c.bucketPrefix) },

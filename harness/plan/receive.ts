@@ -29,12 +29,16 @@ export function planReceive(c: Receive, inst: Instance, ctx: PlanContext): Proce
     ...Object.entries(externalLabels).map(([k, v]) => `--label=${k}="${v}"`),
     `--receive.tenant-header=${c.tenantHeader}`,
     `--receive.default-tenant-id=${c.defaultTenant}`,
+    ...(c.tooFarInFutureWindow ? [`--tsdb.too-far-in-future.time-window=${c.tooFarInFutureWindow}`] : []),
+    ...(c.outOfOrderWindow ? [`--tsdb.out-of-order.time-window=${c.outOfOrderWindow}`] : []),
+    ...(c.blockDuration ? [`--tsdb.min-block-duration=${c.blockDuration}`, `--tsdb.max-block-duration=${c.blockDuration}`] : []),
   ];
   // Thanos picks the role from two flags: hashring + local endpoint = router and ingester,
   // hashring alone = router only, neither = ingester only.
   if (c.mode === 'hashring' || c.mode === 'router') {
     files['hashrings.json'] = hashrings(ctx, inst, c.mode === 'router' ? `${c.cluster}/${c.ingesters}` : ref);
     args.push(`--receive.hashrings-file=${addressing.configFile(inst.id, 'hashrings.json')}`, `--receive.replication-factor=${c.replicationFactor}`);
+    if (c.hashringsAlgorithm) args.push(`--receive.hashrings-algorithm=${c.hashringsAlgorithm}`);
   }
   if (c.mode === 'hashring' || c.mode === 'ingester') {
     args.push(`--receive.local-endpoint=${addressing.dial(inst.id, inst.id, 'grpc')}`);

@@ -90,6 +90,9 @@ export const CompactorSpec = Base.extend({
   // It never exits (--wait, which a halt needs to show as thanos_compact_halted = 1 rather than an
   // exit): it runs one iteration at start, then again this long after each (upstream 5m).
   waitInterval: Duration.default('5m'),
+  // --compact.enable-vertical-compaction (hidden upstream): merge overlapping blocks of one label
+  // set, such as those a Receive with an out-of-order window writes. Implied by replica labels.
+  verticalCompaction: z.boolean().default(false),
 });
 
 export const ReceiveSpec = Base.extend({
@@ -110,6 +113,18 @@ export const ReceiveSpec = Base.extend({
   tenantHeader: z.string().min(1).default('THANOS-TENANT'),
   defaultTenant: z.string().min(1).default('default-tenant'),
   retention: Duration.default('15d'),
+  // --tsdb.too-far-in-future.time-window: samples stamped later than now + this are refused (409).
+  // Unset: Thanos' default, 0s, which accepts any future sample (and lets it move the head).
+  tooFarInFutureWindow: Duration.optional(),
+  // --tsdb.out-of-order.time-window (experimental upstream): how far behind the head's newest sample
+  // a sample may still be appended. Unset: 0s, out-of-order and out-of-bounds samples are refused.
+  outOfOrderWindow: Duration.optional(),
+  // The head's block length (the hidden --tsdb.min-block-duration and --tsdb.max-block-duration,
+  // upstream 2h). A named option for scenarios that need the head's window (half of it) short;
+  // unset: Thanos' 2h.
+  blockDuration: Duration.optional(),
+  // --receive.hashrings-algorithm (upstream hashmod); ketama is what upstream recommends for routers.
+  hashringsAlgorithm: z.enum(['hashmod', 'ketama']).optional(),
 });
 
 export const RulerSpec = Base.extend({
@@ -416,6 +431,7 @@ function validateReceive(
   }
   if (c.mode === 'standalone' || c.mode === 'ingester') {
     if (c.replicationFactor !== 1) fail(`${at}.replicationFactor`, `needs a hashring (mode "hashring" or "router"), not "${c.mode}"`);
+    if (c.hashringsAlgorithm) fail(`${at}.hashringsAlgorithm`, `needs a hashring (mode "hashring" or "router"), not "${c.mode}"`);
     return;
   }
   const ring = c.mode === 'router' ? (byRef.get(ingesterRef) as Receive).replicas : c.replicas;
