@@ -210,7 +210,7 @@ async function pinEachQueryToItsReceive(t: RunningTopology, replicas: string[], 
  * predate a Prometheus started seconds ago. Every Prometheus was ready before this was called, so
  * once the next slot has begun, the slot goLive serves first is remote-written too.
  */
-async function goLiveOnAFreshSlot(t: RunningTopology, log: (line: string) => void): Promise<{ liveFromMs: number; prometheus: string[] }> {
+export async function goLiveOnAFreshSlot(t: RunningTopology, log: (line: string) => void): Promise<{ liveFromMs: number; prometheus: string[] }> {
   const readyBy = Date.now();
   const step = t.workload.workload.stepMs;
   await waitFor('a workload grid slot newer than every remote-write queue', async () => (alignDown(Date.now(), step) > readyBy ? true : undefined), {

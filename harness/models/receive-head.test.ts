@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterAppend, kept, minValidTimeMs, verdictOf, type HeadOptions } from './receive-head.ts';
+import { afterAppend, kept, minValidTimeMs, verdictOf, type HeadOptions, type HeadState } from './receive-head.ts';
 
 const H = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -19,7 +19,7 @@ describe("the model of a Receive head's verdict on a sample", () => {
   });
 
   it('#6167 faulty: with no future window a sample 2h ahead is appended, and from then on the present is out of bounds', () => {
-    let head = { maxTimeMs: NOW };
+    let head: HeadState = { maxTimeMs: NOW };
     const future = verdictOf(NOW + 2 * H, NOW, head, defaults);
     expect(future).toBe('appended');
     head = afterAppend(head, NOW + 2 * H);
