@@ -32,6 +32,10 @@ export interface ReceiveSide {
   appended: number;
   /** Samples its head refused as out of bounds (prometheus_tsdb_out_of_bound_samples_total). */
   outOfBounds: number;
+  /** Samples its head appended out of order, inside its out-of-order window (prometheus_tsdb_head_out_of_order_samples_appended_total). */
+  outOfOrderAppended: number;
+  /** Its head's oldest sample (ms): after a block cut, where the cut ended. */
+  headMinTimeMs: number | undefined;
   /** Its head's newest sample (ms), undefined while empty. */
   headMaxTimeMs: number | undefined;
 }
@@ -66,9 +70,14 @@ export async function receiveSide(t: RunningTopology, receive: string, tenant: s
     requestsByCode: c.requestsByCode,
     appended: metricSum(text, 'prometheus_tsdb_head_samples_appended_total', { tenant }) ?? 0,
     outOfBounds: metricSum(text, 'prometheus_tsdb_out_of_bound_samples_total', { tenant }) ?? 0,
+    outOfOrderAppended: metricSum(text, 'prometheus_tsdb_head_out_of_order_samples_appended_total', { tenant }) ?? 0,
     headMaxTimeMs: c.headMaxTimeMs,
+    headMinTimeMs: positive(metricSum(text, 'prometheus_tsdb_head_min_time', { tenant })),
   };
 }
+
+// An empty head reports math.MaxInt64 / MinInt64 for its bounds.
+const positive = (v: number | undefined) => (v !== undefined && v > 0 && v < 2 ** 62 ? v : undefined);
 
 const same = (a: IngestSnapshot['prometheus'], b: IngestSnapshot['prometheus']) =>
   a.samplesTotal === b.samplesTotal && a.samplesFailed === b.samplesFailed && a.samplesRetried === b.samplesRetried;
@@ -177,7 +186,16 @@ export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
     receives: Object.fromEntries(
       Object.keys(b.receives).map((r) => {
         const [x, y] = [a.receives[r]!, b.receives[r]!];
-        return [r, { samplesByCode: byCode(x.samplesByCode, y.samplesByCode), requestsByCode: byCode(x.requestsByCode, y.requestsByCode), appended: y.appended - x.appended, outOfBounds: y.outOfBounds - x.outOfBounds }];
+        return [
+          r,
+          {
+            samplesByCode: byCode(x.samplesByCode, y.samplesByCode),
+            requestsByCode: byCode(x.requestsByCode, y.requestsByCode),
+            appended: y.appended - x.appended,
+            outOfBounds: y.outOfBounds - x.outOfBounds,
+            outOfOrderAppended: y.outOfOrderAppended - x.outOfOrderAppended,
+          },
+        ];
       }),
     ),
   };
