@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { arch1 } from '../topology/presets.ts';
+import { scaleSweep } from '../topology/presets-scale.ts';
 import { FRONTEND_CACHE, FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../topology/presets-query-frontend.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology } from './index.ts';
@@ -33,5 +34,13 @@ describe('Query Frontend results cache (flags as in thanos query-frontend --help
     const qf = planTopology(arch1('store-and-sidecar'), addressing).processes.find((p) => p.kind === 'query-frontend')!;
     expect(qf.args.filter((a) => a.includes('cache'))).toEqual([]);
     expect(qf.files).toEqual({});
+    // Thanos' own parallelism unless a preset names one.
+    expect(flag(qf.args, 'query-range.max-query-parallelism')).toEqual([]);
+  });
+
+  it("sends the scale sweep's split queries to Query one at a time", () => {
+    const frontends = planTopology(scaleSweep(), addressing).processes.filter((p) => p.kind === 'query-frontend');
+    expect(frontends).toHaveLength(2);
+    for (const qf of frontends) expect(flag(qf.args, 'query-range.max-query-parallelism'), qf.id).toEqual(['1']);
   });
 });

@@ -18,6 +18,7 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
       `--query-frontend.downstream-url=http://${addressing.dial(inst.id, downstream[0]!, 'http')}`,
       `--query-range.split-interval=${c.splitInterval}`,
       `--labels.split-interval=${c.labelsSplitInterval}`,
+      ...(c.maxQueryParallelism ? [`--query-range.max-query-parallelism=${c.maxQueryParallelism}`] : []),
       ...cacheFlags(c, inst, ctx),
     ],
     files: c.resultsCache ? { 'cache.yml': cacheConfig(c.resultsCache) } : {},

@@ -56,10 +56,9 @@ export function budgetFor(series: number): PointBudget {
 /**
  * The step of the 6h aggregate that the load and the latency requests ask (73 points a series).
  * The Store API reads every raw sample of the 6h whatever the step; the step sizes only the
- * engine's matrix. At the 15 s grid step (1441 points) and 100k series, Query held 8.0 GiB for one
- * latency request (200,000 series copies x 1441 steps x 16 B is 4.6 GB alone) and the machine ran
- * out; at 5 min the same query ran through the load. One step at every point keeps the curves one
- * query.
+ * engine's matrix. At 100k series, Query held 8.0 GiB for a latency request at the 15 s grid step
+ * and 6.0 GiB at 5 min: most of it was the seven 1h parts the frontend sent at once (see
+ * presets-scale.ts), not the step. One step at every point keeps the curves one query.
  */
 const QUERY_STEP_MS = 5 * 60_000;
 

@@ -164,6 +164,9 @@ export const QueryFrontendSpec = Base.extend({
   downstream: Ref,
   splitInterval: Duration.default('1h'),
   labelsSplitInterval: Duration.default('1h'),
+  // --query-range.max-query-parallelism: split queries of one request sent to Query at once
+  // (upstream 14: a 6h range split by 1h goes as 7 at once); unset: the default.
+  maxQueryParallelism: z.number().int().min(1).optional(),
   // An in-memory results cache for range queries and label requests; unset: none (Thanos' default).
   // maxFreshness: results newer than now minus this are never cached (upstream 1m); it must cover
   // the ingestion lag, or a cached answer keeps a gap that has been filled since.
