@@ -19,6 +19,12 @@ export const TENANT = 'default-tenant';
 /** Identical requests per measurement. */
 export const TRIES = 20;
 /**
+ * Bound on one try: at 10k series on kind, 20 tries at once share one port-forward to the frontend;
+ * the standalone variant's test of 20 such tries took 30.5 s, and the hashring variant's timed out
+ * at the client's default 30 s.
+ */
+const TRY_TIMEOUT_MS = 120_000;
+/**
  * Grid slots of live data the frozen window holds. What each receive holds is a draw per sample:
  * 2 Prometheus x 10 series x 21 slots = 420 samples to share out (the 15 s grid's 2 minutes gave
  * 9 slots, 180). On the 1 s grid that is 20 s of waiting per topology.
@@ -350,7 +356,7 @@ export interface Tries {
  * to one Query replica; requests at once open new connections, which the Service spreads over the replicas.
  */
 export async function tryThroughFrontend(run: JitterRun, path: QueryPath, how: 'at-once' | 'one-after-another'): Promise<Tries> {
-  const frontend = new PromApiClient(run.t.url(path.frontend));
+  const frontend = new PromApiClient(run.t.url(path.frontend), { timeoutMs: TRY_TIMEOUT_MS });
   const served = async () => {
     const counts: Record<string, number> = {};
     for (const q of path.replicas) {
