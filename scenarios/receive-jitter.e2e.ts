@@ -390,9 +390,11 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     const copies = Object.entries(h.perCopy);
     expect(copies.map(([copy]) => copy.split('@')[0]).sort()).toEqual(jitter.prometheus.map((p) => p.split('/')[1]).sort());
     for (const [copy, n] of copies) expect(n, copy).toBe(perReplica);
-    // Round robin (process), one connection per replica: a replica per receive.
+    // Round robin (process): each replica's first connection went to a receive of its own. The
+    // count is read after the outage, by when the surviving replica may have opened another one
+    // (seen once: [2, 1]); where each replica's samples went is what the holdings above prove.
     const counted = jitter.connections['observer/receive-write'] ?? [];
-    if (counted.length > 0) expect(counted).toEqual(jitter.receives.map(() => 1));
+    if (counted.length > 0) for (const [i, n] of counted.entries()) expect(n, `connections to ${jitter.receives[i]}`).toBeGreaterThanOrEqual(1);
     log(`[jitter default queue] both replicas writing: ${sharesText(h)}; write connections per receive: ${counted}`);
   });
 
