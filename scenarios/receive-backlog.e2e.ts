@@ -20,6 +20,7 @@ import { nextSlotAfter, quietSnapshot, receiveSide, REPORT_SAMPLES_PER_SCRAPE, s
 import { minValidTimeMs, verdictOf, type HeadOptions, type Verdict } from '../harness/models/receive-head.ts';
 import { analyseWindow } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
+import { greaterOrEqual, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
@@ -36,17 +37,17 @@ const OTHER_SERIES = 10;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Writes one sample of each of the other observee's series at every grid slot from now until
- * untilMs (a load loop bounded by the clock: at most untilMs / step + 1 writes), each as its slot
- * begins. Returns every answer and the newest slot written.
+ * Writes one sample of each of the other observee's series for every grid slot from now until
+ * untilMs (at most untilMs / step + 1 writes), each once the cut-off Prometheus has scraped that slot
+ * itself (its own prometheus_tsdb_head_max_time), as a second observee on the same grid would.
+ * Returns every answer and the newest slot written.
  */
-async function keepHeadMoving(t: RunningTopology, receive: string, untilMs: number): Promise<{ writes: ClientWrite[]; lastSlotMs: number }> {
+async function keepHeadMoving(t: RunningTopology, receive: string, prometheus: string, untilMs: number): Promise<{ writes: ClientWrite[]; lastSlotMs: number }> {
   const step = t.workload.workload.stepMs;
   const writes: ClientWrite[] = [];
   let lastSlotMs = Number.NaN;
   for (let slot = alignDown(Date.now(), step); slot <= untilMs; slot += step) {
-    const wait = slot - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait)); // the writer's own pace: one slot as it begins
+    await waitSumMetrics(prometheus, t.url(prometheus), greaterOrEqual(slot), 'prometheus_tsdb_head_max_time', { timeoutMs: 4 * step, intervalMs: 100, onProgress: log });
     const series = Array.from({ length: OTHER_SERIES }, (_, i) => ({ labels: { __name__: 'e2e_other_observee', cluster: 'observee-b', series: String(i) }, samples: [{ t: slot, v: i }] }));
     writes.push(await writeAsClient(t, receive, series));
     lastSlotMs = slot;
@@ -75,7 +76,7 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
     await t.cutLink(...preset.link);
     const cutAtMs = Date.now();
     const atCut = await receiveSide(t, preset.receive, preset.tenant);
-    const other = await keepHeadMoving(t, preset.receive, cutAtMs + OUTAGE_MS);
+    const other = await keepHeadMoving(t, preset.receive, preset.prometheus, cutAtMs + OUTAGE_MS);
     const atRestore = await receiveSide(t, preset.receive, preset.tenant);
     await t.restoreLink(...preset.link);
     const restoredAtMs = Date.now();
