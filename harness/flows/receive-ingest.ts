@@ -14,7 +14,7 @@ import { waitFor } from '../wait.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { alignDown } from '../workload/series.ts';
 import { RemoteWriteError, remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
-import { receiveCounters, remoteWriteCounters, type RemoteWriteCounters } from './remote-write.ts';
+import { receiveCounters, remoteWriteCounters, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
 
 /**
  * Samples one scrape adds beside the target's own: up, scrape_duration_seconds,
@@ -23,11 +23,8 @@ import { receiveCounters, remoteWriteCounters, type RemoteWriteCounters } from '
  */
 export const REPORT_SAMPLES_PER_SCRAPE = 5;
 
-/** What one Receive says about one tenant at a moment. */
-export interface ReceiveSide {
-  /** Samples in requests answered, by HTTP status code (thanos_receive_write_samples_sum). */
-  samplesByCode: Record<string, number>;
-  requestsByCode: Record<string, number>;
+/** What one Receive says about one tenant at a moment: its write counters, and its head's. */
+export interface ReceiveSide extends Pick<ReceiveCounters, 'samplesByCode' | 'requestsByCode' | 'headMaxTimeMs'> {
   /** Samples its head appended (prometheus_tsdb_head_samples_appended_total). */
   appended: number;
   /** Samples its head refused as out of bounds (prometheus_tsdb_out_of_bound_samples_total). */
@@ -36,28 +33,25 @@ export interface ReceiveSide {
   outOfOrderAppended: number;
   /** Its head's oldest sample (ms): after a block cut, where the cut ended. */
   headMinTimeMs: number | undefined;
-  /** Its head's newest sample (ms), undefined while empty. */
-  headMaxTimeMs: number | undefined;
 }
 
 export interface IngestSnapshot {
   /** When it was read (ms). */
   atMs: number;
   /** Summed over the Prometheus given. */
-  prometheus: RemoteWriteCounters & { samplesPending: number };
+  prometheus: RemoteWriteCounters;
   receives: Record<string, ReceiveSide>;
 }
 
-async function prometheusSide(t: RunningTopology, prometheus: string[]): Promise<IngestSnapshot['prometheus']> {
-  const sum: IngestSnapshot['prometheus'] = { samplesTotal: 0, samplesFailed: 0, samplesRetried: 0, highestSentMs: 0, samplesPending: 0 };
+async function prometheusSide(t: RunningTopology, prometheus: string[]): Promise<RemoteWriteCounters> {
+  const sum: RemoteWriteCounters = { samplesTotal: 0, samplesFailed: 0, samplesRetried: 0, highestSentMs: 0, samplesPending: 0 };
   for (const id of prometheus) {
     const c = await remoteWriteCounters(t, id);
-    const pending = metricSum(await new PromApiClient(t.url(id)).metrics(), 'prometheus_remote_storage_samples_pending') ?? 0;
     sum.samplesTotal += c.samplesTotal;
     sum.samplesFailed += c.samplesFailed;
     sum.samplesRetried += c.samplesRetried;
     sum.highestSentMs = Math.max(sum.highestSentMs, c.highestSentMs);
-    sum.samplesPending += pending;
+    sum.samplesPending += c.samplesPending;
   }
   return sum;
 }
@@ -79,7 +73,7 @@ export async function receiveSide(t: RunningTopology, receive: string, tenant: s
 // An empty head reports math.MaxInt64 / MinInt64 for its bounds.
 const positive = (v: number | undefined) => (v !== undefined && v > 0 && v < 2 ** 62 ? v : undefined);
 
-const same = (a: IngestSnapshot['prometheus'], b: IngestSnapshot['prometheus']) =>
+const same = (a: RemoteWriteCounters, b: RemoteWriteCounters) =>
   a.samplesTotal === b.samplesTotal && a.samplesFailed === b.samplesFailed && a.samplesRetried === b.samplesRetried;
 
 /** Readings a snapshot may take before it gives up: each waits for one more slot's delivery. */

@@ -16,6 +16,8 @@ export interface RemoteWriteCounters {
   samplesRetried: number;
   /** Newest sample timestamp a send has finished for, whole seconds (queue_highest_sent_timestamp_seconds), in ms. */
   highestSentMs: number;
+  /** Samples read from the WAL and not yet sent or given up on (prometheus_remote_storage_samples_pending). */
+  samplesPending: number;
 }
 
 /** A Prometheus' remote-write counters, summed over its remote-write queues. */
@@ -27,6 +29,7 @@ export async function remoteWriteCounters(t: RunningTopology, prometheus: string
     samplesFailed: sum('samples_failed_total'),
     samplesRetried: sum('samples_retried_total'),
     highestSentMs: sum('queue_highest_sent_timestamp_seconds') * 1000,
+    samplesPending: sum('samples_pending'),
   };
 }
 
