@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateTopology, type TopologyInput } from '../topology/model.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology } from './index.ts';
+import { RECEIVE_STOP_GRACE_MS } from './receive.ts';
 
 /** One observer with the given receive (and, for a router, its ingesters) and nothing else. */
 function topologyWith(...receives: Record<string, unknown>[]): TopologyInput {
@@ -41,5 +42,15 @@ describe('plan of a Receive: the ingest options', () => {
     expect(() => validateTopology(topologyWith({ name: 'receive', hashringsAlgorithm: 'ketama' }))).toThrow(
       'invalid topology "r": components.0.hashringsAlgorithm needs a hashring (mode "hashring" or "router"), not "standalone"',
     );
+  });
+
+  it('gives a Receive that uploads time to do so when stopped, and a router, which uploads nothing, the short default', () => {
+    const t = validateTopology(
+      topologyWith({ name: 'ingester', replicas: 2, mode: 'ingester', bucketPrefix: 'observee' }, { name: 'router', mode: 'router', ingesters: 'ingester', replicationFactor: 1 }),
+    );
+    const graceOf = (id: string) => planTopology(t, addressing).processes.find((p) => p.id === id)!.stopGraceMs;
+    expect(graceOf('observer/ingester-0')).toBe(RECEIVE_STOP_GRACE_MS);
+    expect(graceOf('observer/ingester-1')).toBe(RECEIVE_STOP_GRACE_MS);
+    expect(graceOf('observer/router')).toBeUndefined();
   });
 });

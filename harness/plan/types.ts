@@ -24,6 +24,12 @@ export interface ProcessPlan {
   pod: string;
   /** Labels identifying the data this instance serves (external labels), for assertions. */
   externalLabels: Record<string, string>;
+  /**
+   * How long a stop waits after SIGTERM before SIGKILL; undefined: the substrate's short default.
+   * Set where a graceful shutdown does work a test reads (Receive writes its head as a block and
+   * uploads it).
+   */
+  stopGraceMs?: number;
 }
 
 export interface ServicePlan {

@@ -309,6 +309,9 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   const bySource = (blocks: BlockMeta[], source: string) => blocks.filter((b) => b.thanos.source === source);
   const cost = async (blocks: BlockMeta[]) => bucketCostOf((await blocksCost(t.bucket, OBSERVEE, blocks)).bytes, blocks, w.seriesCount);
   const sidecar = await cost(bySource(shipped, 'sidecar'));
+  // No block would read as 0 bytes per series-hour: a figure never measured (at 100k series a stop
+  // that SIGKILLed Receive 5 s into its upload did exactly that).
+  if (bySource(shipped, 'receive').length === 0) throw new Error(`${SCALE_SWEEP.receive} stopped without uploading a block of its head: Arch 3's bucket bytes cannot be measured`);
   const receiveBlocks = await cost(bySource(shipped, 'receive'));
 
   await t.start(SCALE_SWEEP.compactor);

@@ -97,7 +97,8 @@ class ProcessTopology implements RunningTopology {
   }
 
   async stop(instance: string): Promise<void> {
-    await this.process(instance).stop();
+    const plan = this.plan.processes.find((p) => p.id === instance);
+    await this.process(instance).stop(plan?.stopGraceMs);
   }
 
   async kill(instance: string): Promise<void> {
