@@ -12,10 +12,10 @@ import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/topology/duration.ts';
+import { durationMs } from '../harness/time.ts';
 import type { Prometheus } from '../harness/topology/model.ts';
 import { arch1, ARCH1_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
+import { HOUR_MS } from '../harness/time.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);

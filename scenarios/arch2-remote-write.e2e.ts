@@ -43,9 +43,10 @@ import { log, useTopology } from '../harness/scenario.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
 import { arch2, ARCH2_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
+import { HOUR_MS } from '../harness/time.ts';
 import { waitForHistoryShipped } from '../harness/workload/populate.ts';
-import { alignUp, valueAt } from '../harness/workload/series.ts';
+import { valueAt } from '../harness/workload/series.ts';
+import { alignUp } from '../harness/time.ts';
 
 const SELECTOR = 'e2e_workload_value{cluster="observee"}';
 // What only the receive path adds to a series (Receive's --label and its tenant).

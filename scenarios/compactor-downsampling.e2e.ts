@@ -18,7 +18,7 @@ import { analyseWindow, labelsKey } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
-import { DOWNSAMPLE_5M_MIN_RANGE_MS, RESOLUTION_5M_MS } from '../harness/s3/compaction-model.ts';
+import { DOWNSAMPLE_5M_MIN_RANGE_MS, RESOLUTION_5M_MS } from '../harness/models/compaction.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { COMPACTOR_DOWNSAMPLING, compactorDownsampling } from '../harness/topology/presets-compactor.ts';
 

@@ -12,13 +12,9 @@
 // empty cache whatever ran before it, and its counts are exact.
 import { describe, expect, it } from 'vitest';
 import {
-  cacheableSplits,
   FRONTEND_ROLES,
-  labelsSplits,
-  pointDifferences,
   prepareFrontendCache,
   rangeFromQuery,
-  rangeSplits,
   rangeThrough,
   seriesValuesThrough,
   STALLED_SLOTS,
@@ -26,14 +22,15 @@ import {
   type FrontendRole,
   type Measured,
 } from '../harness/flows/query-frontend-cache.ts';
-import { analyseWindow, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { cacheableSplits, labelsSplits, rangeSplits } from '../harness/models/query-frontend.ts';
+import { analyseWindow, pointDifferences, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { MatrixSeries } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../harness/topology/presets-query-frontend.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
-import { alignDown, alignUp } from '../harness/workload/series.ts';
+import { HOUR_MS } from '../harness/time.ts';
+import { alignDown, alignUp } from '../harness/time.ts';
 
 const SCENARIO = 'query-frontend-cache';
 const topology = queryFrontendCache();

@@ -25,9 +25,10 @@ import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { durationMs } from '../harness/topology/duration.ts';
+import { durationMs } from '../harness/time.ts';
 import { BACKLOG_VARIANTS, receiveBacklog } from '../harness/topology/presets-receive-ingest.ts';
-import { alignDown, gridPoints, workloadSelector } from '../harness/workload/series.ts';
+import { workloadSelector } from '../harness/workload/series.ts';
+import { alignDown, gridPoints } from '../harness/time.ts';
 
 /** How long the link stays cut: longer than half the preset's block (30 s), so that part of the backlog falls out of bounds. */
 const OUTAGE_MS = 45_000;

@@ -19,7 +19,7 @@ import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/topology/duration.ts';
+import { durationMs } from '../harness/time.ts';
 import { FUTURE_SAMPLE_VARIANTS, receiveFutureSample } from '../harness/topology/presets-receive-ingest.ts';
 import { workloadSelector } from '../harness/workload/series.ts';
 

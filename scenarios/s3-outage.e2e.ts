@@ -14,7 +14,7 @@ import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments, type TimelinePlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { s3Outage } from '../harness/topology/presets-s3-outage.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
+import { HOUR_MS } from '../harness/time.ts';
 
 const topology = s3Outage();
 const run = useTopology(topology, (t) => prepareS3Outage(t, log));

@@ -5,16 +5,17 @@
 // Stores answer: over the unbounded Store (the reference), over the split at B (fixed: the same
 // answer, point by point), and over two splits with an hour's hole (faulty: a gap in every series).
 import { describe, expect, it } from 'vitest';
-import { prepareStorePartitions, unservedRanges, type GridRange, type StorePartitionsRun } from '../harness/flows/store-partitions.ts';
+import { prepareStorePartitions, type StorePartitionsRun } from '../harness/flows/store-partitions.ts';
+import { unservedRanges, type GridRange } from '../harness/models/store-partitions.ts';
 import { analyseWindow, labelsKey, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient, type MatrixSeries } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { storesTimeline } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/topology/duration.ts';
+import { durationMs } from '../harness/time.ts';
 import { PARTITION_GAP, STORE_PARTITIONS, storePartitions } from '../harness/topology/presets-store-partitions.ts';
-import { gridPoints } from '../harness/workload/series.ts';
+import { gridPoints } from '../harness/time.ts';
 
 const SCENARIO = 'store-time-partitions';
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -10,9 +10,9 @@ import { equals, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { refOf } from '../topology/model.ts';
-import { HOUR_MS } from '../workload/history.ts';
+import { HOUR_MS } from '../time.ts';
 import { populateWorkload, waitForLiveUpTo, type PopulatedWorkload } from '../workload/populate.ts';
-import { alignDown, alignUp } from '../workload/series.ts';
+import { alignDown, alignUp } from '../time.ts';
 
 export const REPLICA_LABEL = PROMETHEUS_REPLICA_LABEL;
 export const OBSERVEE = 'observee';

@@ -2,18 +2,16 @@
 // scenario asserts on, and how long an alert may take to travel agent -> Receive -> Query -> Ruler
 // -> Alertmanager. The rules are fixtures/rules/central-alerting.yml; the topology is arch3(), whose
 // two alerting paths (faulty, fixed) share the agent, Receive and Store.
-import { parse } from 'yaml';
 import type { AlertmanagerAlert } from '../promql/alertmanager.ts';
 import { AlertmanagerClient } from '../promql/alertmanager.ts';
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum, metricValue } from '../promql/metrics.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
-import { durationMs } from '../topology/duration.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { scrapeIntervalOf, type Topology } from '../topology/model.ts';
+import { alertLatencyBound, type AlertLatencyBound } from '../models/alert-latency.ts';
 import { ARCH3_PATHS, arch3ComponentName, type Arch3Path, type Arch3PathComponent } from '../topology/presets.ts';
 import { goLive, waitForLiveUpTo } from '../workload/populate.ts';
-import { alignDown, alignUp } from '../workload/series.ts';
+import { alignDown, alignUp } from '../time.ts';
 
 export const AGENT = 'observee/prometheus';
 export const RECEIVE = 'observer/receive';
@@ -33,17 +31,8 @@ export const RECORDING_RULE = 'cluster:e2e_workload_value:count';
  */
 export const SERIES_PER_SCRAPE_TARGET = 5;
 
-/** Prometheus' default queue_config.batch_send_deadline, where the topology does not set one. */
-export const REMOTE_WRITE_BATCH_DEADLINE_MS = 5_000;
 const ALERTMANAGER_POLL_MS = 250;
 
-export interface AlertLatencyBound {
-  scrapeIntervalMs: number;
-  batchSendDeadlineMs: number;
-  evaluationIntervalMs: number;
-  marginMs: number;
-  totalMs: number;
-}
 
 /** One alerting path: its Ruler, the Query the Ruler evaluates through, its Alertmanager, and what users query. */
 export interface AlertingPath {
@@ -102,47 +91,6 @@ export interface Arch3Run {
   readings: Record<Arch3Path, PathReadings>;
 }
 
-/**
- * The longest an alert may take from the moment the exporter first serves the crossing value
- * until Alertmanager lists it:
- * - scrape interval: the agent's next scrape comes at most one interval later;
- * - batch send deadline: the agent's WAL watcher is notified on every commit, but a shard sends only
- *   when a batch is full (2000 samples; a scrape brings 15) or when the deadline expires;
- * - the rule group's evaluation interval: the first evaluation after Receive appended sees it;
- *   `for: 0s` fires in that evaluation, which hands the alert to the Ruler's sender at once;
- * - a margin of one more evaluation interval: each hop (remote-write request, Receive's append,
- *   Query's fan-out, the alert POST) takes milliseconds, but this 2-core machine runs other
- *   topologies at the same time, and an evaluation that runs late is caught by the next one.
- * Alertmanager's group_wait is not part of it: it delays notifications, while GET /api/v2/alerts
- * lists an alert as soon as it is received (its status is computed when read).
- * Every Ruler of the topology must evaluate the alert at the same interval: both paths get one bound.
- */
-export function alertLatencyBound(topology: Topology): AlertLatencyBound {
-  const agent = topology.components.find((c) => c.kind === 'prometheus' && c.mode === 'agent');
-  const rulers = topology.components.filter((c) => c.kind === 'ruler');
-  if (agent?.kind !== 'prometheus' || rulers.length === 0) throw new Error(`topology ${topology.name} has no agent-mode Prometheus and Ruler`);
-  const intervals = new Set(
-    rulers.map((ruler) => {
-      const groups = (parse(ruler.rules) as { groups: { interval?: string; rules: { alert?: string }[] }[] }).groups;
-      const group = groups.find((g) => g.rules.some((r) => r.alert === ALERT.name));
-      if (!group) throw new Error(`the Ruler ${ruler.name} of ${topology.name} has no rule "${ALERT.name}"`);
-      return durationMs(group.interval ?? ruler.evalInterval);
-    }),
-  );
-  if (intervals.size !== 1) throw new Error(`the Rulers of ${topology.name} evaluate "${ALERT.name}" at different intervals: one bound cannot judge them all`);
-  const [evaluationIntervalMs] = [...intervals] as [number];
-  const scrapeIntervalMs = durationMs(scrapeIntervalOf(agent, topology));
-  const batchSendDeadlineMs = agent.remoteWriteBatchSendDeadline ? durationMs(agent.remoteWriteBatchSendDeadline) : REMOTE_WRITE_BATCH_DEADLINE_MS;
-  const marginMs = evaluationIntervalMs;
-  return {
-    scrapeIntervalMs,
-    batchSendDeadlineMs,
-    evaluationIntervalMs,
-    marginMs,
-    totalMs: scrapeIntervalMs + batchSendDeadlineMs + evaluationIntervalMs + marginMs,
-  };
-}
-
 async function metricsOf(t: RunningTopology, instance: string): Promise<string> {
   return await new PromApiClient(t.url(instance)).metrics();
 }
@@ -191,7 +139,7 @@ const byPath = async <T>(f: (path: Arch3Path) => Promise<T>): Promise<Record<Arc
 export async function prepareArch3(t: RunningTopology, log: (line: string) => void): Promise<Arch3Run> {
   const { liveFromMs } = await goLive(t);
   const receiveHadDataAt = await waitForReceiveUpTo(t, liveFromMs, log);
-  const bound = alertLatencyBound(t.topology);
+  const bound = alertLatencyBound(t.topology, ALERT.name);
   const paths = { faulty: alertingPath(t, 'faulty'), fixed: alertingPath(t, 'fixed') };
 
   const before = await byPath(async (p) => ({ alerts: await paths[p].alertmanager.alerts(), evaluations: await ruleEvaluations(paths[p]) }));

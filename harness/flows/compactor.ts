@@ -12,15 +12,15 @@ import { metricSum } from '../promql/metrics.ts';
 import { equals, greaterOrEqual, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import { uploadBlock } from '../s3/block-upload.ts';
-import { modelCompactorIteration, type IterationOutcome, type ModelBlock } from '../s3/compaction-model.ts';
+import { modelCompactorIteration, type IterationOutcome, type ModelBlock } from '../models/compaction.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { refOf, type Compactor } from '../topology/model.ts';
 import { COMPACTOR_DOWNSAMPLING, COMPACTOR_OVERLAP } from '../topology/presets-compactor.ts';
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
-import { HOUR_MS } from '../workload/history.ts';
+import { HOUR_MS } from '../time.ts';
 import { populateWorkload, type PopulatedWorkload } from '../workload/populate.ts';
 import { oneBlockWindow, promtoolBlocks } from '../workload/promtool-blocks.ts';
-import { alignDown, alignUp } from '../workload/series.ts';
+import { alignDown, alignUp } from '../time.ts';
 
 /** What a prefix holds: its blocks (oldest first) and the bytes of every object under it. */
 export interface PrefixState {

@@ -1,17 +1,17 @@
 // The Query Frontend results cache (FINDINGS.md G) over Arch 1's real blocks: what each request
 // through a frontend cost the Query behind it, what the frontend's cache found, and a stalled
 // ingestion that makes "the newest part is not in yet" a known, held state instead of a race.
-import { labelsKey, type QueryWindow } from '../promql/analysis.ts';
+import { type QueryWindow } from '../promql/analysis.ts';
 import { PromApiClient, type MatrixSeries, type RangeQueryResponse } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { durationMs } from '../topology/duration.ts';
+import { durationMs } from '../time.ts';
 import { refOf, type QueryFrontend } from '../topology/model.ts';
 import { FRONTEND_CACHE } from '../topology/presets-query-frontend.ts';
 import { waitFor } from '../wait.ts';
-import { HOUR_MS } from '../workload/history.ts';
+import { HOUR_MS } from '../time.ts';
 import { waitForLiveUpTo } from '../workload/populate.ts';
-import { alignDown } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import { prepareArch1, type Arch1Run } from './arch1.ts';
 
 export type FrontendRole = 'faulty' | 'fixed';
@@ -174,65 +174,4 @@ async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string)
   }
   await waitForLiveUpTo(t, prometheus, window.end, log);
   return { heldAfterMs, window, lagMs, stalled, caughtUp: await ask() };
-}
-
-/**
- * The sub-requests a Thanos Query Frontend makes of a range query (pkg/queryfrontend
- * split_by_interval.go): cut before each multiple of splitMs, each part on the query's steps.
- */
-export function rangeSplits(window: QueryWindow, splitMs: number): { start: number; end: number }[] {
-  const { start: from, end: to, step } = window;
-  if (from === to) return [{ start: from, end: to }];
-  const nextBoundary = (t: number) => {
-    const next = (Math.floor(t / splitMs) + 1) * splitMs;
-    const target = next - ((next - t) % step);
-    return target === next ? target - step : target;
-  };
-  const splits: { start: number; end: number }[] = [];
-  for (let start = from; start < to; start = nextBoundary(start) + step) {
-    const boundary = nextBoundary(start);
-    splits.push({ start, end: boundary + step >= to ? to : boundary });
-  }
-  return splits;
-}
-
-/**
- * How many of a range query's splits a frontend looks up in its cache when asked at atMs: it
- * passes a split that starts within its freshness window straight to the Query (results_cache.go).
- */
-export function cacheableSplits(window: QueryWindow, frontend: { splitMs: number; maxFreshnessMs: number }, atMs: number): number {
-  return rangeSplits(window, frontend.splitMs).filter((s) => s.start <= atMs - frontend.maxFreshnessMs).length;
-}
-
-/** The sub-requests of a labels request: consecutive pieces of splitMs from its start. */
-export function labelsSplits(window: { start: number; end: number }, splitMs: number): number {
-  return Math.max(1, Math.ceil((window.end - window.start) / splitMs));
-}
-
-export interface PointDifferences {
-  /** (series, timestamp) points whose value differs, or that only one answer has. */
-  points: number;
-  series: number;
-  /** The first few, for a message. */
-  examples: string[];
-}
-
-/** Compares two range answers point by point (series by their full label set; order does not matter). */
-export function pointDifferences(expected: MatrixSeries[], actual: MatrixSeries[]): PointDifferences {
-  const bySeries = (m: MatrixSeries[]) => new Map(m.map((s) => [labelsKey(s.metric), new Map(s.samples.map((p) => [p.t, p.v]))]));
-  const [want, got] = [bySeries(expected), bySeries(actual)];
-  const diff: PointDifferences = { points: 0, series: 0, examples: [] };
-  for (const key of new Set([...want.keys(), ...got.keys()])) {
-    const [w, g] = [want.get(key) ?? new Map<number, number>(), got.get(key) ?? new Map<number, number>()];
-    let differing = 0;
-    for (const t of [...new Set([...w.keys(), ...g.keys()])].sort((a, b) => a - b)) {
-      const [a, b] = [w.get(t), g.get(t)];
-      if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
-      differing++;
-      if (diff.examples.length < 5) diff.examples.push(`${key} at ${new Date(t).toISOString()}: expected ${a ?? 'no point'}, got ${b ?? 'no point'}`);
-    }
-    diff.points += differing;
-    if (differing > 0) diff.series++;
-  }
-  return diff;
 }

@@ -12,7 +12,7 @@ import { metricSum } from '../promql/metrics.ts';
 import { equals, greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import { waitFor } from '../wait.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { alignDown } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import { RemoteWriteError, remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
 import { receiveCounters, remoteWriteCounters, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
 

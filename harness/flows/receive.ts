@@ -9,7 +9,8 @@ import type { RunningTopology } from '../substrates/index.ts';
 import { JITTER_QUERY_PATHS } from '../topology/presets.ts';
 import { waitFor } from '../wait.ts';
 import { goLive } from '../workload/populate.ts';
-import { alignDown, gridPoints, valueAt } from '../workload/series.ts';
+import { valueAt } from '../workload/series.ts';
+import { alignDown, gridPoints } from '../time.ts';
 import { remoteWriteCounters, waitForRemoteWriteOfSlot } from './remote-write.ts';
 
 const OBSERVER = 'observer';

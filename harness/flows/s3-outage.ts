@@ -10,13 +10,13 @@ import { metricSum, metricValue } from '../promql/metrics.ts';
 import { equals, greaterOrEqual, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { durationMs } from '../topology/duration.ts';
+import { durationMs } from '../time.ts';
 import type { Prometheus } from '../topology/model.ts';
 import { OBSERVEE } from '../topology/preset-defaults.ts';
 import { S3_OUTAGE_HISTORY, S3_OUTAGE_PROMETHEUS, S3_OUTAGE_QUERY, S3_OUTAGE_STORE } from '../topology/presets-s3-outage.ts';
-import { EMPTY_TSDB, simulateHead, type WriteOutcome } from '../workload/history.ts';
+import { EMPTY_TSDB, simulateHead, type WriteOutcome } from '../models/prometheus-tsdb.ts';
 import { backfill } from '../workload/remote-write.ts';
-import { alignDown } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 
 export type Configuration = keyof typeof S3_OUTAGE_PROMETHEUS;
 

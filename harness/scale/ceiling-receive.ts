@@ -29,7 +29,8 @@ import { ceilingReceive, ceilingReceiveRing } from '../topology/presets-scale.ts
 import type { Receive } from '../topology/model.ts';
 import { WaitTimeout, waitFor } from '../wait.ts';
 import { RemoteWriteError, WorkloadWriter } from '../workload/remote-write.ts';
-import { alignDown, workloadOf } from '../workload/series.ts';
+import { workloadOf } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import {
   bucketDelta,
   bucketsOf,

@@ -21,7 +21,7 @@ import { PromApiClient } from '../promql/client.ts';
 import type { RunningTopology, Substrate } from '../substrates/index.ts';
 import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../topology/presets-scale.ts';
 import { waitFor } from '../wait.ts';
-import { alignDown } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import { judgeScrapeStep, SCRAPE_PLAN, type ScrapeStepFigures, type StepCore } from './ceiling.ts';
 import { scrapeComponent, startMeters, sumOf } from './ceiling-meters.ts';
 import { driveRig, type RigOptions, type RigRun } from './ceiling-rig.ts';

@@ -25,7 +25,7 @@ import type { RunningTopology } from '../substrates/index.ts';
 import { OBSERVEE } from '../topology/preset-defaults.ts';
 import { SCALE_SWEEP } from '../topology/presets-scale.ts';
 import { waitFor } from '../wait.ts';
-import { HOUR_MS } from '../workload/history.ts';
+import { HOUR_MS } from '../time.ts';
 import { waitForHistoryShipped } from '../workload/populate.ts';
 import { seriesLabels, seriesSelector, workloadSelector, type Workload } from '../workload/series.ts';
 

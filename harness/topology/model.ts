@@ -1,7 +1,7 @@
 // The typed topology model: what runs where, and who talks to whom.
 // Everything else (flags, files, ports, chart values) is computed from this by harness/plan.
 import { z } from 'zod';
-import { durationMs } from './duration.ts';
+import { durationMs } from '../time.ts';
 
 // A DNS label (it names Kubernetes objects), short enough for the suffixes the substrates add.
 const Name = z

@@ -2,7 +2,7 @@
 // bucket prefix, each serving a slice of time (--min-time/--max-time), and a Query per way of
 // slicing. One bring-up holds the split without a hole (fixed), the split with a hole (faulty)
 // and the unsplit Store they are compared with.
-import { durationMs } from './duration.ts';
+import { durationMs } from '../time.ts';
 import { validateTopology, type Topology } from './model.ts';
 import { OBSERVER, OBSERVEE, TEST_STORE_SYNC } from './preset-defaults.ts';
 

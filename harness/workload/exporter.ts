@@ -15,7 +15,8 @@
 // Prometheus rejects samples older than head.maxTime - blockMs/2.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { alignDown, DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
+import { DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
+import { alignDown } from '../time.ts';
 
 export const METRICS_PATH = '/metrics';
 /** Prometheus HTTP service discovery: [] until armed, then this exporter as the one target. */

@@ -4,12 +4,13 @@
 // unshipped block), then arm the exporter so the live scrape continues the same series.
 import type { ProcessPlan } from '../plan/index.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
-import { durationMs } from '../topology/duration.ts';
+import { durationMs } from '../time.ts';
 import type { RunningTopology } from '../substrates/types.ts';
 import { waitFor } from '../wait.ts';
-import { planHistory, type BlockRange, HOUR_MS } from './history.ts';
+import { planHistory, type BlockRange } from '../models/prometheus-tsdb.ts';
+import { HOUR_MS } from '../time.ts';
 import { postWriteRequest, WorkloadWriter } from './remote-write.ts';
-import { alignDown, gridPoints } from './series.ts';
+import { alignDown, gridPoints } from '../time.ts';
 
 export interface PopulateOptions {
   /** How much history to write before going live (default 6h10m: a 6h query plus lookback). */

@@ -14,7 +14,7 @@
 // - Then downsampling: a raw block spanning at least 40h gets a 5m block, a 5m block of at least 10d an
 //   1h block (two passes), unless one with the same sources exists.
 // Not modelled: tombstones, no-compact marks, index size limits, retention.
-import { HOUR_MS } from '../workload/history.ts';
+import { HOUR_MS } from '../time.ts';
 
 const DAY_MS = 24 * HOUR_MS;
 /** The Compactor's block ranges (cmd/thanos/compact.go `compactions`); the planner uses all but the first. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, planHistory, simulateHead, EMPTY_TSDB, type HistoryPlan } from './history.ts';
+import { planHistory, simulateHead, EMPTY_TSDB, type HistoryPlan } from './prometheus-tsdb.ts';
+import { HOUR_MS } from '../time.ts';
 
 const BLOCK = 2 * HOUR_MS;
 const RETENTION = 4 * HOUR_MS;

@@ -4,9 +4,10 @@ import { planTopology } from '../plan/index.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import { validateTopology, type Store, type TopologyInput } from '../topology/model.ts';
 import { partitionBoundary, PARTITION_GAP, STORE_PARTITIONS, storePartitions } from '../topology/presets-store-partitions.ts';
-import { durationMs } from '../topology/duration.ts';
-import { HOUR_MS, planHistory } from '../workload/history.ts';
-import { alignDown } from '../workload/series.ts';
+import { durationMs } from '../time.ts';
+import { planHistory } from './prometheus-tsdb.ts';
+import { HOUR_MS } from '../time.ts';
+import { alignDown } from '../time.ts';
 import { advertisedRange, blocksLoaded, boundsOf, unservedRanges, type StoreBounds } from './store-partitions.ts';
 
 const STEP = 15_000;

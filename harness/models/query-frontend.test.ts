@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MatrixSeries } from '../promql/client.ts';
-import { cacheableSplits, labelsSplits, pointDifferences, rangeSplits } from './query-frontend-cache.ts';
+import { cacheableSplits, labelsSplits, rangeSplits } from './query-frontend.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 11, 2, 4, 0, 0); // on an hour
@@ -51,23 +50,5 @@ describe('cacheableSplits and labelsSplits', () => {
     expect(labelsSplits({ start: T0, end: T0 + 6 * H }, H)).toBe(6);
     expect(labelsSplits({ start: T0, end: T0 + 6 * H + 1 }, H)).toBe(7);
     expect(labelsSplits({ start: T0, end: T0 }, H)).toBe(1);
-  });
-});
-
-describe('pointDifferences', () => {
-  const series = (s: string, points: [number, number][]): MatrixSeries => ({ metric: { series: s }, samples: points.map(([t, v]) => ({ t, v })) });
-
-  it('finds nothing between equal answers in another series order', () => {
-    const a = [series('0', [[1, 10], [2, 20]]), series('1', [[1, NaN]])];
-    expect(pointDifferences(a, [...a].reverse())).toEqual({ points: 0, series: 0, examples: [] });
-  });
-
-  it('counts changed, missing and extra points and whole missing series', () => {
-    const expected = [series('0', [[1_000, 10], [2_000, 20], [3_000, 30]]), series('1', [[1_000, 1]])];
-    const actual = [series('0', [[1_000, 10], [2_000, 10], [4_000, 40]]), series('2', [[1_000, 2]])];
-    const diff = pointDifferences(expected, actual);
-    expect(diff).toMatchObject({ points: 5, series: 3 });
-    expect(diff.examples[0]).toBe('{series="0"} at 1970-01-01T00:00:02.000Z: expected 20, got 10');
-    expect(diff.examples).toHaveLength(5);
   });
 });

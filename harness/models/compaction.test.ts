@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS } from '../workload/history.ts';
-import { modelCompactorIteration, planGroup, RESOLUTION_5M_MS, type ModelBlock } from './compaction-model.ts';
+import { HOUR_MS } from '../time.ts';
+import { modelCompactorIteration, planGroup, RESOLUTION_5M_MS, type ModelBlock } from './compaction.ts';
 
 const H = HOUR_MS;
 // A day boundary, so that 2h and 8h ranges are aligned at T.

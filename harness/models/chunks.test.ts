@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gridChunks, SAMPLES_PER_CHUNK } from './chunks.ts';
-import { HOUR_MS } from './history.ts';
+import { HOUR_MS } from '../time.ts';
 
 const STEP = 15_000;
 const BLOCK = 2 * HOUR_MS;

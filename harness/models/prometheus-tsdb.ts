@@ -22,7 +22,7 @@
 //   3. exporter.arm(toMs + step). Nothing may scrape this Prometheus before that (see exporter.ts);
 //      named scrapers catch up on the slots that passed meanwhile.
 
-export const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../time.ts';
 
 export interface BlockRange {
   minTime: number;

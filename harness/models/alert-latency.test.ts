@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { validateTopology } from '../topology/model.ts';
 import { arch3, arch1 } from '../topology/presets.ts';
-import { alertLatencyBound } from './arch3.ts';
+import { alertLatencyBound } from './alert-latency.ts';
+const ALERT = 'WorkloadAboveThreshold';
 
 describe('alertLatencyBound', () => {
   it("adds the agent's scrape interval, its batch send deadline, the rule group's interval and one more interval of margin", () => {
-    expect(alertLatencyBound(arch3())).toEqual({
+    expect(alertLatencyBound(arch3(), ALERT)).toEqual({
       scrapeIntervalMs: 500,
       batchSendDeadlineMs: 1_000,
       evaluationIntervalMs: 1_000,
@@ -22,7 +23,7 @@ describe('alertLatencyBound', () => {
       grid: '15s',
       components: topology.components.map((c) => (c === agent ? { ...agent, remoteWriteBatchSendDeadline: undefined, scrapeInterval: '5s' } : c)),
     });
-    expect(alertLatencyBound(slower)).toMatchObject({ scrapeIntervalMs: 5_000, batchSendDeadlineMs: 5_000, totalMs: 12_000 });
+    expect(alertLatencyBound(slower, ALERT)).toMatchObject({ scrapeIntervalMs: 5_000, batchSendDeadlineMs: 5_000, totalMs: 12_000 });
   });
 
   it('refuses Rulers that evaluate the alert at different intervals', () => {
@@ -33,10 +34,10 @@ describe('alertLatencyBound', () => {
       ...topology,
       components: topology.components.map((c) => (c === first ? { ...first, rules: first.rules.replace('interval: 1s', 'interval: 2s') } : c)),
     });
-    expect(() => alertLatencyBound(mixed)).toThrow(/different intervals/);
+    expect(() => alertLatencyBound(mixed, ALERT)).toThrow(/different intervals/);
   });
 
   it('refuses a topology without an agent and a Ruler', () => {
-    expect(() => alertLatencyBound(arch1('store-only'))).toThrow(/no agent-mode Prometheus and Ruler/);
+    expect(() => alertLatencyBound(arch1('store-only'), ALERT)).toThrow(/no agent-mode Prometheus and Ruler/);
   });
 });
