@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
-import { PRESETS, presetByName } from './topology/presets.ts';
+import { PRESETS, presetByName } from './presets/index.ts';
 import { parseSeries, SERIES_VARIABLE, withSeries } from './topology/series-override.ts';
 import { selectScenarioFiles } from './scenario-selection.ts';
 
@@ -200,8 +200,8 @@ async function main(argv: string[]): Promise<number> {
       const topology = series === undefined ? declared : withSeries(declared, series);
       const started = Date.now();
       const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
-      // A preset goes on to its finding's state, by its scenario's own preparation (flows/preparations.ts).
-      const { PREPARATIONS } = await import('./flows/preparations.ts');
+      // A preset goes on to its finding's state, by the shared steps its scenario runs too (steps/preparations.ts).
+      const { PREPARATIONS } = await import('./steps/preparations.ts');
       const preparation = fromFile ? undefined : PREPARATIONS[topology.name];
       if (preparation) {
         log(`preparing ${topology.name}: ${preparation.state}`);

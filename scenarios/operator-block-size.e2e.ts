@@ -29,7 +29,7 @@ import {
   OperatedPrometheuses,
   statefulSetName,
   type Condition,
-} from '../harness/flows/operator-block-size.ts';
+} from '../harness/prometheus-operator/prometheuses.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log } from '../harness/scenario.ts';
 import { kubeCluster, kubeSkipReason, type OperatorCluster } from '../harness/prometheus-operator/cluster.ts';

@@ -3,11 +3,9 @@ import { fakeAddressing as addressing } from '../plan/fake-addressing.ts';
 import { planTopology } from '../plan/index.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import { validateTopology, type Store, type TopologyInput } from '../topology/model.ts';
-import { partitionBoundary, PARTITION_GAP, STORE_PARTITIONS, storePartitions } from '../topology/presets-store-partitions.ts';
-import { durationMs } from '../time.ts';
+import { partitionBoundary, PARTITION_GAP, storePartitions, type Slicing } from '../presets/store-partitions.ts';
+import { alignDown, durationMs, HOUR_MS } from '../time.ts';
 import { planHistory } from './prometheus-tsdb.ts';
-import { HOUR_MS } from '../time.ts';
-import { alignDown } from '../time.ts';
 import { advertisedRange, blocksLoaded, boundsOf, unservedRanges, type StoreBounds } from './store-partitions.ts';
 
 const STEP = 15_000;
@@ -23,8 +21,9 @@ function historyBlocks(nowMs: number): BlockMeta[] {
   return plan.blocks.map((b) => block(b.minTime, b.maxTime));
 }
 
-describe('the Stores of storePartitions()', () => {
-  const topology = storePartitions(NOW);
+describe('the Stores of storePartitions().topology', () => {
+  const preset = storePartitions(NOW);
+  const { topology } = preset;
   const stores = topology.components.filter((c): c is Store => c.kind === 'store');
   const boundary = partitionBoundary(NOW, BLOCK);
 
@@ -50,9 +49,9 @@ describe('the Stores of storePartitions()', () => {
   });
 
   it('wires each Query to its Stores only, none to a sidecar', () => {
-    for (const { query, stores: names } of Object.values(STORE_PARTITIONS)) {
-      const q = topology.components.find((c) => c.name === query);
-      expect(q?.kind === 'query' && q.endpoints).toEqual(names.map((n) => `observer/${n}`));
+    for (const { query, stores: slice } of Object.values(preset.slicings)) {
+      const q = topology.components.find((c) => c.name === query.name);
+      expect(q?.kind === 'query' && q.endpoints).toEqual(slice.map((s) => s.ref));
     }
   });
 
@@ -72,7 +71,7 @@ describe('the Stores of storePartitions()', () => {
     const blocks = historyBlocks(NOW + 10_000);
     const byName = Object.fromEntries(stores.map((s) => [s.name, boundsOf(s)]));
     const window = { fromMs: blocks[0]!.minTime, toMs: blocks.at(-1)!.maxTime - STEP, stepMs: STEP, blockMs: BLOCK };
-    const unserved = (role: keyof typeof STORE_PARTITIONS) => unservedRanges(STORE_PARTITIONS[role].stores.map((s) => byName[s]!), blocks, window);
+    const unserved = (role: Slicing) => unservedRanges(preset.slicings[role].stores.map((s) => byName[s.name]!), blocks, window);
     expect(unserved('unsplit')).toEqual([]);
     expect(unserved('split')).toEqual([]);
     const gapEnd = boundary + durationMs(PARTITION_GAP);

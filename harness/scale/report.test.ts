@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ObserveeCost } from '../flows/trade-offs.ts';
+import type { ObserveeCost } from '../steps/trade-offs.ts';
 import type { PointFigures } from './measure.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { summaryMarkdown } from '../report/summary.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { effectiveVersionNames, pointLink, runIdOf } from '../report/run-report.ts';
 import { REPORTS_DIR } from '../report/paths.ts';
 import { substrateFromEnv, type RunningTopology } from '../substrates/index.ts';
-import { scaleSweep } from '../topology/presets-scale.ts';
+import { scaleSweep } from '../presets/scale.ts';
 import { withSeries } from '../topology/series-override.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { budgetFor, measurePoint, type PointBudget } from './measure.ts';

@@ -67,7 +67,7 @@ export const StoreSpec = Base.extend({
   syncInterval: Duration.default('15m'),
   // Time-partitioned Stores (--min-time/--max-time, both inclusive): load the blocks that overlap
   // [minTime, maxTime] and serve their whole chunks that do, untrimmed, so samples past a bound come
-  // back up to their chunk's edge (flows/store-partitions.ts). Unset: unbounded.
+  // back up to their chunk's edge (models/store-partitions.ts). Unset: unbounded.
   minTime: TimeOrDuration.optional(),
   maxTime: TimeOrDuration.optional(),
 });

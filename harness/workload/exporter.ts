@@ -61,7 +61,7 @@ export interface ScrapeEvent {
 }
 
 /**
- * The workload exporter as scenarios and flows see it, wherever it serves: WorkloadExporter in this
+ * The workload exporter as scenarios and steps see it, wherever it serves: WorkloadExporter in this
  * thread, or servers/' RemoteExporter in the harness servers' worker, whose readers answer from a
  * mirror the worker keeps current with an event per scrape. There a mutation returns a Promise:
  * once it resolves, every scrape served sees it.

@@ -1,11 +1,11 @@
 // What Prometheus and Thanos Receive report about remote write, read from their own /metrics:
 // how far a Prometheus has delivered, what failed or was retried, what each receive accepted.
-// Names as in Prometheus 3.9.1 storage/remote/queue_manager.go and Thanos 0.42.4 pkg/receive/handler.go.
+// Names as in Prometheus 3.16.0 storage/remote/queue_manager.go and Thanos 0.42.4 pkg/receive/handler.go.
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum, parseMetrics } from '../promql/metrics.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { waitForLiveUpTo } from '../workload/populate.ts';
+import { waitForLiveUpTo } from './live.ts';
 
 export interface RemoteWriteCounters {
   /** Samples in every send attempt, retries included (prometheus_remote_storage_samples_total). */
@@ -88,7 +88,7 @@ export interface ReceiveCounters {
   headMaxTimeMs: number | undefined;
 }
 
-export async function receiveCounters(t: RunningTopology, receive: string, tenant = 'default-tenant'): Promise<ReceiveCounters> {
+export async function receiveCounters(t: RunningTopology, receive: string, tenant: string): Promise<ReceiveCounters> {
   const text = await new PromApiClient(t.url(receive)).metrics();
   const samples = parseMetrics(text);
   const byCode = (name: string) => {

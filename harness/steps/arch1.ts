@@ -1,59 +1,55 @@
-// Getting an Arch 1 topology into the state finding A's assertions need; shared by the
-// scenario and the benchmark so both measure the same thing.
-import { PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
+// Arch 1 served: the state findings A and E assert on, shared by their scenario, the link cut, the
+// Query Frontend cache, the benchmark and `up`. History in, blocks shipped and loaded by Store,
+// every Query knowing its endpoints with current time ranges, live scrape caught up.
 import { queryEndpointCount } from '../plan/index.ts';
-import { PromApiClient, type MatrixSeries } from '../promql/client.ts';
+import type { Handle, QueryPathHandle } from '../presets/handles.ts';
 import { analyseWindow, type RangeAnalysis } from '../promql/analysis.ts';
-import { checkWindow, type WindowCheck } from '../promql/window-check.ts';
+import { PromApiClient, type MatrixSeries } from '../promql/client.ts';
 import { metricValue } from '../promql/metrics.ts';
 import { equals, waitForStores, waitSumMetrics } from '../promql/wait-metrics.ts';
+import { checkWindow, type WindowCheck } from '../promql/window-check.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { refOf } from '../topology/model.ts';
-import { HOUR_MS } from '../time.ts';
-import { populateWorkload, waitForLiveUpTo, type PopulatedWorkload } from '../workload/populate.ts';
-import { alignDown, alignUp } from '../time.ts';
+import { alignDown, alignUp, HOUR_MS } from '../time.ts';
+import { populateWorkload, type PopulatedWorkload } from './history.ts';
+import { waitForLiveUpTo } from './live.ts';
 
-export const REPLICA_LABEL = PROMETHEUS_REPLICA_LABEL;
-export const OBSERVEE = 'observee';
-export const STORE = 'observer/store';
-export const SIDECAR = `${OBSERVEE}/sidecar`;
-
-/** A Query and the Query Frontend in front of it. */
+/** A Query and the Query Frontend in front of it, as clients. */
 export interface QueryPath {
   /** The Query's "cluster/name". */
   ref: string;
   query: PromApiClient;
   frontend: PromApiClient;
-  /** The components it names as endpoints ("observee/sidecar", ...). */
+  /** The components it names as endpoints. */
   dials: string[];
   /** How many StoreAPI endpoints the Query dials. */
   endpoints: number;
 }
 
-/** Every Query of the topology that has a Query Frontend in front of it, by the Query's name. */
-export function queryPaths(t: RunningTopology): Record<string, QueryPath> {
-  const paths: Record<string, QueryPath> = {};
-  for (const c of t.topology.components) {
-    if (c.kind !== 'query-frontend') continue;
-    const query = t.topology.components.find((q) => refOf(q) === c.downstream);
-    if (query?.kind !== 'query') continue;
-    paths[query.name] = {
-      ref: c.downstream,
-      dials: query.endpoints,
-      query: new PromApiClient(t.url(c.downstream)),
-      frontend: new PromApiClient(t.url(`${c.cluster}/${c.name}`)),
-      endpoints: queryEndpointCount(t.topology, c.downstream),
-    };
-  }
-  return paths;
+export function queryPathOf(t: RunningTopology, path: QueryPathHandle): QueryPath {
+  return {
+    ref: path.query.ref,
+    dials: path.query.spec.endpoints,
+    query: new PromApiClient(t.url(path.query.ref)),
+    frontend: new PromApiClient(t.url(path.frontend.ref)),
+    endpoints: queryEndpointCount(t.topology, path.query.ref),
+  };
 }
 
-/** The observee's Prometheus replicas: process id and replica label value, from the plan. */
-export function observeeReplicas(t: RunningTopology): { id: string; replica: string }[] {
-  return t.plan.processes
-    .filter((p) => p.kind === 'prometheus' && p.cluster === OBSERVEE)
-    .map((p) => ({ id: p.id, replica: p.externalLabels[REPLICA_LABEL]! }));
+/** What prepareArch1 needs of a preset: Arch 1's HA pair, sidecars and Store, and the Queries to bring up to date. */
+export interface Arch1Shape {
+  prometheus: Handle<'prometheus'>;
+  sidecar: Handle<'sidecar'>;
+  store: Handle<'store'>;
+  prefix: string;
+  replicaLabel: string;
+  /** Every Query over Store (and the sidecars) whose Stores page must be current before the checks. */
+  queries: Handle<'query'>[];
+}
+
+/** The HA pair's replicas: instance id and replica label value, from the plan. */
+export function replicasOf(t: RunningTopology, prometheus: Handle<'prometheus'>, replicaLabel: string): { id: string; replica: string }[] {
+  return prometheus.instances.map((id) => ({ id, replica: t.plan.processes.find((p) => p.id === id)!.externalLabels[replicaLabel]! }));
 }
 
 export interface Arch1Run {
@@ -66,21 +62,16 @@ export interface Arch1Run {
   /** The range query of the note: the last 6h, ending 30s ago, on the workload grid. */
   window: { start: number; end: number; step: number };
   replicas: { id: string; replica: string }[];
-  paths: Record<string, QueryPath>;
 }
 
-/**
- * History in, blocks shipped and loaded by Store, every Query knowing its endpoints with current
- * time ranges, live scrape caught up to the window's end.
- */
-export async function prepareArch1(t: RunningTopology, log: (line: string) => void): Promise<Arch1Run> {
+export async function prepareArch1(t: RunningTopology, arch1: Arch1Shape, log: (line: string) => void): Promise<Arch1Run> {
   const workload = await populateWorkload(t, { onProgress: log });
-  const replicas = observeeReplicas(t);
-  const blocks = await t.bucket.blocks(OBSERVEE);
+  const replicas = replicasOf(t, arch1.prometheus, arch1.replicaLabel);
+  const blocks = await t.bucket.blocks(arch1.prefix);
   if (blocks.length !== replicas.length * workload.blocks.length) {
     throw new Error(`expected ${replicas.length * workload.blocks.length} blocks in the bucket (every replica ships every block it cut), found ${blocks.length}`);
   }
-  await waitSumMetrics(STORE, t.url(STORE), equals(blocks.length), 'thanos_bucket_store_blocks_loaded', { onProgress: log });
+  await waitSumMetrics(arch1.store.ref, t.url(arch1.store.ref), equals(blocks.length), 'thanos_bucket_store_blocks_loaded', { onProgress: log });
   const storeLoadedAt = Date.now();
 
   // The history is in and retention has run: each Prometheus' lowest timestamp is final. Both got
@@ -88,14 +79,14 @@ export async function prepareArch1(t: RunningTopology, log: (line: string) => vo
   const lowest = new Set<number>();
   for (const { id } of replicas) lowest.add(metricValue(await new PromApiClient(t.url(id)).metrics(), 'prometheus_tsdb_lowest_timestamp_seconds')! * 1000);
   if (lowest.size !== 1) throw new Error(`the observee's Prometheus have different lowest timestamps: ${[...lowest].map((l) => new Date(l).toISOString()).join(', ')}`);
-  const paths = queryPaths(t);
-  const sidecars = t.plan.processes.filter((p) => p.component === SIDECAR).length;
+  const sidecars = arch1.sidecar.instances.length;
   await Promise.all(
-    Object.entries(paths).map(async ([name, path]) => {
+    arch1.queries.map(async (q) => {
+      const client = new PromApiClient(t.url(q.ref));
       // Query refreshes endpoint metadata every few seconds: a check made after Store loaded everything.
-      await waitForStores(name, path.query, { count: path.endpoints, checkedAfter: storeLoadedAt }, { onProgress: log });
+      await waitForStores(q.ref, client, { count: queryEndpointCount(t.topology, q.ref), checkedAfter: storeLoadedAt }, { onProgress: log });
       // A sidecar re-reads its Prometheus' lowest timestamp every 30 s (it read the empty TSDB's at start).
-      if (path.dials.includes(SIDECAR)) await waitForStores(name, path.query, { type: 'sidecar', count: sidecars, minTime: [...lowest][0] }, { onProgress: log });
+      if (q.spec.endpoints.includes(arch1.sidecar.ref)) await waitForStores(q.ref, client, { type: 'sidecar', count: sidecars, minTime: [...lowest][0] }, { onProgress: log });
     }),
   );
 
@@ -111,7 +102,6 @@ export async function prepareArch1(t: RunningTopology, log: (line: string) => vo
     storeMaxTime: Math.max(...blocks.map((b) => b.maxTime)),
     window,
     replicas,
-    paths,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scaleSweep, SCALE_SWEEP } from './presets-scale.ts';
+import { scaleSweep, SCALE_SWEEP } from './scale.ts';
 
 describe('the scale sweep topology', () => {
   const t = scaleSweep();

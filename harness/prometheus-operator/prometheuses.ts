@@ -6,9 +6,9 @@ import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { pinnedVersion } from '../binaries/versions.ts';
 import { cannotStart } from '../substrates/kubernetes/cluster.ts';
-import { readOrUndefined } from '../prometheus-operator/cluster.ts';
-import { OPERATOR_IMAGES } from '../prometheus-operator/images.ts';
-import { MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from '../prometheus-operator/install.ts';
+import { readOrUndefined } from './cluster.ts';
+import { OPERATOR_IMAGES } from './images.ts';
+import { MONITORING, OBJSTORE_SECRET, type OperatorEnvironment } from './install.ts';
 import { waitFor } from '../wait.ts';
 
 export const MIN_BLOCK_DURATION = 'storage.tsdb.min-block-duration';

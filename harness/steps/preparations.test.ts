@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESETS, presetByName } from '../topology/presets.ts';
+import { PRESETS, presetByName } from '../presets/index.ts';
 import { PREPARATIONS } from './preparations.ts';
 
 describe('up <preset> in its finding state', () => {

@@ -4,13 +4,10 @@
 // unshipped block), then arm the exporter so the live scrape continues the same series.
 import type { ProcessPlan } from '../plan/index.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
-import { durationMs } from '../time.ts';
+import { durationMs, HOUR_MS, alignDown, gridPoints } from '../time.ts';
 import type { RunningTopology } from '../substrates/types.ts';
-import { waitFor } from '../wait.ts';
 import { planHistory, type BlockRange } from '../models/prometheus-tsdb.ts';
-import { HOUR_MS } from '../time.ts';
-import { postWriteRequest, WorkloadWriter } from './remote-write.ts';
-import { alignDown, gridPoints } from '../time.ts';
+import { postWriteRequest, WorkloadWriter } from '../workload/remote-write.ts';
 
 export interface PopulateOptions {
   /** How much history to write before going live (default 6h10m: a 6h query plus lookback). */
@@ -172,37 +169,4 @@ class HistoryProgress {
 /** Waits until every sidecar has shipped every block of the history (PopulatedWorkload.blocks). */
 export async function waitForHistoryShipped(t: RunningTopology, populated: PopulatedWorkload, onProgress: (l: string) => void = () => {}): Promise<void> {
   if (populated.sidecars.length && populated.blocks.length) await waitForUploads(t, populated.sidecars, populated.blocks.length, onProgress);
-}
-
-/**
- * Waits until every workload-scraping Prometheus has stored every grid sample up to untilMs
- * (the exporter knows: it serves each scraper its next slot, and a scrape follows the previous
- * one's append). After this, the expected grid up to untilMs is exactly known.
- */
-export async function waitForLiveUpTo(t: RunningTopology, prometheus: string[], untilMs: number, onProgress?: (l: string) => void): Promise<void> {
-  await Promise.all(
-    prometheus.map((id) =>
-      waitFor(
-        `${id} to scrape the workload up to ${new Date(untilMs).toISOString()}`,
-        async (note) => {
-          const committed = t.workload.committedUpTo(id);
-          note(committed === undefined ? 'no scrape yet' : `stored up to ${new Date(committed).toISOString()}`);
-          return committed !== undefined && committed >= untilMs ? committed : undefined;
-        },
-        { timeoutMs: 180_000, intervalMs: 500, onProgress },
-      ),
-    ),
-  );
-}
-
-/**
- * No history: the exporter goes live from the current grid slot. For topologies whose Prometheus
- * cannot take a backfill (agent mode) or whose scenario is about live remote write only.
- */
-export async function goLive(t: RunningTopology): Promise<{ liveFromMs: number; prometheus: string[] }> {
-  const liveFromMs = alignDown(Date.now(), t.workload.workload.stepMs);
-  await t.workload.arm(liveFromMs);
-  const scrapers = t.topology.components.filter((c) => c.kind === 'prometheus' && c.scrapeWorkload);
-  const prometheus = t.plan.processes.filter((p) => scrapers.some((c) => p.component === `${c.cluster}/${c.name}`)).map((p) => p.id);
-  return { liveFromMs, prometheus };
 }

@@ -5,9 +5,10 @@
 // prefix, started only once the blocks are in, for the bytes after vertical deduplication.
 // Unlike arch2(), everything runs at Prometheus' defaults where they cost something at scale: one
 // scrape per 15s slot (not a 1s re-scrape of 100k series) and the default remote-write queue.
-import { validateTopology, type Topology } from './model.ts';
-import { OBSERVEE, OBSERVER, TEST_SIDECAR_REFRESH, TEST_STORE_SYNC } from './preset-defaults.ts';
-import { ALL_REPLICA_LABELS, ARCH2_SIDE_BY_SIDE } from './presets.ts';
+import { validateTopology, type Topology } from '../topology/model.ts';
+import { OBSERVEE, OBSERVER, TEST_SIDECAR_REFRESH, TEST_STORE_SYNC, ALL_REPLICA_LABELS } from './conventions.ts';
+import { ARCH2_SIDE_BY_SIDE } from './arch2.ts';
+import { handle, queryPathHandle } from './handles.ts';
 
 /** The Queries (each with a Query Frontend named `${query}-frontend`) and the Compactor of scaleSweep(). */
 export const SCALE_SWEEP = {
@@ -47,6 +48,22 @@ export function scaleSweep(): Topology {
       ...path(SCALE_SWEEP.viaReceive, [store, SCALE_SWEEP.receive]),
     ],
   });
+}
+
+/** The handles of scaleSweep() (or of it with another series count): what the sweep's steps take. */
+export function scaleSweepHandles(topology: Topology) {
+  return {
+    prometheus: handle(topology, 'prometheus', `${OBSERVEE}/prometheus`),
+    sidecar: handle(topology, 'sidecar', `${OBSERVEE}/sidecar`),
+    store: handle(topology, 'store', `${OBSERVER}/store`),
+    receive: handle(topology, 'receive', SCALE_SWEEP.receive),
+    compactor: handle(topology, 'compactor', SCALE_SWEEP.compactor),
+    prefix: OBSERVEE,
+    paths: {
+      viaSidecar: queryPathHandle(topology, `${OBSERVER}/${SCALE_SWEEP.viaSidecar}`),
+      viaReceive: queryPathHandle(topology, `${OBSERVER}/${SCALE_SWEEP.viaReceive}`),
+    },
+  };
 }
 
 // ---- The ingest ceiling (issue 18 item 3, harness/scale/ceiling*.ts) ----
