@@ -6,7 +6,7 @@ import { resolveAll } from './binaries/provision.ts';
 import { activeVersionOverrides } from './binaries/versions.ts';
 import { writeSummary } from './report/summary.ts';
 import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
-import { SUBSTRATES, substrateFromEnv, substrateUnavailable } from './substrates/index.ts';
+import { currentSubstrate, SUBSTRATES, substrateUnavailable } from './substrates/index.ts';
 import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
 import { RUNS_BASE } from './substrates/process/index.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -199,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
       const declared = fromFile ? topologyFromFile(name) : presetByName(name);
       const topology = series === undefined ? declared : withSeries(declared, series);
       const started = Date.now();
-      const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
+      const running = await currentSubstrate().up(topology, { onProgress: log, keep: values.keep });
       // A preset goes on to its finding's state, by the shared steps its scenario runs too (steps/preparations.ts).
       const { PREPARATIONS } = await import('./steps/preparations.ts');
       const preparation = fromFile ? undefined : PREPARATIONS[topology.name];

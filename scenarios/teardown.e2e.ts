@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HOLD_COMPONENT, HOLD_PRESET, holdProcessCount } from '../harness/testdata/hold.ts';
+import { currentSubstrate } from '../harness/substrates/index.ts';
 import { waitFor } from '../harness/wait.ts';
 
 const runsBase = mkdtempSync(join(tmpdir(), 'teardown-runs-'));
@@ -97,9 +98,9 @@ async function nothingLeftWithin(boundMs: number, since: number): Promise<number
 
 // What it counts (processes, run directories) exists on the process substrate only; the Kubernetes
 // substrates' teardown waits until their namespaces are gone (kubernetes/deploy.ts).
-const substrate = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
+const { name: substrate, local } = currentSubstrate();
 
-describe.skipIf(substrate !== 'process')(`teardown (process substrate${substrate === 'process' ? '' : `; skipped on ${substrate}`})`, () => {
+describe.skipIf(!local)(`teardown (process substrate${local ? '' : `; skipped on ${substrate}`})`, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`the CLI leaves no process and no run directory after ${signal}`, async () => {
       const { child, pid } = await cliUp();

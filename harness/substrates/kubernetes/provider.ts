@@ -8,6 +8,7 @@ import type { S3Access } from '../../plan/index.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import type { S3Endpoint } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Env } from '../../binaries/cache.ts';
 import type { KubernetesSubstrateName, RunningTopology, Substrate, UpOptions } from '../types.ts';
 import type { Exposure } from './addressing.ts';
@@ -77,6 +78,19 @@ export interface ClusterProvider {
   check(topology: Topology, opts: ProvisionOptions): Promise<void>;
   /** Connects or creates the clusters. On failure it releases what it made before throwing. */
   provision(topology: Topology, opts: ProvisionOptions): Promise<ProvidedClusters>;
+  /** One cluster for a role, for a scenario that deploys a fixture of its own (currentSubstrate().kubernetesCluster); absent: it lends none. */
+  lendCluster?(role: string, opts: ProvisionOptions): Promise<LentCluster>;
+}
+
+/** A Kubernetes cluster lent to a scenario for the run. */
+export interface LentCluster {
+  kubeConfig: KubeConfig;
+  context: string;
+  server: string;
+  /** Puts image tars onto its nodes, where the harness can (kind, the local cluster); undefined: they must be there already. */
+  loadImages: ((tars: string[], onProgress: (line: string) => void) => Promise<void>) | undefined;
+  /** Deletes the cluster, made for this run (kind); undefined for one that was there before (kube), which keeps all but what the scenario removes. */
+  release: (() => Promise<void>) | undefined;
 }
 
 /** A substrate from a provider: check its settings, resolve helm, provision, then the shared deploy path. */
