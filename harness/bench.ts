@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envVarName, resolveBinary } from './binaries/provision.ts';
-import { BINARY_NAMES } from './binaries/versions.ts';
+import { BINARY_NAMES } from './binaries/names.ts';
 import { prepareArch1, queryPathOf, rangeAnalysis } from './steps/arch1.ts';
 import { readBench } from './bench-suite.ts';
 import { REPORTS_DIR } from './report/paths.ts';

@@ -21,6 +21,7 @@
 //   npx vitest run --project kind scenarios/operator-block-size.e2e.ts
 import { afterEach, describe, expect, it } from 'vitest';
 import { pinnedVersion } from '../harness/binaries/versions.ts';
+import { OBSERVEE } from '../harness/presets/conventions.ts';
 import { operatorCluster } from '../harness/prometheus-operator/cluster.ts';
 import { OperatorEnvironment } from '../harness/prometheus-operator/install.ts';
 import {
@@ -48,7 +49,7 @@ const THANOS_VERSION = pinnedVersion('thanos').version;
 // context), with prometheus-operator installed in a namespace of its own. A cluster made for the
 // run goes whole after the tests; on one that was there before, only that namespace is removed.
 const run = useCluster(
-  'observee',
+  OBSERVEE,
   async (lent) => {
     const op = new OperatorEnvironment(operatorCluster(lent), { onProgress: log });
     const started = Date.now();

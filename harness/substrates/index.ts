@@ -61,7 +61,7 @@ export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
     local: false,
     unavailable,
     up: async (topology, opts) => {
-      const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/provider.ts'), CLUSTER_PROVIDERS[name]()]);
+      const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);
       return kubernetesSubstrate(provider).up(topology, opts);
     },
     kubernetesCluster: LENDS_CLUSTERS.includes(name)
