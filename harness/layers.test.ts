@@ -2,6 +2,7 @@
 // below, and no two files import each other (directly or round a longer cycle). And no scenario
 // spells a component's name: it gets handles from its preset. Tests (*.test.ts) may import across
 // layers (nothing imports them); the map covers everything else under harness/ and scenarios/.
+// The name check covers scenarios/ and harness/steps/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
@@ -169,7 +170,7 @@ function literalsOf(file: string): { text: string; line: number }[] {
   return out;
 }
 
-describe('scenarios', () => {
+describe('scenarios and steps', () => {
   const names = componentNames();
   // A name spelled as a value: the whole literal, quoted or after "=" inside a longer text
   // (cluster="observee"), or as part of a "cluster/name" ref. The cluster roles are also words of
@@ -186,7 +187,7 @@ describe('scenarios', () => {
 
   it('spell no component, Service or cluster name: they use the handles their preset gives', () => {
     const found: string[] = [];
-    for (const file of files('scenarios')) {
+    for (const file of [...files('scenarios'), ...files('harness/steps')]) {
       for (const { text, line } of literalsOf(file)) for (const n of spells(text)) found.push(`${file}:${line} "${n}" in ${JSON.stringify(text.slice(0, 80))}`);
     }
     expect(found).toEqual([]);

@@ -10,6 +10,9 @@ export function durationMs(d: string): number {
 
 export const HOUR_MS = 3_600_000;
 
+/** A timestamp as the reports and messages write it (RFC 3339, milliseconds). */
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
 /** Largest multiple of stepMs that is <= tMs. */
 export function alignDown(tMs: number, stepMs: number): number {
   return Math.floor(tMs / stepMs) * stepMs;

@@ -13,9 +13,8 @@ import { sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts'
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { prepareArch1, queryPathOf, windowCheck, type Arch1Run, type QueryPath } from '../harness/steps/arch1.ts';
-import { durationMs, HOUR_MS } from '../harness/time.ts';
+import { durationMs, HOUR_MS, iso } from '../harness/time.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 
 const preset = arch1('side-by-side');

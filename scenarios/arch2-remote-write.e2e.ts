@@ -45,7 +45,7 @@ import { prepareArch2, stopObservee, type Arch2Run } from '../harness/steps/arch
 import { waitForHistoryShipped } from '../harness/steps/history.ts';
 import { blocksCost, measureQueryLoad, type BlocksCost, type QueryLoad } from '../harness/steps/trade-offs.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignUp, HOUR_MS } from '../harness/time.ts';
+import { alignUp, HOUR_MS, iso } from '../harness/time.ts';
 import { valueAt } from '../harness/workload/series.ts';
 
 const preset = arch2('side-by-side');
@@ -62,7 +62,6 @@ const LOAD_QUERIES = 100;
 const LOAD_CONCURRENCY = 4;
 const LOAD_STEP_MS = 5 * 60_000;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -27,7 +27,7 @@ import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { goLive, waitForLiveUpTo } from '../harness/steps/live.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignDown, alignUp } from '../harness/time.ts';
+import { alignDown, alignUp, iso } from '../harness/time.ts';
 
 const preset = arch3();
 const TOPOLOGY = preset.topology;
@@ -238,7 +238,6 @@ async function watchForAlert(alertmanager: AlertmanagerClient, deadlineMs: numbe
 
 const run = useTopology(TOPOLOGY, prepareArch3);
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 
 const SERIES_0 = `e2e_workload_value{series="${ALERT.series}"}`;

@@ -18,11 +18,11 @@ import { presentSegments } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { prepareArch1, queryPathOf, windowAnalysis, type Arch1Run, type QueryPath } from '../harness/steps/arch1.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
+import { iso } from '../harness/time.ts';
 
 const preset = linkCut();
 const { topology } = preset;
 const SCENARIO = 'link-cut';
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One request's outcome: the answer, or the API's error (HTTP status, type and text). */
 interface Asked {

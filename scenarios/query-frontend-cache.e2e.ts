@@ -23,13 +23,12 @@ import { log, useTopology } from '../harness/scenario.ts';
 import { prepareArch1, type Arch1Run } from '../harness/steps/arch1.ts';
 import { waitForLiveUpTo } from '../harness/steps/live.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignDown, alignUp, durationMs, HOUR_MS } from '../harness/time.ts';
+import { alignDown, alignUp, durationMs, HOUR_MS, iso } from '../harness/time.ts';
 import { waitFor } from '../harness/wait.ts';
 
 const SCENARIO = 'query-frontend-cache';
 const preset = queryFrontendCache();
 const { topology } = preset;
-const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(1);
 
 /** A caching Query Frontend in front of the topology's Query. */

@@ -24,7 +24,7 @@ import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { durationMs, alignDown, gridPoints } from '../harness/time.ts';
+import { alignDown, durationMs, gridPoints, iso } from '../harness/time.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { BACKLOG_VARIANTS, receiveBacklog } from '../harness/presets/receive-backlog.ts';
 import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
@@ -35,7 +35,6 @@ const OUTAGE_MS = 45_000;
 /** The other writer: a second observee's series, one sample a slot each. */
 const OTHER_SERIES = 10;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Writes one sample of each of the other observee's series for every grid slot from now until

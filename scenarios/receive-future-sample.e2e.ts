@@ -18,7 +18,7 @@ import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/time.ts';
+import { durationMs, iso } from '../harness/time.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { FUTURE_SAMPLE_VARIANTS, receiveFutureSample } from '../harness/presets/receive-future-sample.ts';
 import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
@@ -33,7 +33,6 @@ const BLOCK_MS = 2 * HOUR_MS;
 const SLOTS_AFTER = 4;
 const ROGUE = { __name__: 'e2e_skewed_clock', client: 'rogue' };
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (variant) => {
   const preset = receiveFutureSample(variant);

@@ -34,10 +34,9 @@ import { log, useTopology } from '../harness/scenario.ts';
 import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
 import { remoteWriteCounters, waitForRemoteWriteOfSlot } from '../harness/steps/remote-write.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignDown, gridPoints } from '../harness/time.ts';
+import { alignDown, gridPoints, iso } from '../harness/time.ts';
 import { valueAt } from '../harness/workload/series.ts';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Identical requests per measurement. */
 const TRIES = 20;

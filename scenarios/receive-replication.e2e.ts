@@ -38,6 +38,7 @@ import { goLive, waitForLiveUpTo } from '../harness/steps/live.ts';
 import { receiveCounters, remoteWriteCounters, waitForRemoteWriteOfSlot, waitForRemoteWriteUpTo, type ReceiveCounters, type RemoteWriteCounters } from '../harness/steps/remote-write.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
 import { waitFor, WaitTimeout } from '../harness/wait.ts';
+import { iso } from '../harness/time.ts';
 
 /**
  * Thanos' --receive-forward-timeout (hidden, default 5s): a receive that reached its write quorum
@@ -294,7 +295,6 @@ async function runReceiveOutage(t: RunningTopology, p: ReplicationPreset, log: (
   };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => Math.round(ms / 1000);
 /** A receive's replica label value: its instance's name (the plan labels each receive with it). */
 const replicaName = (instance: string) => instance.split('/')[1]!;

@@ -18,7 +18,7 @@ import { presentSegments, type TimelinePlot } from '../harness/report/plots.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignDown, durationMs, HOUR_MS } from '../harness/time.ts';
+import { alignDown, durationMs, HOUR_MS, iso } from '../harness/time.ts';
 import { backfill } from '../harness/workload/remote-write.ts';
 
 const preset = s3Outage();
@@ -148,7 +148,6 @@ async function prepareS3Outage(t: RunningTopology): Promise<OutageRun> {
 
 const run = useTopology(topology, prepareS3Outage);
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 const ranges = (blocks: { minTime: number; maxTime: number }[]) => blocks.map((b) => [iso(b.minTime), iso(b.maxTime)]);
 

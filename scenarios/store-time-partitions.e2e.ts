@@ -20,10 +20,9 @@ import { log, useTopology } from '../harness/scenario.ts';
 import { populateWorkload } from '../harness/steps/history.ts';
 import { waitForStoreSynced } from '../harness/steps/stores.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { alignUp, durationMs, gridPoints } from '../harness/time.ts';
+import { alignUp, durationMs, gridPoints, iso } from '../harness/time.ts';
 
 const SCENARIO = 'store-time-partitions';
-const iso = (ms: number) => new Date(ms).toISOString();
 
 const preset = storePartitions();
 const { topology } = preset;
