@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { PromApiClient } from '../promql/client.ts';
 import { currentSubstrate, type RunningTopology, type Substrate } from '../substrates/index.ts';
-import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../presets/scale.ts';
+import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../presets/ceiling.ts';
 import { waitFor } from '../wait.ts';
 import { alignDown } from '../time.ts';
 import { judgeScrapeStep, SCRAPE_PLAN, type ScrapeStepFigures, type StepCore } from './ceiling.ts';
