@@ -14,13 +14,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envVarName, resolveBinary } from './binaries/provision.ts';
-import { BINARY_NAMES } from './binaries/versions.ts';
-import { prepareArch1, rangeAnalysis } from './flows/arch1.ts';
+import { BINARY_NAMES } from './binaries/names.ts';
+import { prepareArch1, queryPathOf, rangeAnalysis } from './steps/arch1.ts';
 import { readBench } from './bench-suite.ts';
 import { REPORTS_DIR } from './report/paths.ts';
 import { processesOfRun } from './substrates/process/janitor.ts';
 import { processSubstrate } from './substrates/process/index.ts';
-import { arch1, arch2, arch3, receiveJitter } from './topology/presets.ts';
+import { arch1 } from './presets/arch1.ts';
+import { arch2 } from './presets/arch2.ts';
+import { arch3 } from './presets/arch3.ts';
+import { receiveJitter } from './presets/receive-jitter.ts';
 
 if (process.argv.includes('--ceiling')) {
   const { runCeilingBench } = await import('./scale/ceiling-run.ts');
@@ -65,13 +68,14 @@ const rssOfRun = (runDir: string): number =>
   }, 0);
 
 const started = Date.now();
-await using t = await processSubstrate.up(arch1('store-and-sidecar'), { onProgress: log });
+const preset = arch1('store-and-sidecar');
+await using t = await processSubstrate.up(preset.topology, { onProgress: log });
 const bringUpMs = Date.now() - started;
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOfRun(t.runDir))), 500);
 try {
-  const run = await prepareArch1(t, log);
-  const analysis = await rangeAnalysis(run, run.paths.query!, true);
+  const run = await prepareArch1(t, { ...preset, queries: [preset.paths.storeAndSidecar.query] }, log);
+  const analysis = await rangeAnalysis(run, queryPathOf(t, preset.paths.storeAndSidecar), true);
   const completeAt = Date.now() - started;
   if (!analysis.summary.ok) log(`warning: the answer was not complete: ${analysis.description}`);
   peakRss = Math.max(peakRss, rssOfRun(t.runDir));
@@ -92,7 +96,7 @@ await t.close();
 
 // 3. Bring-up (start until every component is ready) of the other architectures.
 const bringUp: Record<string, number> = {};
-for (const topology of [arch2('all-replica-labels'), arch3(), receiveJitter('standalone-behind-service')]) {
+for (const topology of [arch2('all-replica-labels').topology, arch3().topology, receiveJitter('standalone-behind-service').topology]) {
   const t0 = Date.now();
   const running = await processSubstrate.up(topology, { onProgress: log });
   bringUp[topology.name] = seconds(Date.now() - t0);

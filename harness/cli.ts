@@ -6,7 +6,7 @@ import { resolveAll } from './binaries/provision.ts';
 import { activeVersionOverrides } from './binaries/versions.ts';
 import { writeSummary } from './report/summary.ts';
 import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
-import { SUBSTRATES, substrateFromEnv, substrateUnavailable } from './substrates/index.ts';
+import { currentSubstrate, SUBSTRATES, substrateUnavailable } from './substrates/index.ts';
 import { cleanAbandonedRuns } from './substrates/process/janitor.ts';
 import { RUNS_BASE } from './substrates/process/index.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
-import { PRESETS, presetByName } from './topology/presets.ts';
+import { PRESETS, presetByName } from './presets/index.ts';
 import { parseSeries, SERIES_VARIABLE, withSeries } from './topology/series-override.ts';
 import { selectScenarioFiles } from './scenario-selection.ts';
 
@@ -199,9 +199,9 @@ async function main(argv: string[]): Promise<number> {
       const declared = fromFile ? topologyFromFile(name) : presetByName(name);
       const topology = series === undefined ? declared : withSeries(declared, series);
       const started = Date.now();
-      const running = await substrateFromEnv().up(topology, { onProgress: log, keep: values.keep });
-      // A preset goes on to its finding's state, by its scenario's own preparation (flows/preparations.ts).
-      const { PREPARATIONS } = await import('./flows/preparations.ts');
+      const running = await currentSubstrate().up(topology, { onProgress: log, keep: values.keep });
+      // A preset goes on to its finding's state, by the shared steps its scenario runs too (steps/preparations.ts).
+      const { PREPARATIONS } = await import('./steps/preparations.ts');
       const preparation = fromFile ? undefined : PREPARATIONS[topology.name];
       if (preparation) {
         log(`preparing ${topology.name}: ${preparation.state}`);

@@ -6,33 +6,39 @@
 // newest shipped block; a Query over Store and the sidecars (the note's fix) answers completely
 // across the block boundary. Each has its own Query Frontend; the assertions go through it.
 import { describe, expect, it } from 'vitest';
-import { OBSERVEE, prepareArch1, REPLICA_LABEL, windowCheck, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
-import { sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts';
+import { arch1 } from '../harness/presets/arch1.ts';
 import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
+import { sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/topology/duration.ts';
-import type { Prometheus } from '../harness/topology/model.ts';
-import { arch1, ARCH1_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
+import { prepareArch1, queryPathOf, windowCheck, type Arch1Run, type QueryPath } from '../harness/steps/arch1.ts';
+import { durationMs, HOUR_MS, iso } from '../harness/time.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 
-const topology = arch1('side-by-side');
-// This file scales: `run --series N` (THANOS_HA_E2E_SERIES) runs it with N series of the cluster shape.
-const run = useTopology(topology, (t) => prepareArch1(t, log), { scales: true });
+const preset = arch1('side-by-side');
+const { topology, replicaLabel: REPLICA_LABEL } = preset;
+// Bring-up and the state A and E are about: history shipped, Store loaded, both Queries current,
+// live data up to the window's end. This file scales: `run --series N` (THANOS_HA_E2E_SERIES) runs
+// it with N series of the cluster shape.
+const run = useTopology(
+  topology,
+  async (t) => {
+    const r = await prepareArch1(t, { ...preset, queries: [preset.paths.storeOnly.query, preset.paths.storeAndSidecar.query] }, log);
+    return { ...r, storeOnly: queryPathOf(t, preset.paths.storeOnly), storeAndSidecar: queryPathOf(t, preset.paths.storeAndSidecar) };
+  },
+  { scales: true },
+);
 /** Which series the checks read point by point: THANOS_HA_E2E_SEED=<seed> repeats a run's sample. */
 const seed = sampleSeed();
 const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length });
-const storeOnly = () => run().paths[ARCH1_SIDE_BY_SIDE.storeOnly]!;
-const storeAndSidecar = () => run().paths[ARCH1_SIDE_BY_SIDE.storeAndSidecar]!;
+const storeOnly = () => run().storeOnly;
+const storeAndSidecar = () => run().storeAndSidecar;
 /** Where a finding was seen: the topology and the Query path. */
 const where = (path: QueryPath) => `${topology.name} ${path.ref}`;
 const pointsIn = (w: Arch1Run['window']) => (w.end - w.start) / w.step + 1;
-const observeePrometheus = topology.components.find((c): c is Prometheus => c.kind === 'prometheus' && c.cluster === OBSERVEE)!;
-const BLOCK_MS = durationMs(observeePrometheus.blockDuration);
+const BLOCK_MS = durationMs(preset.prometheus.spec.blockDuration);
 
 function expectStoreEntry(store: StoreEndpoint | undefined, r: Arch1Run): void {
   expect(store, 'Query lists the Store').toBeDefined();

@@ -23,7 +23,7 @@
 // "Full" is made honest by emulation: Prometheus' remote write only forwards samples newer than its
 // own start, so the harness writes the backfilled history into Receive itself, as a Prometheus that
 // had been running for those 6h would have (same samples, the replica's external labels, default
-// tenant; see flows/arch2.ts historyForReceive). Without it, Receive would only hold the live part
+// tenant; see steps/arch2.ts historyForReceive). Without it, Receive would only hold the live part
 // and the head's unshipped backfilled part would be lost with the observee: an artefact of how the
 // harness makes history, not a property of Arch 2.
 //
@@ -31,25 +31,28 @@
 // D's queries, F's query load, the observee stopped, F's queries, Receive stopped, the bucket read.
 // Each test judges its own.
 import { describe, expect, it } from 'vitest';
-import { OBSERVEE, REPLICA_LABEL, SIDECAR, type QueryPath } from '../harness/flows/arch1.ts';
-import { prepareArch2, RECEIVE, stopObservee, type Arch2Run } from '../harness/flows/arch2.ts';
-import { blocksCost, measureQueryLoad, type BlocksCost, type QueryLoad } from '../harness/flows/trade-offs.ts';
+import { arch2, type Arch2Path } from '../harness/presets/arch2.ts';
+import { tenantOf } from '../harness/presets/handles.ts';
 import { analyseRange, labelsKey, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import type { QueryResponse, RangeQueryResponse } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { storesTimeline } from '../harness/report/plots.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
-import { log, useTopology } from '../harness/scenario.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
+import { log, useTopology } from '../harness/scenario.ts';
+import type { QueryPath } from '../harness/steps/arch1.ts';
+import { prepareArch2, stopObservee, type Arch2Run } from '../harness/steps/arch2.ts';
+import { waitForHistoryShipped } from '../harness/steps/history.ts';
+import { blocksCost, measureQueryLoad, type BlocksCost, type QueryLoad } from '../harness/steps/trade-offs.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { arch2, ARCH2_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
-import { waitForHistoryShipped } from '../harness/workload/populate.ts';
-import { alignUp, valueAt } from '../harness/workload/series.ts';
+import { alignUp, HOUR_MS, iso } from '../harness/time.ts';
+import { valueAt } from '../harness/workload/series.ts';
 
-const SELECTOR = 'e2e_workload_value{cluster="observee"}';
-// What only the receive path adds to a series (Receive's --label and its tenant).
-const RECEIVE_ONLY_LABELS = { receive_replica: 'receive', tenant_id: 'default-tenant' };
+const preset = arch2('side-by-side');
+const { topology, replicaLabel: REPLICA_LABEL } = preset;
+const SELECTOR = `e2e_workload_value{cluster="${preset.prometheus.cluster}"}`;
+// What only the receive path adds to a series: Receive's replica label (its instance's name) and its tenant.
+const RECEIVE_ONLY_LABELS = { [preset.receive.spec.replicaLabel]: preset.receive.name, tenant_id: tenantOf(preset.receive) };
 
 // F's query load: a dashboard panel's 6h range query, this many times through each path, this
 // many at once. At a 5m step the answers are small, so the turns are short and what the observee
@@ -59,7 +62,6 @@ const LOAD_QUERIES = 100;
 const LOAD_CONCURRENCY = 4;
 const LOAD_STEP_MS = 5 * 60_000;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -92,21 +94,22 @@ async function askD(run: Arch2Run, path: QueryPath): Promise<DAnswers> {
 }
 
 async function measure(t: RunningTopology) {
-  const run = await prepareArch2(t, log);
-  const path = (name: string) => run.paths[name]!;
-  const d = { note: await askD(run, path(ARCH2_SIDE_BY_SIDE.noteReplicaLabels)), all: await askD(run, path(ARCH2_SIDE_BY_SIDE.allReplicaLabels)) };
+  // Bring-up: history in both paths, live until a slot every Prometheus stored and remote-wrote.
+  const run = await prepareArch2(t, preset, log);
+  const path = (name: Arch2Path) => run.paths[name]!;
+  const d = { note: await askD(run, path('noteReplicaLabels')), all: await askD(run, path('allReplicaLabels')) };
   const window: Window = { start: alignUp(run.settledMs - 6 * HOUR_MS, run.stepMs), end: run.settledMs, step: run.stepMs };
   // Once shipped, no cut or upload of the history is in flight to weigh on one turn of the load.
   await waitForHistoryShipped(t, run.history, log);
-  const viaSidecar = path(ARCH2_SIDE_BY_SIDE.storeAndSidecar);
-  const viaReceive = path(ARCH2_SIDE_BY_SIDE.storeAndReceive);
+  const viaSidecar = path('storeAndSidecar');
+  const viaReceive = path('storeAndReceive');
   const load: QueryLoad = { expr: SELECTOR, range: { start: window.start, end: window.end, step: LOAD_STEP_MS, dedup: true }, count: LOAD_QUERIES, concurrency: LOAD_CONCURRENCY };
   const cost = await measureQueryLoad(run.prometheus.map((id) => t.url(id)), { viaSidecar, viaReceive }, load);
   const { stopped, blocks } = await stopObservee(run, log);
   // Partial responses off: had Query still asked a stopped sidecar, the query would fail.
   const ask = (p: QueryPath) => p.frontend.queryRange(SELECTOR, { ...window, dedup: true, partialResponse: false });
-  const arch2Path = path(ARCH2_SIDE_BY_SIDE.allReplicaLabels);
-  const arch1Path = path(ARCH2_SIDE_BY_SIDE.storeAndSidecar);
+  const arch2Path = path('allReplicaLabels');
+  const arch1Path = path('storeAndSidecar');
   const f = {
     window,
     stopped,
@@ -120,17 +123,16 @@ async function measure(t: RunningTopology) {
 
 /** Stops Receive (it flushes its head into blocks and uploads them before exiting) and reads each source's blocks. */
 async function bucketAfterReceiveFlush(t: RunningTopology, before: BlockMeta[]) {
-  await t.stop(RECEIVE);
-  const blocks = await t.bucket.blocks(OBSERVEE);
+  await t.stop(preset.receive.ref);
+  const blocks = await t.bucket.blocks(preset.prefix);
   const bySource = (source: string) => blocks.filter((b) => b.thanos.source === source);
   return {
     receiveBlocksBeforeStop: before.filter((b) => b.thanos.source === 'receive').length,
-    sidecar: await blocksCost(t.bucket, OBSERVEE, bySource('sidecar')),
-    receive: await blocksCost(t.bucket, OBSERVEE, bySource('receive')),
+    sidecar: await blocksCost(t.bucket, preset.prefix, bySource('sidecar')),
+    receive: await blocksCost(t.bucket, preset.prefix, bySource('receive')),
   };
 }
 
-const topology = arch2('side-by-side');
 const measured = useTopology(topology, measure);
 /** Where a finding was seen: the topology and the Query path. */
 const where = (path: QueryPath) => `${topology.name} ${path.ref}`;
@@ -339,7 +341,7 @@ describe('The same query load via Sidecar and via Receive: what it costs the obs
     const { run, load } = measured();
     const { cost } = load;
     const n = run.t.workload.workload.seriesCount;
-    const sidecars = run.t.plan.processes.filter((p) => p.component === SIDECAR).length;
+    const sidecars = preset.sidecar.instances.length;
     for (const c of [cost.viaSidecar, cost.viaReceive]) {
       expect(c.queries).toBe(load.load.count);
       expect(c.seriesPerAnswer).toEqual([n]);

@@ -14,17 +14,230 @@
 // nor its "no recording rule" can be answered by the fixed Ruler (a shared Alertmanager would hold
 // the fixed alert, and a Query over both Rulers would deduplicate their recording rules into one).
 import { describe, expect, it } from 'vitest';
-import { ALERT, pathInstance, RECORDING_RULE, prepareArch3, SERIES_PER_SCRAPE_TARGET, waitForEvaluationAfter, type AlertingPath } from '../harness/flows/arch3.ts';
-import { PromApiError, type QueryResponse, type Rule } from '../harness/promql/client.ts';
-import { metricValue } from '../harness/promql/metrics.ts';
-import { waitForStores } from '../harness/promql/wait-metrics.ts';
+import { alertLatencyBound, type AlertLatencyBound } from '../harness/models/alert-latency.ts';
+import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
+import { arch3, ARCH3_PATHS, type Arch3Path } from '../harness/presets/arch3.ts';
+import { tenantOf } from '../harness/presets/handles.ts';
+import { AlertmanagerClient, type AlertmanagerAlert } from '../harness/promql/alertmanager.ts';
+import { PromApiClient, PromApiError, type QueryResponse, type Rule } from '../harness/promql/client.ts';
+import { metricSum, metricValue } from '../harness/promql/metrics.ts';
+import { greaterOrEqual, waitForStores, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { arch3 } from '../harness/topology/presets.ts';
-import { WORKLOAD_JOB } from '../harness/plan/prometheus.ts';
+import { goLive, waitForLiveUpTo } from '../harness/steps/live.ts';
+import type { RunningTopology } from '../harness/substrates/index.ts';
+import { alignDown, alignUp, iso } from '../harness/time.ts';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const preset = arch3();
+const TOPOLOGY = preset.topology;
+/** The cluster the agent's series carry (its external labels cluster, cluster_name, origin_prometheus). */
+const OBSERVEE = preset.observee;
+
+/** The alerting rule of the fixture, and the value the scenario gives series 0 to cross it. */
+const ALERT = { name: 'WorkloadAboveThreshold', series: 0, threshold: 5e6, crossingValue: 6e6 } as const;
+const RECORDING_RULE = 'cluster:e2e_workload_value:count';
+
+/**
+ * Series Prometheus writes per scrape target besides what the target exposes: up,
+ * scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling and
+ * scrape_series_added (more only with --enable-feature=extra-scrape-metrics, which the plan does not set).
+ */
+const SERIES_PER_SCRAPE_TARGET = 5;
+
+const ALERTMANAGER_POLL_MS = 250;
+
+/** One alerting path: its Ruler, the Query the Ruler evaluates through, its Alertmanager, and what users query. */
+interface AlertingPath {
+  /** Instance id of the Ruler, for messages. */
+  rulerInstance: string;
+  ruler: PromApiClient;
+  /** Store only (faulty) or Store + Receive (fixed). */
+  ruleQuery: PromApiClient;
+  /** Store, Receive and this path's Ruler, behind `frontend`. */
+  query: PromApiClient;
+  frontend: PromApiClient;
+  alertmanager: AlertmanagerClient;
+}
+
+interface RuleEvaluations {
+  /** prometheus_rule_evaluations_total: one per rule per group evaluation. */
+  evaluations: number;
+  failures: number;
+  /** Wall-clock start of the group's last evaluation (ms); its samples carry a timestamp at or just before it. */
+  lastEvaluationMs: number;
+}
+
+interface SeenAlert {
+  /** Everything Alertmanager listed in the answer that first had the alert. */
+  alerts: AlertmanagerAlert[];
+  alert: AlertmanagerAlert;
+  /** When that answer came back (ms). */
+  seenAtMs: number;
+}
+
+/** What one path showed around the crossing. */
+interface PathReadings {
+  alertsBeforeCrossing: AlertmanagerAlert[];
+  evaluationsBeforeCrossing: RuleEvaluations;
+  /** The first Alertmanager answer listing ALERT.name, if one came by the deadline. */
+  seen: SeenAlert | undefined;
+  /** At the first evaluation that started after both the deadline and Receive having the crossing. */
+  evaluationsAfterWindow: RuleEvaluations;
+}
+
+interface Arch3Run {
+  t: RunningTopology;
+  /** First grid slot the exporter served (no history: an agent takes no backfill). */
+  liveFromMs: number;
+  /** When Receive had appended everything the agent stored up to liveFromMs. */
+  receiveHadDataAt: number;
+  bound: AlertLatencyBound;
+  agent: PromApiClient;
+  paths: Record<Arch3Path, AlertingPath>;
+  /** The grid slot from which series 0 serves ALERT.crossingValue. */
+  crossingAt: number;
+  /** crossingAt + bound.totalMs. */
+  deadline: number;
+  /** When Receive had appended everything the agent stored up to crossingAt. */
+  receiveHadCrossingAt: number;
+  readings: Record<Arch3Path, PathReadings>;
+}
+
+async function metricsOf(t: RunningTopology, instance: string): Promise<string> {
+  return await new PromApiClient(t.url(instance)).metrics();
+}
+
+/**
+ * Precondition: Receive holds every sample the agent had stored up to grid slot untilMs. The
+ * exporter knows when the agent stored the slot; the agent's appended-sample count at that moment
+ * is then what Receive's tenant TSDB must have appended (the agent sends each sample once, in order).
+ * Returns when that held (ms).
+ */
+async function waitForReceiveUpTo(t: RunningTopology, untilMs: number, log: (line: string) => void): Promise<number> {
+  await waitForLiveUpTo(t, [...preset.agent.instances], untilMs, log);
+  const appended = metricSum(await metricsOf(t, preset.agent.ref), 'prometheus_agent_samples_appended_total') ?? 0;
+  await waitSumMetrics(preset.receive.ref, t.url(preset.receive.ref), greaterOrEqual(appended), 'prometheus_tsdb_head_samples_appended_total', {
+    labels: { tenant: tenantOf(preset.receive) },
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    onProgress: log,
+  });
+  return Date.now();
+}
+
+function alertingPath(t: RunningTopology, path: Arch3Path): AlertingPath {
+  const h = preset.paths[path];
+  const client = (ref: string) => new PromApiClient(t.url(ref));
+  return {
+    rulerInstance: h.ruler.ref,
+    ruler: client(h.ruler.ref),
+    ruleQuery: client(h.ruleQuery.ref),
+    query: client(h.users.query.ref),
+    frontend: client(h.users.frontend.ref),
+    alertmanager: new AlertmanagerClient(t.url(h.alertmanager.ref)),
+  };
+}
+
+const byPath = async <T>(f: (path: Arch3Path) => Promise<T>): Promise<Record<Arch3Path, T>> =>
+  Object.fromEntries(await Promise.all(ARCH3_PATHS.map(async (p) => [p, await f(p)] as const))) as Record<Arch3Path, T>;
+
+/**
+ * Every state change of the scenario, in order: the agent goes live (no history) and Receive has its
+ * first samples; then series 0 crosses the threshold once, and both paths are watched through the
+ * same window, crossingAt + bound, and until each Ruler has evaluated after it and after Receive
+ * had the crossing. Returns what was read then; the tests judge it.
+ */
+async function prepareArch3(t: RunningTopology): Promise<Arch3Run> {
+  const { liveFromMs } = await goLive(t);
+  const receiveHadDataAt = await waitForReceiveUpTo(t, liveFromMs, log);
+  const bound = alertLatencyBound(t.topology, ALERT.name);
+  const paths = { faulty: alertingPath(t, 'faulty'), fixed: alertingPath(t, 'fixed') };
+
+  const before = await byPath(async (p) => ({ alerts: await paths[p].alertmanager.alerts(), evaluations: await ruleEvaluations(paths[p]) }));
+  const crossingAt = await crossThreshold(t, log);
+  const deadline = crossingAt + bound.totalMs;
+  // Receive's count is a conservative signal: it also waits for the agent's next scrape, so it
+  // tells that the crossing was in Receive, not how soon.
+  const [seen, receiveHadCrossingAt] = await Promise.all([
+    byPath((p) => watchForAlert(paths[p].alertmanager, deadline)),
+    waitForReceiveUpTo(t, crossingAt, log),
+  ]);
+  const judgedFrom = Math.max(deadline, receiveHadCrossingAt);
+  const after = await byPath((p) => waitForEvaluationAfter(paths[p], judgedFrom, log));
+  const readings = (p: Arch3Path): PathReadings => ({
+    alertsBeforeCrossing: before[p].alerts,
+    evaluationsBeforeCrossing: before[p].evaluations,
+    seen: seen[p],
+    evaluationsAfterWindow: after[p],
+  });
+
+  return {
+    t,
+    liveFromMs,
+    receiveHadDataAt,
+    bound,
+    agent: new PromApiClient(t.url(preset.agent.ref)),
+    paths,
+    crossingAt,
+    deadline,
+    receiveHadCrossingAt,
+    readings: { faulty: readings('faulty'), fixed: readings('fixed') },
+  };
+}
+
+/**
+ * Gives series 0 the crossing value from the next grid slot on and returns that slot (ms). First
+ * waits until the agent is caught up, so that it is served the slot at its first scrape after it.
+ */
+async function crossThreshold(t: RunningTopology, log: (line: string) => void): Promise<number> {
+  const step = t.workload.workload.stepMs;
+  await waitForLiveUpTo(t, [...preset.agent.instances], alignDown(Date.now(), step) - step, log);
+  // At least a second ahead: the exporter must not have served the slot when the override is set.
+  const crossingAt = alignUp(Date.now() + 1_000, step);
+  await t.workload.setOverride(ALERT.series, crossingAt, ALERT.crossingValue);
+  return crossingAt;
+}
+
+/** A Ruler's own account of its evaluations (its /metrics). */
+async function ruleEvaluations(path: AlertingPath): Promise<RuleEvaluations> {
+  const text = await path.ruler.metrics();
+  const last = metricValue(text, 'prometheus_rule_group_last_evaluation_timestamp_seconds');
+  return {
+    evaluations: metricSum(text, 'prometheus_rule_evaluations_total') ?? 0,
+    failures: metricSum(text, 'prometheus_rule_evaluation_failures_total') ?? 0,
+    lastEvaluationMs: last === undefined ? 0 : Math.floor(last * 1000),
+  };
+}
+
+/** Precondition: the Ruler has started a group evaluation at or after fromMs. */
+async function waitForEvaluationAfter(path: AlertingPath, fromMs: number, log: (line: string) => void): Promise<RuleEvaluations> {
+  // Its one rule group's last evaluation, in seconds (floor(x * 1000) >= fromMs exactly when x >= fromMs / 1000).
+  await waitSumMetrics(path.rulerInstance, path.ruler.baseUrl, greaterOrEqual(fromMs / 1000), 'prometheus_rule_group_last_evaluation_timestamp_seconds', {
+    timeoutMs: Math.max(0, fromMs - Date.now()) + 60_000,
+    intervalMs: 250,
+    onProgress: log,
+  });
+  return await ruleEvaluations(path);
+}
+
+/**
+ * The measurement itself: reads Alertmanager's alerts until one named ALERT.name is listed or the
+ * deadline passes. Returns what was listed then and when the answer came back, or undefined.
+ */
+async function watchForAlert(alertmanager: AlertmanagerClient, deadlineMs: number): Promise<SeenAlert | undefined> {
+  for (;;) {
+    const alerts = await alertmanager.alerts();
+    const seenAtMs = Date.now();
+    const alert = alerts.find((a) => a.labels.alertname === ALERT.name);
+    if (alert) return { alerts, alert, seenAtMs };
+    if (seenAtMs >= deadlineMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ALERTMANAGER_POLL_MS, deadlineMs - seenAtMs)));
+  }
+}
+
+const run = useTopology(TOPOLOGY, prepareArch3);
+
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 
 const SERIES_0 = `e2e_workload_value{series="${ALERT.series}"}`;
@@ -32,16 +245,16 @@ const SERIES_0 = `e2e_workload_value{series="${ALERT.series}"}`;
 // receive and replica labels are deduplicated away by Query.
 const SERIES_0_LABELS = {
   __name__: 'e2e_workload_value',
-  cluster: 'observee',
-  cluster_name: 'observee',
+  cluster: OBSERVEE,
+  cluster_name: OBSERVEE,
   instance: 'workload-exporter',
   job: 'workload',
-  origin_prometheus: 'observee',
+  origin_prometheus: OBSERVEE,
   series: String(ALERT.series),
 };
 // As Alertmanager gets it: the rule's output labels; the Ruler's only external label is its
 // replica label, which the plan drops before sending (--alert.label-drop).
-const ALERT_LABELS = { alertname: ALERT.name, cluster: 'observee', severity: 'page' };
+const ALERT_LABELS = { alertname: ALERT.name, cluster: OBSERVEE, severity: 'page' };
 
 const vectorOf = (answer: QueryResponse) => {
   expect(answer.resultType).toBe('vector');
@@ -54,8 +267,6 @@ const alertingRule = async (path: AlertingPath): Promise<Rule> => {
   return rule!;
 };
 
-const TOPOLOGY = arch3();
-const run = useTopology(TOPOLOGY, (t) => prepareArch3(t, log));
 
 describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (finding F)', () => {
   it('the agent answers no queries and says it is an agent', async () => {
@@ -71,7 +282,7 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
 
     // It reports the agent mode the plan started it in: the --agent flag from 3.0, a feature before (plan/prometheus.ts).
     const flags = await agent.status('flags');
-    const planned = t.plan.processes.find((p) => p.kind === 'prometheus' && p.cluster === 'observee')!.args;
+    const planned = t.plan.processes.find((p) => p.id === preset.agent.ref)!.args;
     if (planned.includes('--agent')) expect(flags.agent).toBe('true');
     else expect(String(flags['enable-feature']).split(',')).toContain('agent');
     // No TSDB: its status page answers like the query endpoints. (Its runtimeinfo retention says
@@ -101,7 +312,7 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     expect(alerts).toHaveLength(1);
     expect(alert).toMatchObject({
       labels: ALERT_LABELS,
-      annotations: { summary: 'series 0 of cluster observee crossed 5e6' },
+      annotations: { summary: `series 0 of cluster ${OBSERVEE} crossed 5e6` },
       state: 'active',
       silencedBy: [],
       inhibitedBy: [],
@@ -138,7 +349,7 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
       topology: TOPOLOGY.name,
       substrate: t.substrate,
       configuration: 'fixed',
-      observed: `${ALERT.name}{cluster="observee",severity="page"} active in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after series 0 crossed 5e6 (bound ${figures.boundSeconds}s = scrape ${seconds(bound.scrapeIntervalMs)}s + batch deadline ${seconds(bound.batchSendDeadlineMs)}s + evaluation ${seconds(bound.evaluationIntervalMs)}s + margin ${seconds(bound.marginMs)}s); the agent answers queries with HTTP 422`,
+      observed: `${ALERT.name}{cluster="${OBSERVEE}",severity="page"} active in Alertmanager ${figures.alertmanagerReceivedAfterSeconds}s after series 0 crossed 5e6 (bound ${figures.boundSeconds}s = scrape ${seconds(bound.scrapeIntervalMs)}s + batch deadline ${seconds(bound.batchSendDeadlineMs)}s + evaluation ${seconds(bound.evaluationIntervalMs)}s + margin ${seconds(bound.marginMs)}s); the agent answers queries with HTTP 422`,
       figures,
       plots: [
         {
@@ -167,12 +378,12 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
     const at = evaluated.lastEvaluationMs;
     // The users' Query skips an endpoint whose advertised data does not reach the query's time; it
     // re-reads the Ruler's (none before its first evaluation) every 5 s.
-    await waitForStores(pathInstance('fixed', 'query'), paths.fixed.query, { type: 'rule', count: 1, covering: at }, { onProgress: log });
-    const answer = await paths.fixed.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: at });
+    await waitForStores(preset.paths.fixed.users.query.ref, paths.fixed.query, { type: 'rule', count: 1, covering: at }, { onProgress: log });
+    const answer = await paths.fixed.frontend.query(`${RECORDING_RULE}{cluster="${OBSERVEE}"}`, { time: at });
     expect(answer.warnings).toEqual([]);
     // rule_replica, the Ruler's external label, is a replica label of Query: deduplicated away.
     const series = vectorOf(answer);
-    expect(series).toEqual([{ metric: { __name__: RECORDING_RULE, cluster: 'observee' }, t: at, v: t.workload.workload.seriesCount }]);
+    expect(series).toEqual([{ metric: { __name__: RECORDING_RULE, cluster: OBSERVEE }, t: at, v: t.workload.workload.seriesCount }]);
     const recordingRuleValue = series[0]!.v;
     recordFinding({
       finding: 'F-recording',
@@ -180,7 +391,7 @@ describe('Arch 3, fixed: Ruler -> Query (Store + Receive) -> Alertmanager (findi
       topology: TOPOLOGY.name,
       substrate: t.substrate,
       configuration: 'fixed',
-      observed: `${RECORDING_RULE}{cluster="observee"} = ${recordingRuleValue} through the Query Frontend at the Ruler's evaluation of ${iso(at)}`,
+      observed: `${RECORDING_RULE}{cluster="${OBSERVEE}"} = ${recordingRuleValue} through the Query Frontend at the Ruler's evaluation of ${iso(at)}`,
       figures: { recordingRuleValue, evaluatedAt: iso(at), ruleEvaluations: evaluated.evaluations },
     });
   });
@@ -238,12 +449,12 @@ describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (findi
   it('records nothing: the recording rule has no input', async () => {
     const { paths, receiveHadDataAt, t } = run();
     const evaluated = await waitForEvaluationAfter(paths.faulty, receiveHadDataAt, log);
-    const answer = await paths.faulty.frontend.query(`${RECORDING_RULE}{cluster="observee"}`, { time: evaluated.lastEvaluationMs });
+    const answer = await paths.faulty.frontend.query(`${RECORDING_RULE}{cluster="${OBSERVEE}"}`, { time: evaluated.lastEvaluationMs });
     const series = vectorOf(answer);
     expect(series).toEqual([]);
     // At the source: the Ruler has written no sample at all (no recording, no ALERTS series), so
     // it advertises no data, as read by the users' Query after that evaluation.
-    const page = await waitForStores(pathInstance('faulty', 'query'), paths.faulty.query, { type: 'rule', count: 1, checkedAfter: evaluated.lastEvaluationMs }, { onProgress: log });
+    const page = await waitForStores(preset.paths.faulty.users.query.ref, paths.faulty.query, { type: 'rule', count: 1, checkedAfter: evaluated.lastEvaluationMs }, { onProgress: log });
     expect(page.rule!.map((s) => [s.minTime, s.maxTime])).toEqual([['unbounded', 'unbounded']]);
     recordFinding({
       finding: 'F-recording',
@@ -251,7 +462,7 @@ describe('Arch 3, faulty: the Ruler queries a Query that reads only Store (findi
       topology: TOPOLOGY.name,
       substrate: t.substrate,
       configuration: 'faulty',
-      observed: `${RECORDING_RULE}{cluster="observee"} is absent through the Query Frontend: the Ruler's Query has no series to count`,
+      observed: `${RECORDING_RULE}{cluster="${OBSERVEE}"} is absent through the Query Frontend: the Ruler's Query has no series to count`,
       figures: { recordingRuleSeries: series.length, evaluatedAt: iso(evaluated.lastEvaluationMs), ruleEvaluations: evaluated.evaluations },
     });
   });

@@ -2,7 +2,7 @@
 //
 // Two days of workload history made in seconds, without a Prometheus: promtool writes the samples
 // into one raw TSDB block, which the harness uploads with a Thanos meta.json section (external
-// labels, resolution 0, source bucket.upload) under an observee's prefix (flows/compactor.ts). The
+// labels, resolution 0, source bucket.upload) under an observee's prefix (steps/uploads.ts). The
 // Compactor then downsamples it, as it does any raw block of at least 40h: a 5m block appears beside
 // it. Query over Store reads raw data with max_source_resolution=0s and the 5m block with 5m.
 //
@@ -13,17 +13,45 @@
 // holds no wrap), so the 5m answer is below the raw one by the seconds that average lies behind T:
 // more than 0 and at most 300 (one window). With full windows on the 15s grid it is 157.5.
 import { describe, expect, it } from 'vitest';
-import { DOWNSAMPLING_HISTORY_MS, prepareDownsampling } from '../harness/flows/compactor.ts';
+import { DOWNSAMPLE_5M_MIN_RANGE_MS, modelCompactorIteration, RESOLUTION_5M_MS } from '../harness/models/compaction.ts';
+import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
+import { compactorDownsampling } from '../harness/presets/compactor-downsampling.ts';
 import { analyseWindow, labelsKey } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
+import { equals, waitForStores, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
-import { DOWNSAMPLE_5M_MIN_RANGE_MS, RESOLUTION_5M_MS } from '../harness/s3/compaction-model.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { COMPACTOR_DOWNSAMPLING, compactorDownsampling } from '../harness/topology/presets-compactor.ts';
+import { modelBlockOf, prefixState, waitForFirstIteration } from '../harness/steps/compactor.ts';
+import { uploadPromtoolHistory } from '../harness/steps/uploads.ts';
+import { HOUR_MS } from '../harness/time.ts';
+import { oneBlockWindow } from '../harness/workload/promtool-blocks.ts';
 
-const topology = compactorDownsampling();
-const run = useTopology(topology, (t) => prepareDownsampling(t, log));
+const preset = compactorDownsampling();
+const { topology } = preset;
+/** Two days, the most one 54h promtool block holds with room to spare, and more than the 40h a raw block needs to be downsampled. */
+const DOWNSAMPLING_HISTORY_MS = 48 * HOUR_MS;
+
+// A Compactor with --wait compacts at once when it starts: stopped right after bring-up (its first
+// pass saw an empty bucket), started again once the history is uploaded.
+const run = useTopology(topology, async (t) => {
+  await t.stop(preset.compactor.ref);
+  // Bring-up: two days of history, labelled as an observee's Prometheus (replica 0) would have.
+  const history = oneBlockWindow(Date.now() - HOUR_MS, DOWNSAMPLING_HISTORY_MS);
+  const labels = { ...clusterLabels(preset.uploadedAs.cluster), [PROMETHEUS_REPLICA_LABEL]: preset.uploadedAs.replica };
+  const { blocks: raw, timings } = await uploadPromtoolHistory(t, { prefix: preset.prefix, labels }, history, log);
+  const before = await prefixState(t, preset.prefix);
+  const spec = preset.compactor.spec;
+  const expected = modelCompactorIteration(before.blocks.map(modelBlockOf), { replicaLabels: spec.deduplicationReplicaLabels, downsampling: spec.downsampling });
+
+  // The experiment: one iteration of the Compactor over it.
+  await t.start(preset.compactor.ref);
+  const metrics = await waitForFirstIteration(t, preset.compactor, log);
+  const after = await prefixState(t, preset.prefix);
+  await waitSumMetrics(preset.store.ref, t.url(preset.store.ref), equals(after.blocks.length), 'thanos_bucket_store_blocks_loaded', { onProgress: log });
+  await waitForStores(preset.query.ref, new PromApiClient(t.url(preset.query.ref)), { type: 'store', count: 1, checkedAfter: Date.now() }, { onProgress: log });
+  return { t, history, raw, before, after, expected, metrics, timings };
+});
 const SCENARIO = 'compactor-downsampling';
 /** The largest lag of a 5m average behind the raw value, in value units (= seconds: the value grows one per second). */
 const MAX_LAG = RESOLUTION_5M_MS / 1000;
@@ -75,7 +103,7 @@ describe('Compactor: downsampling 2 days of raw history to 5m (finding F)', () =
   it(`answers max_source_resolution=5m within ${MAX_LAG} (seconds of lag) below the raw answer, at every step`, async () => {
     const r = run();
     const w = r.t.workload.workload;
-    const query = new PromApiClient(r.t.url(COMPACTOR_DOWNSAMPLING.query));
+    const query = new PromApiClient(r.t.url(preset.query.ref));
     // Steps at the end of whole 5m windows: from the first window's to the one before the last
     // sample's (that sample opens a window of its own, whose average is the sample itself).
     const window = { start: r.history.fromMs + RESOLUTION_5M_MS, end: r.history.toMs - RESOLUTION_5M_MS, step: RESOLUTION_5M_MS };

@@ -9,22 +9,104 @@
 // - replica-labels (fixed): each replica carries prometheus_replica and the Compactor declares it
 //   with --deduplication.replica-label: it merges the copies vertically, the prefix keeps one
 //   block per time range and fewer bytes, and Query over Store answers every sample as before.
-// Both Compactors start once the blocks are in (flows/compactor.ts); the expected outcome of their
-// first iteration comes from a model of Thanos' planner (s3/compaction-model.ts) over the blocks.
+// Both Compactors start once the blocks are in; the expected outcome of their first iteration comes
+// from a model of Thanos' planner (models/compaction.ts) over the blocks.
 import { describe, expect, it } from 'vitest';
-import { logLines, prepareCompactorOverlap, type ObserveeCompaction, type OverlapRun } from '../harness/flows/compactor.ts';
+import { modelCompactorIteration, type IterationOutcome } from '../harness/models/compaction.ts';
+import { compactorOverlap, type CompactedObservee } from '../harness/presets/compactor-overlap.ts';
 import { analyseWindow, labelsKey } from '../harness/promql/analysis.ts';
-import type { RangeQueryResponse } from '../harness/promql/client.ts';
+import { PromApiClient, type RangeQueryResponse } from '../harness/promql/client.ts';
+import { equals, waitForStores, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
-import { PROMETHEUS_REPLICA_LABEL } from '../harness/plan/context.ts';
-import { log, useTopology } from '../harness/scenario.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
-import { compactorOverlap } from '../harness/topology/presets-compactor.ts';
+import { log, useTopology } from '../harness/scenario.ts';
+import { modelBlockOf, prefixState, waitForFirstIteration, type CompactorMetrics, type PrefixState } from '../harness/steps/compactor.ts';
+import { populateWorkload } from '../harness/steps/history.ts';
+import { logLines } from '../harness/steps/logs.ts';
+import { alignDown, alignUp, HOUR_MS } from '../harness/time.ts';
 
-const topology = compactorOverlap();
-const run = useTopology(topology, (t) => prepareCompactorOverlap(t, log));
+const preset = compactorOverlap();
+const { topology, replicaLabel: REPLICA_LABEL } = preset;
 const SCENARIO = 'compactor-overlap';
+// 5h of history: two 2h blocks per replica (one when it starts on a 2h boundary), none deleted by
+// the 4h retention before its upload, so the backfill never waits for the shipper in between.
+const HISTORY_MS = 5 * HOUR_MS;
+
+/** One observee: its prefix before and after its Compactor's first iteration. */
+interface ObserveeCompaction extends CompactedObservee {
+  before: PrefixState;
+  after: PrefixState;
+  /** What the model of the Compactor says its first iteration does with `before.blocks`. */
+  expected: IterationOutcome;
+  metrics: CompactorMetrics;
+}
+
+// A Compactor with --wait compacts at once when it starts, then every --wait-interval (5m). So each
+// is stopped right after bring-up (its first pass saw an empty bucket) and started again once every
+// block is uploaded: its first iteration then sees exactly the blocks measured "before".
+const run = useTopology(topology, async (t) => {
+  const observees = [preset.sameLabels, preset.replicaLabels];
+  for (const o of observees) await t.stop(o.compactor.ref);
+
+  // Bring-up: the history shipped by both HA pairs, read through Store before any compaction.
+  const workload = await populateWorkload(t, { historyMs: HISTORY_MS, onProgress: log });
+  const before = new Map<CompactedObservee, PrefixState>();
+  for (const o of observees) {
+    const state = await prefixState(t, o.prefix);
+    const replicas = o.prometheus.instances.length;
+    if (state.blocks.length !== replicas * workload.blocks.length) {
+      throw new Error(`expected ${replicas * workload.blocks.length} blocks under ${o.prefix}/ (every replica ships every block it cut), found ${state.blocks.length}`);
+    }
+    before.set(o, state);
+  }
+  const query = new PromApiClient(t.url(preset.query.ref));
+  const storeReads = before.get(preset.replicaLabels)!;
+  const step = t.workload.workload.stepMs;
+  // Every shipped sample: from the first of the history to the last before the newest block's (exclusive) end.
+  const window = { start: alignUp(workload.historyFromMs, step), end: alignDown(Math.max(...storeReads.blocks.map((b) => b.maxTime)) - 1, step), step };
+  const ask = async () => ({
+    dedup: await query.queryRange(t.workload.workload.metric, { ...window, dedup: true }),
+    noDedup: await query.queryRange(t.workload.workload.metric, { ...window, dedup: false }),
+  });
+  // Store has loaded what the bucket holds (the bucket is the truth here, not Store), and Query has checked Store since.
+  const storeLoads = async (n: number) => {
+    await waitSumMetrics(preset.store.ref, t.url(preset.store.ref), equals(n), 'thanos_bucket_store_blocks_loaded', { onProgress: log });
+    await waitForStores(preset.query.ref, query, { type: 'store', count: 1, checkedAfter: Date.now() }, { onProgress: log });
+  };
+  await storeLoads(storeReads.blocks.length);
+  const answersBefore = await ask();
+
+  // The experiment: both Compactors run one iteration over the blocks.
+  for (const o of observees) await t.start(o.compactor.ref);
+  const metrics = await Promise.all(observees.map((o) => waitForFirstIteration(t, o.compactor, log)));
+  const compactions = new Map<CompactedObservee, ObserveeCompaction>();
+  for (const [i, o] of observees.entries()) {
+    const b = before.get(o)!;
+    const spec = o.compactor.spec;
+    compactions.set(o, {
+      ...o,
+      before: b,
+      after: await prefixState(t, o.prefix),
+      expected: modelCompactorIteration(b.blocks.map(modelBlockOf), { replicaLabels: spec.deduplicationReplicaLabels, downsampling: spec.downsampling }),
+      metrics: metrics[i]!,
+    });
+  }
+  // The iteration is over, so the bucket holds its final blocks; every state Store can have synced
+  // in between held more (a merged block is uploaded before its sources go).
+  await storeLoads(compactions.get(preset.replicaLabels)!.after.blocks.length);
+  const answersAfter = await ask();
+  return {
+    t,
+    workload,
+    sameLabels: compactions.get(preset.sameLabels)!,
+    replicaLabels: compactions.get(preset.replicaLabels)!,
+    window,
+    answers: { before: answersBefore, after: answersAfter },
+  };
+});
+type OverlapRun = ReturnType<typeof run>;
+
 const where = (o: ObserveeCompaction) => `${topology.name} ${o.cluster}`;
 // Halting is Thanos' HaltError around the group's overlap check (pkg/compact/compact.go, cmd/thanos/compact.go).
 const OVERLAP_ERROR = 'pre compaction overlap check';
@@ -33,7 +115,7 @@ const HALT_LOG = 'critical error detected; halting';
 /** A row per block, oldest first, for the report's timeline: the replica's copies before, the merged blocks after. */
 const blockRows = (when: string, blocks: BlockMeta[]) =>
   blocks
-    .map((b) => ({ label: `${when}: ${b.thanos.labels[PROMETHEUS_REPLICA_LABEL] ?? b.thanos.source}`, segments: [{ from: b.minTime, to: b.maxTime }] }))
+    .map((b) => ({ label: `${when}: ${b.thanos.labels[REPLICA_LABEL] ?? b.thanos.source}`, segments: [{ from: b.minTime, to: b.maxTime }] }))
     .sort((a, b) => a.segments[0]!.from - b.segments[0]!.from || a.label.localeCompare(b.label));
 
 const shape = (blocks: { minTime: number; maxTime: number; labels: Record<string, string> }[]) =>
@@ -50,7 +132,7 @@ describe('Compactor, faulty: the HA pair ships overlapping blocks under identica
   it('halts on the overlap (thanos_compact_halted = 1) and leaves the prefix as it was', async () => {
     const r = run();
     const o = r.sameLabels;
-    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === o.cluster);
+    const replicas = o.prometheus.instances.map((id) => r.t.plan.processes.find((p) => p.id === id)!);
     // The premise: both replicas' blocks carry one label set, and each time range is there twice.
     expect(new Set(replicas.map((p) => JSON.stringify(p.externalLabels))).size).toBe(1);
     expect(new Set(o.before.blocks.map((b) => JSON.stringify(b.thanos.labels))).size).toBe(1);
@@ -60,7 +142,7 @@ describe('Compactor, faulty: the HA pair ships overlapping blocks under identica
     expect(o.metrics).toMatchObject({ halted: 1, iterations: 0, compactions: 0, verticalCompactions: 0, blocksCleaned: 0, blocksMarkedForDeletion: 0 });
     expect(o.after.blocks.map((b) => b.ulid)).toEqual(o.before.blocks.map((b) => b.ulid));
     expect(o.after.bytes).toBe(o.before.bytes);
-    const overlapLines = await logLines(r.t, o.compactor, OVERLAP_ERROR);
+    const overlapLines = await logLines(r.t, o.compactor.ref, OVERLAP_ERROR);
     expect(overlapLines.filter((l) => l.includes(HALT_LOG)), overlapLines.join('\n')).toHaveLength(1);
     const logLine = overlapLines.find((l) => l.includes(HALT_LOG))!;
     log(`[${where(o)}] ${logLine}`);
@@ -80,9 +162,9 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
   it('compacts vertically as the planner model says, without halting (thanos_compact_halted = 0)', () => {
     const r = run();
     const o = r.replicaLabels;
-    expect(o.spec.deduplicationReplicaLabels).toEqual([PROMETHEUS_REPLICA_LABEL]);
-    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === o.cluster);
-    expect(new Set(o.before.blocks.map((b) => b.thanos.labels[PROMETHEUS_REPLICA_LABEL]))).toEqual(new Set(replicas.map((p) => p.externalLabels[PROMETHEUS_REPLICA_LABEL])));
+    expect(o.compactor.spec.deduplicationReplicaLabels).toEqual([REPLICA_LABEL]);
+    const replicas = o.prometheus.instances.map((id) => r.t.plan.processes.find((p) => p.id === id)!);
+    expect(new Set(o.before.blocks.map((b) => b.thanos.labels[REPLICA_LABEL]))).toEqual(new Set(replicas.map((p) => p.externalLabels[REPLICA_LABEL])));
     expect(o.expected.halted).toBeUndefined();
     // Each time range once per replica before; the model merges each into one.
     expect(o.expected.verticalCompactions).toBe(r.workload.blocks.length);
@@ -112,7 +194,7 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
     expect(o.after.blocks).toHaveLength(o.expected.blocks.length);
     expect(o.after.blocks.length).toBeLessThan(o.before.blocks.length);
     expect(shape(o.after.blocks.map((b) => ({ ...b, labels: b.thanos.labels })))).toEqual(shape(o.expected.blocks));
-    expect(o.after.blocks.every((b) => !(PROMETHEUS_REPLICA_LABEL in b.thanos.labels) && b.thanos.source === 'compactor')).toBe(true);
+    expect(o.after.blocks.every((b) => !(REPLICA_LABEL in b.thanos.labels) && b.thanos.source === 'compactor')).toBe(true);
     // No deletion-marked block is left: delete-delay 0s removed them.
     expect(o.after.bytes).toBeLessThan(o.before.bytes);
     const ratio = +(o.after.bytes / o.before.bytes).toFixed(3);
@@ -149,7 +231,7 @@ describe("Compactor, fixed: each replica's blocks carry prometheus_replica, decl
     }
     expect(byLabels(after.dedup)).toEqual(byLabels(before.dedup));
     // Without deduplication: a copy per replica before, one merged series after.
-    const replicas = r.t.plan.processes.filter((p) => p.kind === 'prometheus' && p.cluster === r.replicaLabels.cluster).length;
+    const replicas = r.replicaLabels.prometheus.instances.length;
     expect(before.noDedup.result).toHaveLength(replicas * n);
     expect(after.noDedup.result).toHaveLength(n);
     expect(byLabels(after.noDedup)).toEqual(byLabels(before.dedup));

@@ -9,19 +9,20 @@
 // Query leaves a plain endpoint whose last check failed out of every query, silently: no warning,
 // and partial_response=false still answers. A strict one stays in, so the cut shows.
 import { describe, expect, it } from 'vitest';
-import { OBSERVEE, prepareArch1, SIDECAR, windowAnalysis, type Arch1Run, type QueryPath } from '../harness/flows/arch1.ts';
+import { linkCut } from '../harness/presets/link-cut.ts';
 import type { RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiError, type PromApiClient, type RangeQueryResponse } from '../harness/promql/client.ts';
 import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
+import { prepareArch1, queryPathOf, windowAnalysis, type Arch1Run, type QueryPath } from '../harness/steps/arch1.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { LINK_CUT_QUERIES, linkCut } from '../harness/topology/presets-link.ts';
+import { iso } from '../harness/time.ts';
 
-const OBSERVER = 'observer';
+const preset = linkCut();
+const { topology } = preset;
 const SCENARIO = 'link-cut';
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One request's outcome: the answer, or the API's error (HTTP status, type and text). */
 interface Asked {
@@ -56,41 +57,45 @@ interface Observation {
   restored: { noPartial: Asked; frontendNoPartial: Asked };
 }
 
-const NAMES = [LINK_CUT_QUERIES.plain, LINK_CUT_QUERIES.strict];
+/** The two Queries: the sidecars as plain endpoints (the note's), and as strict ones. */
+const NAMES = ['plain', 'strict'] as const;
+type Name = (typeof NAMES)[number];
 
 async function measure(t: RunningTopology) {
-  const r = await prepareArch1(t, log);
-  const sidecarCount = t.plan.processes.filter((p) => p.component === SIDECAR).length;
-  const o: Record<string, Partial<Observation>> = {};
-  for (const n of NAMES) o[n] = { path: r.paths[n]!, sidecars: ((await r.paths[n]!.query.stores()).sidecar ?? []).map((s) => s.name).sort() };
+  // Bring-up: Arch 1 served (history shipped, Store loaded, both Queries current, live data).
+  const r = await prepareArch1(t, { ...preset, queries: NAMES.map((n) => preset.paths[n].query) }, log);
+  const paths = { plain: queryPathOf(t, preset.paths.plain), strict: queryPathOf(t, preset.paths.strict) };
+  const sidecarCount = preset.sidecar.instances.length;
+  const o = {} as Record<Name, Partial<Observation>>;
+  for (const n of NAMES) o[n] = { path: paths[n], sidecars: ((await paths[n].query.stores()).sidecar ?? []).map((s) => s.name).sort() };
 
+  // The experiment: cut the link, ask each Query once it noticed, restore, ask again once it recovered.
   const cutAt = Date.now();
-  await t.cutLink(OBSERVER, OBSERVEE);
+  await t.cutLink(preset.clusters.observer, preset.clusters.observee);
   await Promise.all(
     NAMES.map(async (n) => {
-      await waitForStores(n, r.paths[n]!.query, { type: 'sidecar', count: sidecarCount, failing: true }, { onProgress: log });
+      await waitForStores(paths[n].ref, paths[n].query, { type: 'sidecar', count: sidecarCount, failing: true }, { onProgress: log });
       o[n]!.noticedMs = Date.now() - cutAt;
     }),
   );
   for (const n of NAMES) {
-    const p = r.paths[n]!;
+    const p = paths[n];
     o[n]!.cut = { partial: await ask(p.query, r, true), noPartial: await ask(p.query, r, false), frontendPartial: await ask(p.frontend, r, true), frontendNoPartial: await ask(p.frontend, r, false) };
   }
 
   const restoredAt = Date.now();
-  await t.restoreLink(OBSERVER, OBSERVEE);
+  await t.restoreLink(preset.clusters.observer, preset.clusters.observee);
   await Promise.all(
     NAMES.map(async (n) => {
-      await waitForStores(n, r.paths[n]!.query, { type: 'sidecar', count: sidecarCount, checkedAfter: restoredAt }, { onProgress: log });
+      await waitForStores(paths[n].ref, paths[n].query, { type: 'sidecar', count: sidecarCount, checkedAfter: restoredAt }, { onProgress: log });
       o[n]!.recoveredMs = Date.now() - restoredAt;
     }),
   );
-  for (const n of NAMES) o[n]!.restored = { noPartial: await ask(r.paths[n]!.query, r, false), frontendNoPartial: await ask(r.paths[n]!.frontend, r, false) };
+  for (const n of NAMES) o[n]!.restored = { noPartial: await ask(paths[n].query, r, false), frontendNoPartial: await ask(paths[n].frontend, r, false) };
   for (const n of NAMES) log(`[${n}] the cut noticed after ${o[n]!.noticedMs} ms, the restore after ${o[n]!.recoveredMs} ms`);
-  return { r, observed: o as Record<string, Observation> };
+  return { r, observed: o as Record<Name, Observation> };
 }
 
-const topology = linkCut();
 const measured = useTopology(topology, measure);
 const where = (o: Observation) => `${topology.name} ${o.path.ref}`;
 
@@ -123,7 +128,7 @@ const unreachable = (text: string) => {
 describe('the link cut, sidecars as plain endpoints (the note): Query leaves them out silently (finding G)', () => {
   it('answers exactly what Store serves and nothing newer, with no warning, with partial_response=true and =false alike', () => {
     const { r, observed } = measured();
-    const o = observed[LINK_CUT_QUERIES.plain]!;
+    const o = observed.plain;
     expect(o.sidecars).toHaveLength(r.replicas.length);
     const answers = { partial: o.cut.partial, noPartial: o.cut.noPartial, frontendNoPartial: o.cut.frontendNoPartial };
     for (const [how, asked] of Object.entries(answers)) {
@@ -165,7 +170,7 @@ describe('the link cut, sidecars as plain endpoints (the note): Query leaves the
 describe('the link cut, sidecars as strict endpoints: the cut shows (finding G)', () => {
   it('with partial_response=true answers exactly what Store serves, with one warning naming each unreachable sidecar', () => {
     const { r, observed } = measured();
-    const o = observed[LINK_CUT_QUERIES.strict]!;
+    const o = observed.strict;
     expectStoreOnly(r, analyse(r, o.cut.partial));
     const warnings = o.cut.partial.answer!.warnings;
     const named = warnings.map(unreachable);
@@ -176,7 +181,7 @@ describe('the link cut, sidecars as strict endpoints: the cut shows (finding G)'
 
   it('with partial_response=false fails with HTTP 422, naming an unreachable sidecar', () => {
     const { r, observed } = measured();
-    const o = observed[LINK_CUT_QUERIES.strict]!;
+    const o = observed.strict;
     const error = o.cut.noPartial.error;
     expect(error, 'the query fails').toBeDefined();
     expect(error).toMatchObject({ status: 422, errorType: 'execution' });
@@ -204,7 +209,7 @@ describe('the link cut, sidecars as strict endpoints: the cut shows (finding G)'
 
   it('through the Query Frontend: the same answer and warnings (each repeated once per split query), and the same failure', () => {
     const { r, observed } = measured();
-    const o = observed[LINK_CUT_QUERIES.strict]!;
+    const o = observed.strict;
     expectStoreOnly(r, analyse(r, o.cut.frontendPartial));
     const direct = o.cut.partial.answer!.warnings;
     const viaFrontend = o.cut.frontendPartial.answer!.warnings;

@@ -10,8 +10,8 @@
 //
 // The operator manages the two flags when it disables local compaction: always with a sidecar
 // uploading, up to 0.92; from 0.93 only with Prometheus < 3.9, Thanos < 0.41 (0.42 from 0.94) or
-// spec.disableCompaction: true. With the harness's pins (Prometheus 3.9.1, Thanos 0.42.4) the
-// operator's default is now "delayed compaction", where neither flag is set by the operator: so
+// spec.disableCompaction: true. With the harness's pins (Prometheus 3.16.0, Thanos 0.42.4:
+// fixtures/versions.json) the operator's default is "delayed compaction", where neither flag is set by the operator: so
 // faulty and fixed run with disableCompaction: true (the pre-0.93 behaviour, same code path), and
 // the last block measures what the default does with the same two configurations.
 //
@@ -19,7 +19,11 @@
 //   THANOS_HA_E2E_SUBSTRATE=kube THANOS_HA_E2E_KUBE_CONTEXTS=observer=<ctx>,observee=<ctx> KUBECONFIG=<file> \
 //     npx vitest run --project e2e scenarios/operator-block-size.e2e.ts
 //   npx vitest run --project kind scenarios/operator-block-size.e2e.ts
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pinnedVersion } from '../harness/binaries/versions.ts';
+import { OBSERVEE } from '../harness/presets/conventions.ts';
+import { operatorCluster } from '../harness/prometheus-operator/cluster.ts';
+import { OperatorEnvironment } from '../harness/prometheus-operator/install.ts';
 import {
   BLOCK_DURATION_ARGS,
   containerArgs,
@@ -29,18 +33,36 @@ import {
   OperatedPrometheuses,
   statefulSetName,
   type Condition,
-} from '../harness/flows/operator-block-size.ts';
-import { recordFinding } from '../harness/report/findings.ts';
-import { log } from '../harness/scenario.ts';
-import { kubeCluster, kubeSkipReason, type OperatorCluster } from '../harness/prometheus-operator/cluster.ts';
-import { OperatorEnvironment, type InstallFigures } from '../harness/prometheus-operator/install.ts';
+} from '../harness/prometheus-operator/prometheuses.ts';
 import { PROMETHEUS_OPERATOR } from '../harness/prometheus-operator/versions.ts';
+import { recordFinding } from '../harness/report/findings.ts';
+import { log, useCluster } from '../harness/scenario.ts';
+import { currentSubstrate } from '../harness/substrates/index.ts';
 
 const SCENARIO = 'operator-block-size';
-/** kube or kind: the only two it runs on (kubeSkipReason). */
-const SUBSTRATE = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
-const skip = kubeSkipReason();
-if (skip) log(`[${SCENARIO}] skipped: ${skip}`);
+const SUBSTRATE = currentSubstrate().name;
+/** The versions the operator is given (spec.version, spec.thanos.version): the harness's pins. */
+const PROMETHEUS_VERSION = pinnedVersion('prometheus').version;
+const THANOS_VERSION = pinnedVersion('thanos').version;
+
+// Bring-up: the observee's cluster, lent by the substrate (kind: one of its own; kube: the observee
+// context), with prometheus-operator installed in a namespace of its own. A cluster made for the
+// run goes whole after the tests; on one that was there before, only that namespace is removed.
+const run = useCluster(
+  OBSERVEE,
+  async (lent) => {
+    const op = new OperatorEnvironment(operatorCluster(lent), { onProgress: log });
+    const started = Date.now();
+    // A cluster that outlives the run keeps nothing of a failed install either (kind's goes whole).
+    const install = await op.install().catch(async (err: unknown) => {
+      if (!lent.release) await op.close();
+      throw err;
+    });
+    log(`[${SCENARIO}] prometheus-operator ${install.operatorVersion} running in ${install.namespace} after ${seconds(Date.now() - started)}s`);
+    return { op, install, prometheuses: new OperatedPrometheuses(op) };
+  },
+  { cleanup: ({ op }) => op.close() },
+);
 
 const REJECTION = `can't set arguments which are already managed by the operator: ${MIN_BLOCK_DURATION},${MAX_BLOCK_DURATION}`;
 /** The Reconciled condition's message, as operator 0.93.1 words it (the wrapping differs between releases). */
@@ -55,39 +77,18 @@ function noteState(seen: string[], c: Condition | undefined): void {
   if (seen.at(-1) !== state) seen.push(state);
 }
 
-describe.skipIf(skip !== undefined)(`finding C: block duration through prometheus-operator ${PROMETHEUS_OPERATOR.version} (kube, kind)`, () => {
-  let cluster: OperatorCluster | undefined;
-  let op: OperatorEnvironment | undefined;
-  let prometheuses: OperatedPrometheuses;
-  let install: InstallFigures;
-  let failed = false;
-
-  beforeAll(async () => {
-    cluster = await kubeCluster('observee', process.env, log);
-    log(`[${SCENARIO}] observee context ${cluster.context} (${cluster.server})`);
-    op = new OperatorEnvironment(cluster, { onProgress: log });
-    const started = Date.now();
-    install = await op.install();
-    prometheuses = new OperatedPrometheuses(op);
-    log(`[${SCENARIO}] prometheus-operator ${install.operatorVersion} running in ${install.namespace} after ${seconds(Date.now() - started)}s`);
-  });
-
+describe(`finding C: block duration through prometheus-operator ${PROMETHEUS_OPERATOR.version} (kube, kind)`, () => {
+  // The operator's own account when a test fails: its last log lines (informer chatter left out).
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail' || !op) return;
-    failed = true;
+    if (ctx.task.result?.state !== 'fail') return;
+    const { op } = run();
     const tail = (await op.operatorLog().catch((err: unknown) => `(no operator log: ${String(err)})`)).trim().split('\n').filter((l) => !l.includes('shared_informer')).slice(-30);
     log(`[${SCENARIO}] ${ctx.task.name} failed; the operator's last log lines (informer chatter left out):\n${tail.map((l) => `    ${l}`).join('\n')}`);
   });
 
-  afterAll(async () => {
-    if (failed) log(`[${SCENARIO}] a test failed; removing namespace ${op?.namespace} anyway`);
-    // A cluster made for this run (kind) goes whole; one that was there before keeps only what it had.
-    if (cluster?.release) await cluster.release();
-    else await op?.close();
-  });
-
   describe('faulty: additionalArgs storage.tsdb.min/max-block-duration=2h while the operator manages them', () => {
     it('a new Prometheus is rejected: Reconciled=False with the reason, and no StatefulSet', async () => {
+      const { prometheuses, install, op } = run();
       const name = 'additional-args';
       const { resource, createdAt } = await prometheuses.create(name, { disableCompaction: true, additionalArgs: BLOCK_DURATION_ARGS });
       // The operator's first sync of a new resource only adds its status-cleanup finalizer and succeeds,
@@ -115,7 +116,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
       expect(await prometheuses.statefulSet(name)).toBeUndefined();
       const statefulSets = await prometheuses.statefulSetsOf(name);
       expect(statefulSets).toEqual([]);
-      const logLines = (await op!.operatorLog()).split('\n').filter((l) => l.includes(REJECTION) && l.includes(name));
+      const logLines = (await op.operatorLog()).split('\n').filter((l) => l.includes(REJECTION) && l.includes(name));
       log(`[${SCENARIO}] faulty (new): operator log (${logLines.length} line(s) so far): ${logLines[0]?.trim() ?? '(none)'}`);
       expect(logLines.length).toBeGreaterThan(0);
 
@@ -139,6 +140,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
     });
 
     it('an existing Prometheus that gets the additionalArgs later keeps its StatefulSet unchanged', async () => {
+      const { prometheuses, install } = run();
       const name = 'args-added-later';
       const { resource, createdAt } = await prometheuses.create(name, { disableCompaction: true });
       const { ms: createdMs } = await prometheuses.waitStatefulSet(name, { since: createdAt, timeoutMs: RECONCILE_TIMEOUT_MS, onProgress: log });
@@ -211,6 +213,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
 
   describe('fixed: spec.thanos.blockSize 2h', () => {
     it('the StatefulSet sets each block-duration flag once, and prometheus + thanos-sidecar become Ready', async () => {
+      const { prometheuses, install } = run();
       const name = 'block-size';
       const { createdAt } = await prometheuses.create(name, { disableCompaction: true, blockSize: '2h' });
       const { sts, ms: stsMs } = await prometheuses.waitStatefulSet(name, { since: createdAt, timeoutMs: RECONCILE_TIMEOUT_MS, onProgress: log });
@@ -256,6 +259,7 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
 
   describe("the operator's default with Prometheus >= 3.9 and Thanos >= 0.41 (delayed compaction, operator >= 0.93)", () => {
     it('accepts the same additionalArgs: each flag once, next to the delayed-compaction flags, and the pod becomes Ready', async () => {
+      const { prometheuses, install } = run();
       const name = 'default-additional-args';
       const { createdAt } = await prometheuses.create(name, { additionalArgs: BLOCK_DURATION_ARGS });
       const { sts, ms: stsMs } = await prometheuses.waitStatefulSet(name, { since: createdAt, timeoutMs: RECONCILE_TIMEOUT_MS, onProgress: log });
@@ -277,13 +281,14 @@ describe.skipIf(skip !== undefined)(`finding C: block duration through prometheu
         topology: 'operator-default-delayed-compaction',
         substrate: SUBSTRATE,
         configuration: 'fixed',
-        observed: `operator ${install.operatorVersion} defaults (Prometheus 3.9.1, Thanos 0.42.4, no disableCompaction): the note's additionalArgs are accepted, each flag once, pod Ready in ${seconds(readyMs)}s; #4414 does not occur`,
+        observed: `operator ${install.operatorVersion} defaults (Prometheus ${PROMETHEUS_VERSION}, Thanos ${THANOS_VERSION}, no disableCompaction): the note's additionalArgs are accepted, each flag once, pod Ready in ${seconds(readyMs)}s; #4414 does not occur`,
         figures: { operatorVersion: install.operatorVersion, statefulSetSeconds: seconds(stsMs), podReadySeconds: seconds(readyMs) },
       });
       await prometheuses.delete(name);
     });
 
     it('ignores spec.thanos.blockSize: the operator sets no block-duration flag at all', async () => {
+      const { prometheuses } = run();
       const name = 'default-block-size';
       const { createdAt } = await prometheuses.create(name, { blockSize: '2h' });
       const { sts, ms } = await prometheuses.waitStatefulSet(name, { since: createdAt, timeoutMs: RECONCILE_TIMEOUT_MS, onProgress: log });

@@ -11,35 +11,181 @@
 // Each test queries with a step of its own: the cache key includes the step, so each starts from an
 // empty cache whatever ran before it, and its counts are exact.
 import { describe, expect, it } from 'vitest';
-import {
-  cacheableSplits,
-  FRONTEND_ROLES,
-  labelsSplits,
-  pointDifferences,
-  prepareFrontendCache,
-  rangeFromQuery,
-  rangeSplits,
-  rangeThrough,
-  seriesValuesThrough,
-  STALLED_SLOTS,
-  type FrontendCacheRun,
-  type FrontendRole,
-  type Measured,
-} from '../harness/flows/query-frontend-cache.ts';
-import { analyseWindow, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
-import type { MatrixSeries } from '../harness/promql/client.ts';
+import { cacheableSplits, labelsSplits, rangeSplits } from '../harness/models/query-frontend.ts';
+import type { Handle } from '../harness/presets/handles.ts';
+import { FRONTEND_CACHE_FRESHNESS, FRONTEND_ROLES, queryFrontendCache, type FrontendRole } from '../harness/presets/query-frontend-cache.ts';
+import { analyseWindow, pointDifferences, type QueryWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
+import { PromApiClient, type MatrixSeries, type RangeQueryResponse } from '../harness/promql/client.ts';
+import { metricSum } from '../harness/promql/metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../harness/topology/presets-query-frontend.ts';
-import { HOUR_MS } from '../harness/workload/history.ts';
-import { alignDown, alignUp } from '../harness/workload/series.ts';
+import { prepareArch1, type Arch1Run } from '../harness/steps/arch1.ts';
+import { waitForLiveUpTo } from '../harness/steps/live.ts';
+import type { RunningTopology } from '../harness/substrates/index.ts';
+import { alignDown, alignUp, durationMs, HOUR_MS, iso } from '../harness/time.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const SCENARIO = 'query-frontend-cache';
-const topology = queryFrontendCache();
-const run = useTopology(topology, (t) => prepareFrontendCache(t, log));
-const iso = (ms: number) => new Date(ms).toISOString();
+const preset = queryFrontendCache();
+const { topology } = preset;
 const seconds = (ms: number) => +(ms / 1000).toFixed(1);
+
+/** A caching Query Frontend in front of the topology's Query. */
+interface CachingFrontend {
+  /** "cluster/name". */
+  ref: string;
+  client: PromApiClient;
+  splitMs: number;
+  labelsSplitMs: number;
+  /** Results newer than now minus this are never cached. */
+  maxFreshnessMs: number;
+}
+
+/** What one request through a frontend cost: counters read just before and just after it. */
+interface Measured<T> {
+  answer: T;
+  /** When the request was sent (the frontend's "now" for its freshness window, to the millisecond). */
+  sentAtMs: number;
+  /** Requests the Query answered meanwhile, by its own http_requests_total (the handler asked for). */
+  queryRequests: number;
+  /** The frontend's results-cache lookups meanwhile (cortex_cache_fetched_keys_total), and how many found an entry (cortex_cache_hits_total). */
+  cacheLookups: number;
+  cacheHits: number;
+}
+
+/**
+ * Grid slots the stalled ingestion holds back when the first request is made: that request ends at
+ * "now" and its newest 2 points (30 s on the 15 s grid) are not ingested yet. The lag (now minus the
+ * newest ingested sample) is then 30 s to 45 s, below the fixed frontend's 1m max freshness.
+ */
+const STALLED_SLOTS = 2;
+
+interface FreshnessExperiment {
+  /** The newest slot ingested during the stall. */
+  heldAfterMs: number;
+  /** The note's 6h range, ending at heldAfterMs + STALLED_SLOTS slots ("now" when first asked). */
+  window: QueryWindow;
+  /** Now minus heldAfterMs before the first and after the last request of the stall: the ingestion lag. */
+  lagMs: { first: number; last: number };
+  /** During the stall: the Query's own answer, then each frontend's (each the first with this step). */
+  stalled: { query: RangeQueryResponse } & Record<FrontendRole, Measured<RangeQueryResponse>>;
+  /** The identical request once every held-back slot is stored. */
+  caughtUp: { query: RangeQueryResponse } & Record<FrontendRole, Measured<RangeQueryResponse>>;
+}
+
+interface FrontendCacheRun {
+  arch1: Arch1Run;
+  t: RunningTopology;
+  queryRef: string;
+  query: PromApiClient;
+  frontends: Record<FrontendRole, CachingFrontend>;
+  /** The stalled-ingestion experiment, run once by whichever test asks first. */
+  freshness: () => Promise<FreshnessExperiment>;
+}
+
+/** Arch 1's history in, shipped and served (prepareArch1), and the two frontends. */
+async function prepareFrontendCache(t: RunningTopology): Promise<FrontendCacheRun> {
+  const arch1 = await prepareArch1(t, { ...preset, queries: [preset.query] }, log);
+  const frontendOf = (h: Handle<'query-frontend'>): CachingFrontend => ({
+    ref: h.ref,
+    client: new PromApiClient(t.url(h.ref)),
+    splitMs: durationMs(h.spec.splitInterval),
+    labelsSplitMs: durationMs(h.spec.labelsSplitInterval),
+    maxFreshnessMs: durationMs(h.spec.resultsCache!.maxFreshness),
+  });
+  let experiment: Promise<FreshnessExperiment> | undefined;
+  const run: FrontendCacheRun = {
+    arch1,
+    t,
+    queryRef: preset.query.ref,
+    query: new PromApiClient(t.url(preset.query.ref)),
+    frontends: { faulty: frontendOf(preset.frontends.faulty), fixed: frontendOf(preset.frontends.fixed) },
+    freshness: () => (experiment ??= runFreshnessExperiment(run, log)),
+  };
+  return run;
+}
+
+/** Requests the Query has answered on one API handler ("query_range", "label_values"): its own http_requests_total. */
+async function queryRequestsServed(run: FrontendCacheRun, handler: string): Promise<number> {
+  return metricSum(await run.query.metrics(), 'http_requests_total', { handler }) ?? 0;
+}
+
+async function cacheCounters(frontend: CachingFrontend, tripperware: 'query_range' | 'labels'): Promise<{ lookups: number; hits: number }> {
+  const text = await frontend.client.metrics();
+  return {
+    lookups: metricSum(text, 'cortex_cache_fetched_keys_total', { tripperware }) ?? 0,
+    hits: metricSum(text, 'cortex_cache_hits_total', { tripperware }) ?? 0,
+  };
+}
+
+/** One request through a frontend, with what it cost the Query and what the frontend's cache found. */
+async function measured<T>(run: FrontendCacheRun, frontend: CachingFrontend, api: 'range' | 'labels', request: () => Promise<T>): Promise<Measured<T>> {
+  const [handler, tripperware] = api === 'range' ? (['query_range', 'query_range'] as const) : (['label_values', 'labels'] as const);
+  const [requestsBefore, cacheBefore] = [await queryRequestsServed(run, handler), await cacheCounters(frontend, tripperware)];
+  const sentAtMs = Date.now();
+  const answer = await request();
+  const [requestsAfter, cacheAfter] = [await queryRequestsServed(run, handler), await cacheCounters(frontend, tripperware)];
+  return { answer, sentAtMs, queryRequests: requestsAfter - requestsBefore, cacheLookups: cacheAfter.lookups - cacheBefore.lookups, cacheHits: cacheAfter.hits - cacheBefore.hits };
+}
+
+/** The workload's range query through a frontend (dedup on: the frontend caches nothing else). */
+function rangeThrough(run: FrontendCacheRun, role: FrontendRole, window: QueryWindow): Promise<Measured<RangeQueryResponse>> {
+  const frontend = run.frontends[role];
+  return measured(run, frontend, 'range', () => frontend.client.queryRange(run.t.workload.workload.metric, { ...window, dedup: true }));
+}
+
+/** The Query's own answer to the same range query. */
+function rangeFromQuery(run: FrontendCacheRun, window: QueryWindow): Promise<RangeQueryResponse> {
+  return run.query.queryRange(run.t.workload.workload.metric, { ...window, dedup: true });
+}
+
+/** The values of the workload's `series` label over a time range, through a frontend. */
+function seriesValuesThrough(run: FrontendCacheRun, role: FrontendRole, window: { start: number; end: number }): Promise<Measured<string[]>> {
+  const frontend = run.frontends[role];
+  return measured(run, frontend, 'labels', () => frontend.client.labelValues('series', { ...window, dedup: true }));
+}
+
+/**
+ * Stalls the ingestion (the exporter holds back every slot after the current one), waits until
+ * STALLED_SLOTS slots are due and held, asks the Query and both frontends for the 6h ending at the
+ * newest due slot, releases the stall, waits until every Prometheus stored those slots, and asks
+ * again. Nothing else runs meanwhile, so each counter difference is that one request's.
+ */
+async function runFreshnessExperiment(run: FrontendCacheRun, log: (line: string) => void): Promise<FreshnessExperiment> {
+  const { t } = run;
+  const step = t.workload.workload.stepMs;
+  const prometheus = run.arch1.workload.prometheus;
+  const heldAfterMs = alignDown(Date.now(), step);
+  const window = { start: heldAfterMs + STALLED_SLOTS * step - 6 * HOUR_MS, end: heldAfterMs + STALLED_SLOTS * step, step };
+  const ask = async () => ({ query: await rangeFromQuery(run, window), faulty: await rangeThrough(run, 'faulty', window), fixed: await rangeThrough(run, 'fixed', window) });
+  let stalled: FreshnessExperiment['stalled'];
+  let lagMs: FreshnessExperiment['lagMs'];
+  await t.workload.holdAfter(heldAfterMs);
+  try {
+    await waitForLiveUpTo(t, prometheus, heldAfterMs, log);
+    // Slots come due with the clock: a wait on the exporter's own state, not on the answer.
+    await waitFor(
+      `${STALLED_SLOTS} workload slots after ${new Date(heldAfterMs).toISOString()} to be due and held back`,
+      async (note) => {
+        const held = t.workload.heldBackSlots();
+        note(`${held} held back`);
+        return held >= STALLED_SLOTS ? held : undefined;
+      },
+      { timeoutMs: (STALLED_SLOTS + 1) * step + 10_000, intervalMs: 200, onProgress: log },
+    );
+    const first = Date.now() - heldAfterMs;
+    stalled = await ask();
+    lagMs = { first, last: Date.now() - heldAfterMs };
+  } finally {
+    await t.workload.release();
+  }
+  await waitForLiveUpTo(t, prometheus, window.end, log);
+  return { heldAfterMs, window, lagMs, stalled, caughtUp: await ask() };
+}
+
+// Bring-up: Arch 1 served. The stalled-ingestion experiment runs once, when a test first asks for it.
+const run = useTopology(topology, prepareFrontendCache);
 
 function analysis(r: FrontendCacheRun, matrix: MatrixSeries[], window: QueryWindow): RangeAnalysis {
   return analyseWindow(matrix, r.t.workload.workload, window, r.arch1.workload.historyFromMs);

@@ -15,8 +15,7 @@
 // Prometheus' own TSDB holds everything it scraped: the report samples older than the bound are
 // counted there.
 import { describe, expect, it } from 'vitest';
-import { goLiveOnAFreshSlot } from '../harness/flows/receive.ts';
-import { nextSlotAfter, quietSnapshot, receiveSide, REPORT_SAMPLES_PER_SCRAPE, sidesDelta, writeAsClient, type ClientWrite } from '../harness/flows/receive-ingest.ts';
+import { nextSlotAfter, quietSnapshot, receiveSide, REPORT_SAMPLES_PER_SCRAPE, sidesDelta, writeAsClient, type ClientWrite } from '../harness/steps/ingest.ts';
 import { minValidTimeMs, verdictOf, type HeadOptions, type Verdict } from '../harness/models/receive-head.ts';
 import { analyseWindow } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
@@ -25,16 +24,17 @@ import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-import { durationMs } from '../harness/topology/duration.ts';
-import { BACKLOG_VARIANTS, receiveBacklog } from '../harness/topology/presets-receive-ingest.ts';
-import { alignDown, gridPoints, workloadSelector } from '../harness/workload/series.ts';
+import { alignDown, durationMs, gridPoints, iso } from '../harness/time.ts';
+import { tenantOf } from '../harness/presets/handles.ts';
+import { BACKLOG_VARIANTS, receiveBacklog } from '../harness/presets/receive-backlog.ts';
+import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
+import { workloadSelector } from '../harness/workload/series.ts';
 
 /** How long the link stays cut: longer than half the preset's block (30 s), so that part of the backlog falls out of bounds. */
 const OUTAGE_MS = 45_000;
 /** The other writer: a second observee's series, one sample a slot each. */
 const OTHER_SERIES = 10;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Writes one sample of each of the other observee's series for every grid slot from now until
@@ -62,12 +62,12 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
     // Bring-up: the workload live, two slots delivered and read on both sides with nothing in flight.
     const w = t.workload.workload;
     const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
-    const writers = { prometheus, receives: [preset.receive], tenant: preset.tenant };
-    const own = new PromApiClient(t.url(preset.prometheus)); // Prometheus' own TSDB: all it scraped
+    const writers = { prometheus, receives: [preset.receive.ref], tenant: tenantOf(preset.receive) };
+    const own = new PromApiClient(t.url(preset.prometheus.ref)); // Prometheus' own TSDB: all it scraped
     const before = await quietSnapshot(t, writers, liveFromMs + w.stepMs, log);
     const upSelector = `up{job="${w.job}"}`;
     const lastUp = await own.query(`timestamp(${upSelector})`, { time: before.atMs });
-    if (lastUp.resultType !== 'vector' || lastUp.result.length !== 1) throw new Error(`${preset.prometheus} has no single ${upSelector} to date the last delivered scrape`);
+    if (lastUp.resultType !== 'vector' || lastUp.result.length !== 1) throw new Error(`${preset.prometheus.ref} has no single ${upSelector} to date the last delivered scrape`);
     const lastDeliveredScrapeMs = Math.round(lastUp.result[0]!.v * 1000);
 
     // The experiment: the link is cut while the other observee writes on, then restored. Cut at
@@ -75,9 +75,9 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
     // scrape's (a test checks it).
     await t.cutLink(...preset.link);
     const cutAtMs = Date.now();
-    const atCut = await receiveSide(t, preset.receive, preset.tenant);
-    const other = await keepHeadMoving(t, preset.receive, preset.prometheus, cutAtMs + OUTAGE_MS);
-    const atRestore = await receiveSide(t, preset.receive, preset.tenant);
+    const atCut = await receiveSide(t, preset.receive.ref, tenantOf(preset.receive));
+    const other = await keepHeadMoving(t, preset.receive.ref, preset.prometheus.ref, cutAtMs + OUTAGE_MS);
+    const atRestore = await receiveSide(t, preset.receive.ref, tenantOf(preset.receive));
     await t.restoreLink(...preset.link);
     const restoredAtMs = Date.now();
     log(`  link cut ${iso(cutAtMs)} to ${iso(restoredAtMs)}; the other writer's last slot ${iso(other.lastSlotMs)}; Receive's head ${iso(atRestore.headMinTimeMs ?? 0)} to ${iso(atRestore.headMaxTimeMs ?? 0)}`);
@@ -85,7 +85,7 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
     // Catch-up: a slot scraped after the restore delivered, both sides read.
     const after = await quietSnapshot(t, writers, nextSlotAfter(restoredAtMs, w.stepMs), log);
     const window = { start: liveFromMs, end: after.slotMs, step: w.stepMs };
-    const answer = await new PromApiClient(t.url(preset.query)).queryRange(workloadSelector(w), { ...window, dedup: true, partialResponse: false });
+    const answer = await new PromApiClient(t.url(preset.query.ref)).queryRange(workloadSelector(w), { ...window, dedup: true, partialResponse: false });
 
     // The model's verdict on every slot of the backlog (scraped after the last delivered one), each
     // series in order, against the head as the other writer left it.
@@ -119,7 +119,7 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
 
   const n = () => run().t.workload.workload.seriesCount;
   const delta = () => sidesDelta(run().before, run().after);
-  const receiveDelta = () => delta().receives[preset.receive]!;
+  const receiveDelta = () => delta().receives[preset.receive.ref]!;
   /** Backlog slots the model says fall behind the head's bound (out of bounds, or out of order inside the window). */
   const olderSlots = () => [...run().verdicts].filter(([, v]) => v === (variant === 'faulty' ? 'out-of-bounds' : 'out-of-order-appended')).map(([s]) => s);
   /** Samples behind the bound: the workload's in those slots and the report samples of the scrapes before it. */

@@ -11,16 +11,17 @@
 // by point against the workload. Each scrape is N = series + 5 samples (the target's and
 // Prometheus' 5 report samples), so the refused samples are N per scrape after the rogue write.
 import { describe, expect, it } from 'vitest';
-import { goLiveOnAFreshSlot } from '../harness/flows/receive.ts';
-import { nextSlotAfter, quietSnapshot, REPORT_SAMPLES_PER_SCRAPE, sidesDelta, writeAsClient, type IngestSnapshot } from '../harness/flows/receive-ingest.ts';
+import { nextSlotAfter, quietSnapshot, REPORT_SAMPLES_PER_SCRAPE, sidesDelta, writeAsClient, type IngestSnapshot } from '../harness/steps/ingest.ts';
 import { verdictOf } from '../harness/models/receive-head.ts';
 import { analyseWindow } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import type { BarsPlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { durationMs } from '../harness/topology/duration.ts';
-import { FUTURE_SAMPLE_VARIANTS, receiveFutureSample } from '../harness/topology/presets-receive-ingest.ts';
+import { durationMs, iso } from '../harness/time.ts';
+import { tenantOf } from '../harness/presets/handles.ts';
+import { FUTURE_SAMPLE_VARIANTS, receiveFutureSample } from '../harness/presets/receive-future-sample.ts';
+import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
 import { workloadSelector } from '../harness/workload/series.ts';
 
 const HOUR_MS = 3_600_000;
@@ -32,7 +33,6 @@ const BLOCK_MS = 2 * HOUR_MS;
 const SLOTS_AFTER = 4;
 const ROGUE = { __name__: 'e2e_skewed_clock', client: 'rogue' };
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (variant) => {
   const preset = receiveFutureSample(variant);
@@ -40,12 +40,12 @@ describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (v
     // Bring-up: the workload live, two slots delivered, both sides read with nothing in flight.
     const w = t.workload.workload;
     const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
-    const writers = { prometheus, receives: [preset.receive], tenant: preset.tenant };
+    const writers = { prometheus, receives: [preset.receive.ref], tenant: tenantOf(preset.receive) };
     const before = await quietSnapshot(t, writers, liveFromMs + w.stepMs, log);
 
     // The experiment: one client's clock is 2h ahead; then Prometheus goes on writing.
     const rogueMs = Date.now() + AHEAD_MS;
-    const rogue = await writeAsClient(t, preset.receive, [{ labels: ROGUE, samples: [{ t: rogueMs, v: 1 }] }]);
+    const rogue = await writeAsClient(t, preset.receive.ref, [{ labels: ROGUE, samples: [{ t: rogueMs, v: 1 }] }]);
     log(`  rogue sample stamped ${iso(rogueMs)}: HTTP ${rogue.status} ${rogue.body.slice(0, 120)}`);
     const timeline: IngestSnapshot[] = [before];
     let slot = nextSlotAfter(before.slotMs, w.stepMs);
@@ -58,14 +58,14 @@ describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (v
 
     // What landed: every live slot through the last one read.
     const window = { start: liveFromMs, end: after.slotMs, step: w.stepMs };
-    const answer = await new PromApiClient(t.url(preset.query)).queryRange(workloadSelector(w), { ...window, dedup: true, partialResponse: false });
+    const answer = await new PromApiClient(t.url(preset.query.ref)).queryRange(workloadSelector(w), { ...window, dedup: true, partialResponse: false });
     return { t, before, after, timeline, rogue, rogueMs, window, analysis: analyseWindow(answer.result, w, window), warnings: answer.warnings ?? [] };
   });
 
   /** Samples one scrape sends: the workload's series and the scrape's report samples. */
   const perScrape = () => run().t.workload.workload.seriesCount + REPORT_SAMPLES_PER_SCRAPE;
   const delta = () => sidesDelta(run().before, run().after);
-  const receiveDelta = () => delta().receives[preset.receive]!;
+  const receiveDelta = () => delta().receives[preset.receive.ref]!;
 
   /** Accepted and refused samples per slot read, on each side: the finding's plot. */
   function countsPlot(): BarsPlot {
@@ -73,7 +73,7 @@ describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (v
     const bars: BarsPlot['bars'] = [];
     for (let k = 1; k < timeline.length; k++) {
       const d = sidesDelta(timeline[k - 1]!, timeline[k]!);
-      const r = d.receives[preset.receive]!;
+      const r = d.receives[preset.receive.ref]!;
       const at = iso((timeline[k] as IngestSnapshot & { slotMs: number }).slotMs).slice(11, 19);
       bars.push(
         { label: `${at} Prometheus sent`, value: d.prometheus.sent - d.prometheus.failed, group: 'Prometheus: sent and kept' },
@@ -90,7 +90,7 @@ describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (v
       const { rogue, rogueMs, after } = run();
       expect(verdictOf(rogueMs, rogue.writtenAtMs, { maxTimeMs: rogue.writtenAtMs }, { blockMs: BLOCK_MS, outOfOrderWindowMs: 0, tooFarInFutureWindowMs: 0 })).toBe('appended');
       expect(rogue.status).toBe(200);
-      expect(after.receives[preset.receive]!.headMaxTimeMs).toBe(rogueMs);
+      expect(after.receives[preset.receive.ref]!.headMaxTimeMs).toBe(rogueMs);
     });
 
     it('refuses every in-time sample from then on, and Prometheus drops them: both sides count the same samples', () => {
@@ -151,7 +151,7 @@ describe.each(FUTURE_SAMPLE_VARIANTS)('#6167 one sample from the future, %s', (v
       expect(verdictOf(rogueMs, rogue.writtenAtMs, { maxTimeMs: rogue.writtenAtMs }, fixed)).toBe('too-far-in-future');
       expect(rogue.status).toBe(409);
       expect(rogue.body).toContain('out of bounds');
-      expect(after.receives[preset.receive]!.headMaxTimeMs).toBeLessThan(rogue.writtenAtMs + durationMs(preset.futureWindow));
+      expect(after.receives[preset.receive.ref]!.headMaxTimeMs).toBeLessThan(rogue.writtenAtMs + durationMs(preset.futureWindow));
     });
 
     it('keeps every in-time sample: Prometheus failed none, Receive appended all it was sent, and refused one sample, the rogue one', () => {

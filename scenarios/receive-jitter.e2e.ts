@@ -23,36 +23,349 @@
 // an instant one: each answer is judged point by point against the workload, which says how much of
 // the window each try covered.
 import { describe, expect, it } from 'vitest';
-import {
-  headMinTime,
-  holdings,
-  instancesOf,
-  iso,
-  MAX_INT64,
-  prepareJitter,
-  queryWindow,
-  receiveName,
-  receivesOf,
-  receivesOnStoresPage,
-  storedSamples,
-  TENANT,
-  tryExpectation,
-  tryThroughFrontend,
-  type Holdings,
-  type JitterRun,
-  type QueryPath,
-  type StoredSample,
-  type Tries,
-} from '../harness/flows/receive.ts';
-import { analyseRange, distinctAnswers, type DistinctAnswers } from '../harness/promql/analysis.ts';
-import { PromApiClient } from '../harness/promql/client.ts';
+import { tenantOf } from '../harness/presets/handles.ts';
+import { receiveJitter, type JitterPreset } from '../harness/presets/receive-jitter.ts';
+import { analyseRange, distinctAnswers, type DistinctAnswers, type RangeExpectation } from '../harness/promql/analysis.ts';
+import { PromApiClient, type RangeQueryResponse, type StoreEndpoint } from '../harness/promql/client.ts';
+import { metricSum } from '../harness/promql/metrics.ts';
+import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { JITTER_QUERY_PATHS, receiveJitter } from '../harness/topology/presets.ts';
+import { goLiveOnAFreshSlot } from '../harness/steps/live.ts';
+import { remoteWriteCounters, waitForRemoteWriteOfSlot } from '../harness/steps/remote-write.ts';
+import type { RunningTopology } from '../harness/substrates/index.ts';
+import { alignDown, gridPoints, iso } from '../harness/time.ts';
+import { valueAt } from '../harness/workload/series.ts';
+
+
+/** Identical requests per measurement. */
+const TRIES = 20;
+/**
+ * Bound on one try: at 10k series on kind, 20 tries at once share one port-forward to the frontend;
+ * the standalone variant's test of 20 such tries took 30.5 s, and the hashring variant's timed out
+ * at the client's default 30 s.
+ */
+const TRY_TIMEOUT_MS = 120_000;
+/**
+ * Grid slots of live data the frozen window holds. What each receive holds is a draw per sample:
+ * 2 Prometheus x 10 series x 21 slots = 420 samples to share out (the 15 s grid's 2 minutes gave
+ * 9 slots, 180). On the 1 s grid that is 20 s of waiting per topology.
+ */
+const WINDOW_SLOTS = 21;
+/**
+ * Prometheus' shards send in parallel, each in its own order: once one has sent a sample appended
+ * this long after the window's last slot, another still holding a window sample has been stuck for
+ * as long, which only a failed send's retries do (counted in remoteWrite.samplesRetried; a sample
+ * still missing would show as a union short of the expected samples).
+ */
+const SHARD_SKEW_MS = 3_000;
+/** Bound on remote write catching up with a slot: the window, then retries' backoff (at most 5 s each) a few times. */
+const DELIVERY_TIMEOUT_MS = 30_000;
+/** Bound on a Query's Stores page showing what it reads: Query checks its endpoints every 5 s, so six checks. */
+const STORES_TIMEOUT_MS = 30_000;
+/** What Thanos sends for "no bound" (math.MaxInt64), and what an empty TSDB head reports as its min time. */
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/** The name a receive stores its samples under (its receive_replica label), e.g. "receive-0". */
+const receiveName = (instance: string): string => instance.split('/')[1]!;
+
+interface Window {
+  start: number;
+  end: number;
+  step: number;
+}
+
+/** One way to read the receives: Query replicas behind a Service, a Query Frontend in front. */
+interface QueryPath {
+  /** The Query component, e.g. "observer/query". */
+  query: string;
+  /** Its replicas, in the plan's order. */
+  replicas: string[];
+  frontend: string;
+  /** The receives (receive_replica) each replica reads, from its Stores page once the window was written. */
+  readsFrom: Record<string, string[]>;
+}
+
+interface JitterRun {
+  t: RunningTopology;
+  preset: JitterPreset;
+  /** The observee's Prometheus instances. */
+  prometheus: string[];
+  /** Those that remote-wrote the window: every one, unless one was stopped before it (JitterOptions.replicaDown). */
+  writers: string[];
+  /** With replicaDown: slots every Prometheus wrote before one was stopped, and what each receive then held of them. */
+  beforeOutage?: { window: Window; samples: StoredSample[] };
+  receives: string[];
+  /** The first grid slot served, and remote-written: nothing older exists anywhere. */
+  liveFromMs: number;
+  /** When every Prometheus had remote-written the first slot: a Query's check after this sees what it wrote. */
+  firstSlotSentAtMs: number;
+  /** Every sample up to window.end is in the receives and every Prometheus is stopped: the answers about it no longer change. */
+  window: Window;
+  /** Through the gRPC Service, replica i pinned to receive i (the faulty path; fixed (b) reads this way too). */
+  pinned: QueryPath;
+  /** Each replica dials every receive, where the topology has such a Query. */
+  fanout: QueryPath | undefined;
+  /** Connections each Service accepted per backend, once the window was written. */
+  connections: Record<string, number[]>;
+  /** The writers' remote-write counters then (before they were stopped), summed. */
+  remoteWrite: { samplesFailed: number; samplesRetried: number };
+}
+
+interface JitterOptions {
+  /**
+   * Every Prometheus writes WINDOW_SLOTS slots, then the last replica is stopped (a rollout, a node
+   * drained) and the window is written by the others only. With Prometheus' default queue each
+   * replica writes over one connection, so each receive holds whole replicas: their answers differ
+   * only once one replica's copy has a hole.
+   */
+  replicaDown?: boolean;
+}
+
+/**
+ * Goes live on a slot every Prometheus remote-writes, pins each replica of the Query that reads
+ * through the gRPC Service to its receive (replica i reads receive i), waits until every sample
+ * of a WINDOW_SLOTS window has been sent, then stops every Prometheus. With replicaDown, the last
+ * Prometheus replica is stopped after WINDOW_SLOTS slots and the window follows.
+ */
+async function prepareJitter(t: RunningTopology, preset: JitterPreset, opts: JitterOptions = {}): Promise<JitterRun> {
+  const receives = [...preset.receive.instances];
+  const pinned = preset.pinned;
+  const paths = [pinned, ...(preset.fanout ? [preset.fanout] : [])];
+
+  const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
+  const step = t.workload.workload.stepMs;
+  const slotsFrom = (start: number): Window => ({ start, end: start + (WINDOW_SLOTS - 1) * step, step });
+  let window = slotsFrom(liveFromMs);
+  log(`  live from ${iso(liveFromMs)}; ${opts.replicaDown ? 'every replica writes' : 'window'} ${iso(window.start)} to ${iso(window.end)}`);
+  // Pinning restarts Query replicas only, nothing on the write path: done while Prometheus
+  // discovers the workload target (seconds pass before its first scrape).
+  const pinnedReplicas = [...pinned.query.instances];
+  if (pinned.query.spec.endpoints.includes(preset.grpcService.ref)) await pinEachQueryToItsReceive(t, preset, pinnedReplicas, receives);
+  const delivery = { marginMs: SHARD_SKEW_MS, timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log };
+  const firstSlotSentAtMs = (await waitForRemoteWriteOfSlot(t, prometheus, liveFromMs, delivery)).sentAtMs;
+  await waitForRemoteWriteOfSlot(t, prometheus, window.end, delivery);
+  let writers = prometheus;
+  let beforeOutage: JitterRun['beforeOutage'];
+  if (opts.replicaDown) {
+    const down = prometheus.at(-1)!;
+    // What each receive holds of the slots both wrote, read the way the scenario reads the window.
+    const perQuery: StoredSample[][] = [];
+    for (const q of pinned.query.instances) perQuery.push(await storedSamplesIn(t, q, window));
+    const samples = perQuery.flat(); // not push(...): 10k series' samples exceed the call stack as arguments
+    beforeOutage = { window, samples };
+    await t.stop(down);
+    writers = prometheus.filter((p) => p !== down);
+    // The first slot no scrape of the stopped replica can have been served.
+    window = slotsFrom(alignDown(Date.now(), step) + step);
+    log(`  stopped ${down} (a replica down); window ${iso(window.start)} to ${iso(window.end)}, written by ${writers.join(', ')}`);
+    await waitForRemoteWriteOfSlot(t, writers, window.end, delivery);
+  }
+
+  const [pinnedPath, fanoutPath] = await Promise.all(
+    paths.map(async (p): Promise<QueryPath> => {
+      const replicas = [...p.query.instances];
+      const readsFrom: Record<string, string[]> = {};
+      for (const q of replicas) readsFrom[q] = Object.values(await new PromApiClient(t.url(q)).stores()).flat().map(receiveOf).sort();
+      return { query: p.query.ref, replicas, frontend: p.frontend.ref, readsFrom };
+    }),
+  );
+  const connections: Record<string, number[]> = {};
+  for (const s of t.plan.services) connections[s.id] = [...t.service(s.id).connections];
+  let samplesFailed = 0;
+  let samplesRetried = 0;
+  for (const p of writers) {
+    const counters = await remoteWriteCounters(t, p);
+    samplesFailed += counters.samplesFailed;
+    samplesRetried += counters.samplesRetried;
+  }
+  // Freeze: nothing newer than the window may reach the receives. Penalty deduplication looks at
+  // samples past a query's end: while Prometheus kept writing, answers about the window changed
+  // from one second to the next (measured); once it stopped, they did not.
+  await Promise.all(writers.map((p) => t.stop(p)));
+  return {
+    t,
+    preset,
+    prometheus,
+    writers,
+    ...(beforeOutage ? { beforeOutage } : {}),
+    receives,
+    liveFromMs,
+    firstSlotSentAtMs,
+    window,
+    pinned: pinnedPath!,
+    fanout: fanoutPath,
+    connections,
+    remoteWrite: { samplesFailed, samplesRetried },
+  };
+}
+
+/**
+ * Round robin on the gRPC Service gives each Query replica the receive it happened to dial in turn
+ * (a dial made before a receive listened counts too), so both may read the same one. Restarting each
+ * replica while the Service sends every new connection to its receive makes the pairing explicit;
+ * its one gRPC connection then stays there, as behind a ClusterIP Service.
+ */
+async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset, replicas: string[], receives: string[]): Promise<void> {
+  if (replicas.length !== receives.length) throw new Error(`${replicas.length} Query replicas cannot be paired with ${receives.length} receives`);
+  const grpc = t.service(preset.grpcService.ref);
+  const backends = t.plan.services.find((s) => s.id === preset.grpcService.ref)!.backends;
+  for (const q of replicas) await t.stop(q);
+  for (const [i, q] of replicas.entries()) {
+    const receive = receives[i]!;
+    await grpc.pin(backends.indexOf(receive));
+    await t.start(q);
+    // Its only endpoint (the Service) is that receive.
+    await waitForStores(q, new PromApiClient(t.url(q)), { count: 1, labels: { receive_replica: receiveName(receive) } }, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log });
+  }
+  await grpc.pin(undefined);
+}
+
+// ---- the Stores page ----
+
+/** The receive a Stores page entry stands for (its receive_replica), or "?" if it names none. */
+const receiveOf = (entry: StoreEndpoint): string => entry.labelSets.find((l) => l.receive_replica)?.receive_replica ?? '?';
+
+/**
+ * A Query replica's Stores page entries for the receives, by receive name, once it shows every
+ * receive checked without error (after checkedAfterMs, if given). Bounds exact in exactMinTime/exactMaxTime.
+ */
+async function receivesOnStoresPage(t: RunningTopology, preset: JitterPreset, query: string, checkedAfterMs?: number): Promise<Record<string, StoreEndpoint>> {
+  const expectation = { type: 'receive', count: preset.receive.instances.length, checkedAfter: checkedAfterMs };
+  const page = await waitForStores(query, new PromApiClient(t.url(query)), expectation, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log });
+  return Object.fromEntries((page.receive ?? []).map((e) => [receiveOf(e), e]));
+}
+
+/** A receive's own word on its tenant's head: the oldest sample it holds (MaxInt64, as a float, while empty). */
+async function headMinTime(t: RunningTopology, preset: JitterPreset, receive: string): Promise<number | undefined> {
+  return metricSum(await new PromApiClient(t.url(receive)).metrics(), 'prometheus_tsdb_head_min_time', { tenant: tenantOf(preset.receive) });
+}
+
+// ---- what each receive holds ----
+
+interface StoredSample {
+  prometheus: string;
+  receive: string;
+  series: number;
+  t: number;
+  v: number;
+}
+
+/** Every stored copy of every workload sample in the window that a Query reaches: a range selector at window.end, not deduplicated. */
+function storedSamples(run: JitterRun, query: string): Promise<StoredSample[]> {
+  return storedSamplesIn(run.t, query, run.window);
+}
+
+async function storedSamplesIn(t: RunningTopology, query: string, window: Window): Promise<StoredSample[]> {
+  // A range selector is open on the left: (end - range, end]. One more millisecond takes window.start in.
+  const rangeMs = window.end - window.start + 1;
+  const answer = await new PromApiClient(t.url(query)).query(`${t.workload.workload.metric}[${rangeMs}ms]`, { time: window.end, dedup: false });
+  if (answer.resultType !== 'matrix') throw new Error(`${query}: a range selector gave a ${answer.resultType}`);
+  return answer.result.flatMap((s) =>
+    s.samples.map((p) => ({ prometheus: s.metric.prometheus_replica ?? '', receive: s.metric.receive_replica ?? '', series: Number(s.metric.series), t: p.t, v: p.v })),
+  );
+}
+
+interface Holdings {
+  /** Samples the window should hold: every writer x every series x every grid slot. */
+  expected: number;
+  /** Per receive: expected samples it holds with the right value, and their share of `expected`. */
+  perReceive: Record<string, { held: number; share: number }>;
+  /** Expected samples held by at least one receive. */
+  union: number;
+  /** Expected samples held by more than one. */
+  inBoth: number;
+  /** Per copy, "prometheus-0@receive-1": how a Prometheus' samples were split over the receives. */
+  perCopy: Record<string, number>;
+  /** Stored samples that are no expected (Prometheus, series, slot, value). */
+  wrong: number;
+}
+
+/**
+ * Judges stored copies against the workload: which receive holds which of the expected samples
+ * (every writer's, each series, each slot of the window; by default the run's window and writers).
+ */
+function holdings(run: JitterRun, samples: StoredSample[], of: { window: Window; writers: string[] } = run): Holdings {
+  const { window } = of;
+  const w = run.t.workload.workload;
+  const replicas = of.writers.map((p) => p.split('/')[1]!);
+  const slots = gridPoints(window.start, window.end, window.step);
+  const expected = new Map<string, number>();
+  for (const p of replicas) for (let i = 0; i < w.seriesCount; i++) for (const t of slots) expected.set(`${p}/${i}/${t}`, valueAt(i, t));
+
+  const holders = new Map<string, Set<string>>();
+  let wrong = 0;
+  for (const s of samples) {
+    const key = `${s.prometheus}/${s.series}/${s.t}`;
+    if (expected.get(key) !== s.v) {
+      wrong++;
+      continue;
+    }
+    holders.set(key, (holders.get(key) ?? new Set()).add(s.receive));
+  }
+  const perReceive: Holdings['perReceive'] = {};
+  for (const r of run.receives.map(receiveName)) {
+    const held = [...holders.values()].filter((h) => h.has(r)).length;
+    perReceive[r] = { held, share: held / expected.size };
+  }
+  const inBoth = [...holders.values()].filter((h) => h.size > 1).length;
+  const perCopy: Record<string, number> = {};
+  for (const [key, receives] of holders) for (const r of receives) perCopy[`${key.split('/')[0]}@${r}`] = (perCopy[`${key.split('/')[0]}@${r}`] ?? 0) + 1;
+  return { expected: expected.size, perReceive, union: holders.size, inBoth, perCopy, wrong };
+}
+
+// ---- K identical requests ----
+
+/** The range query every try sends: the workload over the window, as Grafana sends it (Query's default dedup). */
+function tryExpectation(run: JitterRun): RangeExpectation {
+  const { window } = run;
+  return {
+    workload: run.t.workload.workload,
+    startMs: window.start,
+    endMs: window.end,
+    stepMs: window.step,
+    coverage: [{ fromMs: run.liveFromMs, toMs: window.end }],
+  };
+}
+
+function queryWindow(run: JitterRun, client: PromApiClient): Promise<RangeQueryResponse> {
+  return client.queryRange(run.t.workload.workload.metric, run.window);
+}
+
+interface Tries {
+  results: RangeQueryResponse[];
+  /** Range requests each Query replica of the path served meanwhile (its own http_requests_total). */
+  byQueryReplica: Record<string, number>;
+}
+
+/**
+ * TRIES identical requests through a path's Query Frontend, all at once (as a dashboard refresh
+ * sends its panels' queries) or one after another. The Frontend keeps idle connections to its
+ * downstream and reuses the newest, so requests one after another ride one kept-alive connection
+ * to one Query replica; requests at once open new connections, which the Service spreads over the replicas.
+ */
+async function tryThroughFrontend(run: JitterRun, path: QueryPath, how: 'at-once' | 'one-after-another'): Promise<Tries> {
+  const frontend = new PromApiClient(run.t.url(path.frontend), { timeoutMs: TRY_TIMEOUT_MS });
+  const served = async () => {
+    const counts: Record<string, number> = {};
+    for (const q of path.replicas) {
+      counts[q] = metricSum(await new PromApiClient(run.t.url(q)).metrics(), 'http_requests_total', { handler: 'query_range' }) ?? 0;
+    }
+    return counts;
+  };
+  const before = await served();
+  let results: RangeQueryResponse[];
+  if (how === 'at-once') {
+    results = await Promise.all(Array.from({ length: TRIES }, () => queryWindow(run, frontend)));
+  } else {
+    results = [];
+    for (let i = 0; i < TRIES; i++) results.push(await queryWindow(run, frontend));
+  }
+  const after = await served();
+  return { results, byQueryReplica: Object.fromEntries(path.replicas.map((q) => [q, after[q]! - before[q]!])) };
+}
 
 const SCENARIO = 'receive-jitter';
-/** The fan-out with Thanos' default deduplication, in the standalone topology. */
-const PENALTY_QUERY = 'observer/query-penalty';
 const pct = (share: number) => Math.round(share * 1000) / 10;
 
 function coverage(d: DistinctAnswers): { min: number; max: number } {
@@ -115,30 +428,31 @@ function expectCompleteAndExact(run: JitterRun, answer: Parameters<typeof analys
 }
 
 describe('Finding B: two standalone receives behind Services, read through a pinned Query pair and a fan-out one', () => {
-  const topology = receiveJitter('standalone-behind-service');
+  const preset = receiveJitter('standalone-behind-service');
+  const { topology } = preset;
   const run = useTopology(topology, async (t) => {
     // Reads both receives from the start: its Stores page shows them before and after remote write (E).
-    const fanoutReader = instancesOf(t, `observer/${JITTER_QUERY_PATHS.fanout.query}`)[0]!;
+    const fanoutReader = preset.fanout!.query.instances[0]!;
     // The Stores page before anything was remote-written: Prometheus scrapes nothing before goLive.
-    const storesBefore = await receivesOnStoresPage(t, fanoutReader, log);
+    const storesBefore = await receivesOnStoresPage(t, preset, fanoutReader);
     const beforeWrite = {
       stores: storesBefore,
-      headMinTimes: await Promise.all(receivesOf(t).map((r) => headMinTime(t, r))),
+      headMinTimes: await Promise.all(preset.receive.instances.map((r) => headMinTime(t, preset, r))),
       served: t.workload.servedRange() !== undefined,
     };
-    const jitter = await prepareJitter(t, log);
+    const jitter = await prepareJitter(t, preset);
     const afterWrite = {
-      stores: await receivesOnStoresPage(t, fanoutReader, log, jitter.firstSlotSentAtMs),
-      headMinTimes: await Promise.all(jitter.receives.map((r) => headMinTime(t, r))),
+      stores: await receivesOnStoresPage(t, preset, fanoutReader, jitter.firstSlotSentAtMs),
+      headMinTimes: await Promise.all(jitter.receives.map((r) => headMinTime(t, preset, r))),
     };
     // What each pinned Query replica finds stored: replica i reads only receive i, so what receive i holds.
     const pinnedSamples: Record<string, StoredSample[]> = {};
     for (const q of jitter.pinned.replicas) pinnedSamples[q] = await storedSamples(jitter, q);
     // The fan-out with Thanos' default (penalty) deduplication: what it answers, and what it reads.
-    const penaltyAnswer = await queryWindow(jitter, new PromApiClient(t.url(PENALTY_QUERY)));
+    const penaltyAnswer = await queryWindow(jitter, new PromApiClient(t.url(preset.penalty!.ref)));
     const penalty = {
       analysis: analyseRange(penaltyAnswer.result, tryExpectation(jitter)),
-      holdings: holdings(jitter, await storedSamples(jitter, PENALTY_QUERY)),
+      holdings: holdings(jitter, await storedSamples(jitter, preset.penalty!.ref)),
     };
     return { jitter, beforeWrite, afterWrite, pinnedSamples, penalty };
   });
@@ -160,7 +474,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
       // leave room for that draw, not for a receive that holds a small part or nearly everything.
       // kube-proxy picks a backend at random per connection and nothing counts them there (one kind
       // run put 77% on one receive); there, each receive holds a part.
-      const counted = jitter.connections['observer/receive-write'] ?? [];
+      const counted = jitter.connections[jitter.preset.writeService.ref] ?? [];
       for (const [r, { share }] of Object.entries(h.perReceive)) {
         if (counted.length > 0) {
           expect(share, `${r}'s share`).toBeGreaterThanOrEqual(0.3);
@@ -170,7 +484,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
           expect(share, `${r}'s share`).toBeLessThan(1);
         }
       }
-      log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${jitter.connections['observer/receive-write']}`);
+      log(`[jitter faulty] samples per receive: ${sharesText(h)}; in both: ${h.inBoth}; write connections per receive: ${jitter.connections[jitter.preset.writeService.ref]}`);
     });
 
     it('gives different answers to identical requests, none of them complete', async () => {
@@ -204,7 +518,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
           ...triesServed(atOnce.byQueryReplica),
           distinctAnswersOneAfterAnother: oneAfterAnother.distinct,
           ...holdingFigures(h),
-          writeConnections: String(jitter.connections['observer/receive-write']),
+          writeConnections: String(jitter.connections[jitter.preset.writeService.ref]),
           remoteWriteSamplesRetried: jitter.remoteWrite.samplesRetried,
         },
         plots: [
@@ -269,7 +583,7 @@ describe('Finding B: two standalone receives behind Services, read through a pin
         expect(beforeWrite.headMinTimes[i]).toBe(Number(MAX_INT64));
         expect(entry!.exactMinTime).toBe(MAX_INT64);
         expect(entry!.exactMaxTime).toBe(MAX_INT64);
-        expect(entry!.labelSets).toEqual([{ receive_replica: receiveName(receive), tenant_id: TENANT }]);
+        expect(entry!.labelSets).toEqual([{ receive_replica: receiveName(receive), tenant_id: tenantOf(jitter.preset.receive) }]);
       }
     });
 
@@ -298,7 +612,8 @@ describe('Finding B: two standalone receives behind Services, read through a pin
 });
 
 describe('Finding B, fixed (b): a hashring over both receives with replication factor 2', () => {
-  const run = useTopology(receiveJitter('hashring-rf2'), (t) => prepareJitter(t, log));
+  const preset = receiveJitter('hashring-rf2');
+  const run = useTopology(preset.topology, (t) => prepareJitter(t, preset));
 
   it('keeps every sample in each receive', async () => {
     const jitter = run();
@@ -371,8 +686,9 @@ function expectCompleteOrFrozen(run: JitterRun, tries: Tries, answers: DistinctA
 }
 
 describe("Finding B at 10k series with Prometheus' default queue: standalone receives, a replica down", () => {
-  const run = useTopology(receiveJitter('standalone-behind-service', 'default'), async (t) => {
-    const jitter = await prepareJitter(t, log, { replicaDown: true });
+  const preset = receiveJitter('standalone-behind-service', 'default');
+  const run = useTopology(preset.topology, async (t) => {
+    const jitter = await prepareJitter(t, preset, { replicaDown: true });
     const pinnedSamples: Record<string, StoredSample[]> = {};
     for (const q of jitter.pinned.replicas) pinnedSamples[q] = await storedSamples(jitter, q);
     return { jitter, pinnedSamples };
@@ -393,7 +709,7 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     // Round robin (process): each replica's first connection went to a receive of its own. The
     // count is read after the outage, by when the surviving replica may have opened another one
     // (seen once: [2, 1]); where each replica's samples went is what the holdings above prove.
-    const counted = jitter.connections['observer/receive-write'] ?? [];
+    const counted = jitter.connections[jitter.preset.writeService.ref] ?? [];
     if (counted.length > 0) for (const [i, n] of counted.entries()) expect(n, `connections to ${jitter.receives[i]}`).toBeGreaterThanOrEqual(1);
     log(`[jitter default queue] both replicas writing: ${sharesText(h)}; write connections per receive: ${counted}`);
   });
@@ -423,7 +739,7 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
         expectedPoints,
         ...triesServed(atOnce.byQueryReplica),
         ...holdingFigures(h),
-        writeConnections: String(jitter.connections['observer/receive-write']),
+        writeConnections: String(jitter.connections[jitter.preset.writeService.ref]),
       },
     });
   });
@@ -441,7 +757,8 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
 });
 
 describe("Finding B at 10k series with Prometheus' default queue, fixed (b): a hashring with replication factor 2, a replica down", () => {
-  const run = useTopology(receiveJitter('hashring-rf2', 'default'), (t) => prepareJitter(t, log, { replicaDown: true }));
+  const preset = receiveJitter('hashring-rf2', 'default');
+  const run = useTopology(preset.topology, (t) => prepareJitter(t, preset, { replicaDown: true }));
 
   it('keeps every sample in each receive and gives one answer, complete and exact', async () => {
     const jitter = run();

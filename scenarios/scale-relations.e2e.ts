@@ -14,7 +14,7 @@ import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { measurePoint, type PointBudget } from '../harness/scale/measure.ts';
 import { parsePoints } from '../harness/scale/plan.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { scaleSweep } from '../harness/topology/presets-scale.ts';
+import { scaleSweep } from '../harness/presets/scale.ts';
 import { withSeries } from '../harness/topology/series-override.ts';
 
 const POINTS = parsePoints(process.env.THANOS_HA_E2E_SCALE_POINTS ?? '1k,5k');

@@ -7,8 +7,10 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HOLD_COMPONENT, HOLD_PRESET, holdProcessCount } from '../harness/testdata/hold.ts';
+import { currentSubstrate } from '../harness/substrates/index.ts';
 import { waitFor } from '../harness/wait.ts';
 
 const runsBase = mkdtempSync(join(tmpdir(), 'teardown-runs-'));
@@ -97,9 +99,9 @@ async function nothingLeftWithin(boundMs: number, since: number): Promise<number
 
 // What it counts (processes, run directories) exists on the process substrate only; the Kubernetes
 // substrates' teardown waits until their namespaces are gone (kubernetes/deploy.ts).
-const substrate = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
+const { name: substrate, local } = currentSubstrate();
 
-describe.skipIf(substrate !== 'process')(`teardown (process substrate${substrate === 'process' ? '' : `; skipped on ${substrate}`})`, () => {
+describe.skipIf(!local)(`teardown (process substrate${local ? '' : `; skipped on ${substrate}`})`, () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`the CLI leaves no process and no run directory after ${signal}`, async () => {
       const { child, pid } = await cliUp();
@@ -147,9 +149,11 @@ describe.skipIf(substrate !== 'process')(`teardown (process substrate${substrate
   });
 
   it('`up` of a topology file that no substrate could run faithfully fails in one line and starts nothing', async () => {
-    const up = await execa('node', ['harness/cli.ts', 'up', 'harness/testdata/duplicate-clusters.yaml'], { env, reject: false });
+    const file = 'harness/testdata/duplicate-clusters.yaml';
+    const twice = (parse(readFileSync(file, 'utf8')) as { clusters: { name: string }[] }).clusters[1]!.name;
+    const up = await execa('node', ['harness/cli.ts', 'up', file], { env, reject: false });
     expect(up.exitCode).toBe(2);
-    expect(up.stderr).toBe('thanos-ha-e2e: invalid topology "duplicate-clusters": clusters.1.name "observer" is declared twice');
+    expect(up.stderr).toBe(`thanos-ha-e2e: invalid topology "duplicate-clusters": clusters.1.name "${twice}" is declared twice`);
     expect(leftovers()).toEqual(NOTHING);
   });
 

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { isProcessAlive } from './lock.ts';
-import type { BinaryName } from './versions.ts';
+import type { BinaryName } from './names.ts';
 
 export type Env = Record<string, string | undefined>;
 

@@ -3,7 +3,8 @@ import { execa } from 'execa';
 import type { Env } from './cache.ts';
 import { findGo } from './go-build.ts';
 import { resolveBinary, type BinarySource } from './provision.ts';
-import { BINARY_NAMES, oneLine, pinnedVersion, type BinaryName } from './versions.ts';
+import { oneLine, pinnedVersion } from './versions.ts';
+import { BINARY_NAMES, type BinaryName } from './names.ts';
 
 export interface DoctorRow {
   binary: BinaryName;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { BinaryName } from './versions.ts';
+import type { BinaryName } from './names.ts';
 
 export const GITHUB_BASE_URL = 'https://github.com';
 export const HELM_BASE_URL = 'https://get.helm.sh';

@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import type { Env } from './cache.ts';
 import { fetchGoMod, pinnedNewerToolchain, toolchainFor } from './go-toolchain.ts';
 import { embedKubernetesSchemas, KUBERNETES_MODULE } from './kube-schemas.ts';
-import type { BinaryName, PinnedVersion } from './versions.ts';
+import type { PinnedVersion } from './versions.ts';
+import type { BinaryName } from './names.ts';
 
 export interface BuildRequest {
   name: BinaryName;

@@ -13,9 +13,10 @@ import { cachePaths, removeLeftoverWorkDirs, removeWorkDir, type CachePaths, typ
 import { downloadRelease, releaseArchive } from './download.ts';
 import { GoNotFoundError, goBuild, type Builder } from './go-build.ts';
 import { withFileLock } from './lock.ts';
-import { BINARY_NAMES, buildId, oneLine, pinnedVersion, type BinaryName, type PinnedVersion } from './versions.ts';
+import { buildId, oneLine, pinnedVersion, type PinnedVersion } from './versions.ts';
+import { BINARY_NAMES, type BinaryName } from './names.ts';
 
-export type { BinaryName } from './versions.ts';
+export type { BinaryName } from './names.ts';
 
 export type BinarySource = 'env' | 'cache' | 'download' | 'go-build';
 

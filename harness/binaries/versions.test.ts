@@ -5,19 +5,8 @@ import { tempDir } from './testdata/temp-dir.ts';
 import { writeFakeBinary } from './testdata/fake-binaries.ts';
 import { cachePaths } from './cache.ts';
 import { ldflags } from './go-build.ts';
-import {
-  BINARY_NAMES,
-  checkVersionOverrides,
-  classifyGoListFailure,
-  effectiveVersions,
-  goModuleVersionOf,
-  loadVersions,
-  nearestVersions,
-  parseVersionOverrides,
-  pinnedVersion,
-  releaseOfGoModuleVersion,
-  type ModuleLookup,
-} from './versions.ts';
+import { checkVersionOverrides, classifyGoListFailure, effectiveVersions, goModuleVersionOf, loadVersions, nearestVersions, parseVersionOverrides, pinnedVersion, releaseOfGoModuleVersion, type ModuleLookup } from './versions.ts';
+import { BINARY_NAMES } from './names.ts';
 
 async function versionsFile(content: unknown): Promise<string> {
   const file = join(await tempDir('versions'), 'versions.json');

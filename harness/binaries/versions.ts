@@ -15,12 +15,8 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { cachePaths, type Env } from './cache.ts';
+import { BINARY_NAMES, type BinaryName } from './names.ts';
 
-// helm, kubectl-validate and kind run on the test side only: helm renders (and, on the Kubernetes
-// substrates, installs) charts/; kubectl-validate checks the rendered manifests against Kubernetes' schemas;
-// kind creates the kind substrate's clusters.
-export const BINARY_NAMES = ['thanos', 'prometheus', 'promtool', 'alertmanager', 'versitygw', 'helm', 'kubectl-validate', 'kind'] as const;
-export type BinaryName = (typeof BINARY_NAMES)[number];
 
 export const VERSIONS_FILE = fileURLToPath(new URL('../../fixtures/versions.json', import.meta.url));
 

@@ -7,7 +7,7 @@ import { access, constants } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { Env } from '../binaries/cache.ts';
 import { resolveBinary } from '../binaries/provision.ts';
-import type { BinaryName } from '../binaries/versions.ts';
+import type { BinaryName } from '../binaries/names.ts';
 import { buildImage, type BuiltImage, type ImageSpec } from './image.ts';
 
 /** The binaries that run in a pod (promtool only runs on the test side). */

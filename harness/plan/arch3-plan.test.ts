@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ARCH3_PATHS, arch3 } from '../topology/presets.ts';
+import { ARCH3_PATHS, arch3 } from '../presets/arch3.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology, runVersions } from './index.ts';
 
@@ -9,7 +9,7 @@ import { planTopology, runVersions } from './index.ts';
 const flagNames = (args: string[]) => args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0]);
 
 describe('plan of Arch 3', () => {
-  const plan = planTopology(arch3(), addressing);
+  const plan = planTopology(arch3().topology, addressing);
   const byId = (id: string) => plan.processes.find((p) => p.id === id)!;
   const endpoints = (id: string) => parse(byId(id).files['endpoints.yml']!).endpoints.map((e: { address: string }) => e.address);
 
@@ -29,7 +29,7 @@ describe('plan of Arch 3', () => {
   });
 
   it('switches agent mode on as a feature on Prometheus 2.x, where --agent does not exist yet', () => {
-    const old = planTopology(arch3(), addressing, { ...runVersions(), prometheus: '2.48.0' });
+    const old = planTopology(arch3().topology, addressing, { ...runVersions(), prometheus: '2.48.0' });
     const agentArgs = old.processes.find((p) => p.id === 'observee/prometheus')!.args;
     expect(agentArgs).toContain('--enable-feature=agent');
     expect(agentArgs).not.toContain('--agent');
@@ -39,7 +39,7 @@ describe('plan of Arch 3', () => {
     const config = parse(byId('observee/prometheus').files['prometheus.yml']!);
     expect(config.remote_write).toEqual([{ url: 'http://observer/receive:remote-write/api/v1/receive', queue_config: { batch_send_deadline: '1s' } }]);
 
-    const topology = arch3();
+    const topology = arch3().topology;
     const withDefault = { ...topology, components: topology.components.map((c) => (c.kind === 'prometheus' ? { ...c, remoteWriteBatchSendDeadline: undefined } : c)) };
     const agent = planTopology(withDefault, addressing).processes.find((p) => p.id === 'observee/prometheus')!;
     expect(parse(agent.files['prometheus.yml']!).remote_write).toEqual([{ url: 'http://observer/receive:remote-write/api/v1/receive' }]);

@@ -1,12 +1,13 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { compactorDownsampling, compactorOverlap } from '../topology/presets-compactor.ts';
+import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
+import { compactorOverlap } from '../presets/compactor-overlap.ts';
 import { validateTopology } from '../topology/model.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology } from './index.ts';
 
 describe('plan of a Compactor', () => {
-  const plan = planTopology(compactorOverlap(), addressing);
+  const plan = planTopology(compactorOverlap().topology, addressing);
   const byId = (id: string) => plan.processes.find((p) => p.id === id)!;
 
   it('runs `thanos compact` as a service on its own data dir and prefix, with only an HTTP port', () => {
@@ -79,7 +80,7 @@ describe('plan of a Compactor', () => {
   });
 
   it('plans the downsampling topology: a Compactor, Store and Query on one prefix, downsampling on', () => {
-    const d = planTopology(compactorDownsampling(), addressing);
+    const d = planTopology(compactorDownsampling().topology, addressing);
     expect(d.processes.map((p) => p.id).sort()).toEqual(['observer/compactor', 'observer/query', 'observer/store']);
     const c = d.processes.find((p) => p.kind === 'compactor')!;
     expect(parse(c.files['objstore.yml']!).prefix).toBe('observee');

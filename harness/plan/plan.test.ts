@@ -1,14 +1,14 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { arch1 } from '../topology/presets.ts';
+import { arch1 } from '../presets/arch1.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology } from './index.ts';
 
 
 
 describe('plan of Arch 1', () => {
-  const fixed = planTopology(arch1('store-and-sidecar'), addressing);
-  const faulty = planTopology(arch1('store-only'), addressing);
+  const fixed = planTopology(arch1('store-and-sidecar').topology, addressing);
+  const faulty = planTopology(arch1('store-only').topology, addressing);
   const byId = (plan: typeof fixed, id: string) => plan.processes.find((p) => p.id === id)!;
 
   it('has the HA pair, one sidecar per replica, and the observer components', () => {

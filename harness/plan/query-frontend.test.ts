@@ -1,18 +1,19 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { arch1 } from '../topology/presets.ts';
-import { scaleSweep } from '../topology/presets-scale.ts';
-import { FRONTEND_CACHE, FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../topology/presets-query-frontend.ts';
+import { arch1 } from '../presets/arch1.ts';
+import { scaleSweep } from '../presets/scale.ts';
+import { FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
 import { planTopology } from './index.ts';
 
-const plan = planTopology(queryFrontendCache(), addressing);
+const preset = queryFrontendCache();
+const plan = planTopology(preset.topology, addressing);
 const frontend = (name: string) => plan.processes.find((p) => p.id === `observer/${name}`)!;
 
 describe('Query Frontend results cache (flags as in thanos query-frontend --help, v0.42.4)', () => {
   it('gives range and labels caches one in-memory config file, with no expiry of its own', () => {
-    const qf = frontend(FRONTEND_CACHE.fixed);
-    const file = `/cfg/observer/${FRONTEND_CACHE.fixed}/cache.yml`;
+    const qf = frontend(preset.frontends.fixed.name);
+    const file = `/cfg/observer/${preset.frontends.fixed.name}/cache.yml`;
     expect(flag(qf.args, 'query-range.response-cache-config-file')).toEqual([file]);
     expect(flag(qf.args, 'labels.response-cache-config-file')).toEqual([file]);
     // pkg/queryfrontend/config.go InMemoryResponseCacheConfig: max_size, max_size_items, validity (0: entries never expire).
@@ -21,17 +22,17 @@ describe('Query Frontend results cache (flags as in thanos query-frontend --help
 
   it('sets each frontend its own max freshness, for ranges and labels alike, and splits both by 1h', () => {
     for (const role of ['faulty', 'fixed'] as const) {
-      const args = frontend(FRONTEND_CACHE[role]).args;
+      const args = frontend(preset.frontends[role].name).args;
       expect(flag(args, 'query-range.response-cache-max-freshness'), role).toEqual([FRONTEND_CACHE_FRESHNESS[role]]);
       expect(flag(args, 'labels.response-cache-max-freshness'), role).toEqual([FRONTEND_CACHE_FRESHNESS[role]]);
       expect(flag(args, 'query-range.split-interval'), role).toEqual(['1h']);
       expect(flag(args, 'labels.split-interval'), role).toEqual(['1h']);
-      expect(flag(args, 'query-frontend.downstream-url'), role).toEqual([`http://observer/${FRONTEND_CACHE.query}:http`]);
+      expect(flag(args, 'query-frontend.downstream-url'), role).toEqual([`http://observer/${preset.query.name}:http`]);
     }
   });
 
   it('passes no cache flag and no file without a results cache (Thanos caches nothing by default)', () => {
-    const qf = planTopology(arch1('store-and-sidecar'), addressing).processes.find((p) => p.kind === 'query-frontend')!;
+    const qf = planTopology(arch1('store-and-sidecar').topology, addressing).processes.find((p) => p.kind === 'query-frontend')!;
     expect(qf.args.filter((a) => a.includes('cache'))).toEqual([]);
     expect(qf.files).toEqual({});
     // Thanos' own parallelism unless a preset names one.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arch1 } from '../topology/presets.ts';
+import { arch1 } from '../presets/arch1.ts';
 import { isBefore } from './context.ts';
 import { fakeAddressing as addressing } from './fake-addressing.ts';
 import { planTopology, runVersions } from './index.ts';
@@ -8,7 +8,7 @@ import { compatibilityLabelFlags } from './store.ts';
 const FLAG = '--no-debug.advertise-compatibility-label';
 
 describe("Store's compatibility label set by Thanos version", () => {
-  const planFor = (thanos: string) => planTopology(arch1('store-and-sidecar'), addressing, { ...runVersions(), thanos });
+  const planFor = (thanos: string) => planTopology(arch1('store-and-sidecar').topology, addressing, { ...runVersions(), thanos });
   const storeArgs = (thanos: string) => planFor(thanos).processes.find((p) => p.id === 'observer/store')!.args;
 
   it('switches it off before 0.42, where Store advertises {"@thanos_compatibility_store_type":"store"} by default', () => {
@@ -39,7 +39,7 @@ describe("Store's compatibility label set by Thanos version", () => {
 
   it('plans for the Thanos this process runs unless told otherwise', () => {
     const expected = compatibilityLabelFlags(runVersions().thanos);
-    const args = planTopology(arch1('store-only'), addressing).processes.find((p) => p.id === 'observer/store')!.args;
+    const args = planTopology(arch1('store-only').topology, addressing).processes.find((p) => p.id === 'observer/store')!.args;
     expect(args.filter((a) => a === FLAG)).toEqual(expected);
   });
 });

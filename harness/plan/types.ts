@@ -1,5 +1,5 @@
 // What the plan produces: one entry per process (a container, on Kubernetes substrates).
-import type { BinaryName } from '../binaries/versions.ts';
+import type { BinaryName } from '../binaries/names.ts';
 import type { ComponentKind, Topology } from '../topology/model.ts';
 
 export type PortName = 'http' | 'grpc' | 'remote-write' | 'capnp';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseRange, distinctAnswers, type RangeExpectation } from './analysis.ts';
+import { analyseRange, distinctAnswers, pointDifferences, type RangeExpectation } from './analysis.ts';
 import type { MatrixSeries, QueryResult } from './client.ts';
 import { DEFAULT_WORKLOAD, seriesLabels, valueAt } from '../workload/series.ts';
 
@@ -109,5 +109,23 @@ describe('distinctAnswers', () => {
   it('compares vectors by label set and value', () => {
     const v = (value: number): QueryResult => ({ resultType: 'vector', result: [{ metric: { a: '1' }, t: 0, v: value }] });
     expect(distinctAnswers([v(1), v(1), v(NaN), v(NaN)]).distinct).toBe(2);
+  });
+});
+
+describe('pointDifferences', () => {
+  const series = (s: string, points: [number, number][]): MatrixSeries => ({ metric: { series: s }, samples: points.map(([t, v]) => ({ t, v })) });
+
+  it('finds nothing between equal answers in another series order', () => {
+    const a = [series('0', [[1, 10], [2, 20]]), series('1', [[1, NaN]])];
+    expect(pointDifferences(a, [...a].reverse())).toEqual({ points: 0, series: 0, examples: [] });
+  });
+
+  it('counts changed, missing and extra points and whole missing series', () => {
+    const expected = [series('0', [[1_000, 10], [2_000, 20], [3_000, 30]]), series('1', [[1_000, 1]])];
+    const actual = [series('0', [[1_000, 10], [2_000, 10], [4_000, 40]]), series('2', [[1_000, 2]])];
+    const diff = pointDifferences(expected, actual);
+    expect(diff).toMatchObject({ points: 5, series: 3 });
+    expect(diff.examples[0]).toBe('{series="0"} at 1970-01-01T00:00:02.000Z: expected 20, got 10');
+    expect(diff.examples).toHaveLength(5);
   });
 });

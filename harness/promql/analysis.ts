@@ -358,3 +358,31 @@ function answerSize(r: QueryResult): { seriesCount: number; sampleCount: number 
       return { seriesCount: 0, sampleCount: 1 };
   }
 }
+
+export interface PointDifferences {
+  /** (series, timestamp) points whose value differs, or that only one answer has. */
+  points: number;
+  series: number;
+  /** The first few, for a message. */
+  examples: string[];
+}
+
+/** Compares two range answers point by point (series by their full label set; order does not matter). */
+export function pointDifferences(expected: MatrixSeries[], actual: MatrixSeries[]): PointDifferences {
+  const bySeries = (m: MatrixSeries[]) => new Map(m.map((s) => [labelsKey(s.metric), new Map(s.samples.map((p) => [p.t, p.v]))]));
+  const [want, got] = [bySeries(expected), bySeries(actual)];
+  const diff: PointDifferences = { points: 0, series: 0, examples: [] };
+  for (const key of new Set([...want.keys(), ...got.keys()])) {
+    const [w, g] = [want.get(key) ?? new Map<number, number>(), got.get(key) ?? new Map<number, number>()];
+    let differing = 0;
+    for (const t of [...new Set([...w.keys(), ...g.keys()])].sort((a, b) => a - b)) {
+      const [a, b] = [w.get(t), g.get(t)];
+      if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
+      differing++;
+      if (diff.examples.length < 5) diff.examples.push(`${key} at ${new Date(t).toISOString()}: expected ${a ?? 'no point'}, got ${b ?? 'no point'}`);
+    }
+    diff.points += differing;
+    if (differing > 0) diff.series++;
+  }
+  return diff;
+}

@@ -1,4 +1,4 @@
-// The two waits scenarios and flows use on what components report about themselves, in the style
+// The two waits scenarios and steps use on what components report about themselves, in the style
 // of efficientgo/e2e's WaitSumMetrics(Equals(n), name): a metric's sum across matching series, and
 // Query's Stores page. Each names what it waits for, prints progress and gives up at once when a
 // component exits (see wait.ts).
@@ -26,16 +26,19 @@ export interface MetricWaitOptions {
 
 /**
  * Waits until the sum of `metric` over the series matching opts.labels on the component at
- * baseUrl satisfies the matcher; a metric not exposed yet counts as 0. Returns the sum.
- * `component` names it in progress lines and errors ("observer/store").
+ * baseUrl satisfies the matcher; a metric not exposed yet counts as 0. Several metrics are summed
+ * together (as efficientgo/e2e's WaitSumMetrics does): a wait for whichever of two outcomes comes.
+ * Returns the sum. `component` names it in progress lines and errors ("observer/store").
  */
-export async function waitSumMetrics(component: string, baseUrl: string, matcher: Matcher, metric: string, opts: MetricWaitOptions = {}): Promise<number> {
+export async function waitSumMetrics(component: string, baseUrl: string, matcher: Matcher, metric: string | string[], opts: MetricWaitOptions = {}): Promise<number> {
   const client = new PromApiClient(baseUrl);
   const labels = opts.labels && Object.keys(opts.labels).length ? JSON.stringify(opts.labels) : '';
+  const metrics = typeof metric === 'string' ? [metric] : metric;
   return await waitFor(
-    `${component} ${metric}${labels} ${matcher.text}`,
+    `${component} ${metrics.join(' + ')}${labels} ${matcher.text}`,
     async (note) => {
-      const value = metricSum(await client.metrics(), metric, opts.labels) ?? 0;
+      const text = await client.metrics();
+      const value = metrics.reduce((sum, m) => sum + (metricSum(text, m, opts.labels) ?? 0), 0);
       note(`now ${value}`);
       return matcher.matches(value) ? value : undefined;
     },

@@ -25,11 +25,12 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { MetricSample } from '../promql/metrics.ts';
 import type { RunningTopology, Substrate } from '../substrates/index.ts';
-import { ceilingReceive, ceilingReceiveRing } from '../topology/presets-scale.ts';
+import { ceilingReceive, ceilingReceiveRing } from '../presets/ceiling.ts';
 import type { Receive } from '../topology/model.ts';
 import { WaitTimeout, waitFor } from '../wait.ts';
 import { RemoteWriteError, WorkloadWriter } from '../workload/remote-write.ts';
-import { alignDown, workloadOf } from '../workload/series.ts';
+import { workloadOf } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import {
   bucketDelta,
   bucketsOf,

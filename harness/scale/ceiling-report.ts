@@ -6,7 +6,7 @@ import { ceilingOf, ceilingRatio, describeCeiling, RIG_TITLES, type Ceiling, typ
 import type { ReceiveStep } from './ceiling-receive.ts';
 import type { RigRun } from './ceiling-rig.ts';
 import type { ScrapeStep } from './ceiling-scrape.ts';
-import { CEILING_SCRAPE_SERIES_PER_COPY } from '../topology/presets-scale.ts';
+import { CEILING_SCRAPE_SERIES_PER_COPY } from '../presets/ceiling.ts';
 
 export interface RigResult {
   title: string;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { resolveAll } from '../binaries/provision.ts';
 import { REPORTS_DIR } from '../report/paths.ts';
 import { effectiveVersionNames, pointLink, runIdOf } from '../report/run-report.ts';
-import { substrateFromEnv } from '../substrates/index.ts';
+import { currentSubstrate } from '../substrates/index.ts';
 import { describeCeiling, parseCeilingArgs, RIG_TITLES, type CeilingOptions } from './ceiling.ts';
 import { runReceiveRig } from './ceiling-receive.ts';
 import { describeRatio, renderCeilingHtml, rigResult, type CeilingResults } from './ceiling-report.ts';
@@ -31,14 +31,14 @@ export async function runCeilingBench(argv: string[], reports = REPORTS_DIR): Pr
   try {
     options = parseCeilingArgs(argv);
     // The scrape rig rewrites Prometheus' config file on this machine, and the figure is this machine's.
-    const substrate = process.env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
-    if (substrate !== 'process') throw new Error(`THANOS_HA_E2E_SUBSTRATE=${substrate}: the ceiling is measured on the process substrate only; unset the variable`);
+    const { name, local } = currentSubstrate();
+    if (!local) throw new Error(`THANOS_HA_E2E_SUBSTRATE=${name}: the ceiling is measured on the process substrate only; unset the variable`);
   } catch (err) {
     log(`thanos-ha-e2e bench --ceiling: ${(err as Error).message}`);
     return 2;
   }
   await resolveAll({ onProgress: log });
-  const substrate = substrateFromEnv();
+  const substrate = currentSubstrate();
   const started = new Date();
   const results: CeilingResults = {
     id: runIdOf(started),

@@ -18,10 +18,10 @@ import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parse, stringify } from 'yaml';
 import { PromApiClient } from '../promql/client.ts';
-import type { RunningTopology, Substrate } from '../substrates/index.ts';
-import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../topology/presets-scale.ts';
+import { currentSubstrate, type RunningTopology, type Substrate } from '../substrates/index.ts';
+import { ceilingPrometheus, CEILING_SCRAPE_SERIES_PER_COPY } from '../presets/ceiling.ts';
 import { waitFor } from '../wait.ts';
-import { alignDown } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import { judgeScrapeStep, SCRAPE_PLAN, type ScrapeStepFigures, type StepCore } from './ceiling.ts';
 import { scrapeComponent, startMeters, sumOf } from './ceiling-meters.ts';
 import { driveRig, type RigOptions, type RigRun } from './ceiling-rig.ts';
@@ -91,7 +91,7 @@ class ScrapeRig {
     this.id = p.id;
     this.client = new PromApiClient(t.url(p.id));
     const flag = p.args.find((a) => a.startsWith('--config.file='));
-    if (!flag || t.substrate !== 'process') throw new Error(`the scrape rig rewrites Prometheus' config file: it runs on the process substrate only (this is ${t.substrate})`);
+    if (!flag || !currentSubstrate().local) throw new Error(`the scrape rig rewrites Prometheus' config file: it runs on the process substrate only (this is ${t.substrate})`);
     this.configFile = flag.slice('--config.file='.length);
     this.baseConfig = parse(p.files['prometheus.yml']!) as Record<string, unknown>;
   }

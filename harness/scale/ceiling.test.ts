@@ -20,7 +20,7 @@ import {
   type StepOutcome,
 } from './ceiling.ts';
 import { describeRatio } from './ceiling-report.ts';
-import { ceilingPrometheus, ceilingReceive, ceilingReceiveRing } from '../topology/presets-scale.ts';
+import { ceilingPrometheus, ceilingReceive, ceilingReceiveRing } from '../presets/ceiling.ts';
 
 describe('the command line', () => {
   it('defaults to every rig, in order, at the default hold', () => {

@@ -13,20 +13,21 @@
 //   Receive stopped (it uploads its head), the sidecars' blocks shipped    -> bucket bytes per series-hour
 //   the Compactor started, one iteration                                   -> the same after vertical deduplication
 // Remote-write bytes per sample come from the HA pair's own counters at the end.
-import { prepareArch2, type Arch2Run } from '../flows/arch2.ts';
-import { compactorMetrics } from '../flows/compactor.ts';
-import { blocksCost, measureQueryLoad, type ObserveeCost } from '../flows/trade-offs.ts';
-import type { QueryPath } from '../flows/arch1.ts';
+import { prepareArch2, type Arch2Run } from '../steps/arch2.ts';
+import { compactorMetrics } from '../steps/compactor.ts';
+import { blocksCost, measureQueryLoad, type ObserveeCost } from '../steps/trade-offs.ts';
+import type { QueryPath } from '../steps/arch1.ts';
+import type { BucketCost, Latency, Path, PointFigures } from './figures.ts';
 import { PromApiClient } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { OBSERVEE } from '../topology/preset-defaults.ts';
-import { SCALE_SWEEP } from '../topology/presets-scale.ts';
+import { OBSERVEE } from '../presets/conventions.ts';
+import { SCALE_SWEEP, scaleSweepHandles } from '../presets/scale.ts';
 import { waitFor } from '../wait.ts';
-import { HOUR_MS } from '../workload/history.ts';
-import { waitForHistoryShipped } from '../workload/populate.ts';
+import { HOUR_MS } from '../time.ts';
+import { waitForHistoryShipped } from '../steps/history.ts';
 import { seriesLabels, seriesSelector, workloadSelector, type Workload } from '../workload/series.ts';
 
 /** How much each measurement asks: bounded in count, each request with a timeout (PromApiClient's). */
@@ -58,46 +59,14 @@ export function budgetFor(series: number): PointBudget {
  * The Store API reads every raw sample of the 6h whatever the step; the step sizes only the
  * engine's matrix. At 100k series, Query held 8.0 GiB for a latency request at the 15 s grid step
  * and 6.0 GiB at 5 min: most of it was the seven 1h parts the frontend sent at once (see
- * presets-scale.ts), not the step. One step at every point keeps the curves one query.
+ * presets/scale.ts), not the step. One step at every point keeps the curves one query.
  */
 const QUERY_STEP_MS = 5 * 60_000;
 
 /** One request of the sweep (Query's own --query.timeout is 2m). */
 const QUERY_TIMEOUT_MS = 180_000;
 
-export type Path = 'viaSidecar' | 'viaReceive';
 export const PATHS: Path[] = ['viaSidecar', 'viaReceive'];
-
-export interface Latency {
-  /** Milliseconds of each complete answer. */
-  coldMs: number[];
-  cachedMs: number[];
-}
-
-export interface BucketCost {
-  bytes: number;
-  blocks: number;
-  /** Hours the blocks span (newest end less oldest start). */
-  hours: number;
-  bytesPerSeriesHour: number;
-}
-
-export interface PointFigures {
-  series: number;
-  /** Samples the history wrote, into the HA pair and Receive together, and how long it took. */
-  history: { samples: number; seconds: number };
-  /** The sidecars' blocks (Arch 1), Receive's (Arch 3: what its agent's writes become), before and after the Compactor. */
-  bucket: { sidecar: BucketCost; receive: BucketCost; sidecarCompacted: BucketCost; compactorHalted: boolean };
-  /** What the HA pair's remote write put on the wire per sample (after snappy), from its own counters. */
-  remoteWrite: { bytes: number; samples: number; bytesPerSample: number };
-  observee: Record<Path, ObserveeCost>;
-  receive: { rssBytes: number; headSeries: number; rssBytesPerSeries: number; samplesPerSecond: number; cpuSecondsPer1kSamples: number };
-  latency: Record<Path, Latency>;
-  /** Seconds from a slot's scrape until it answers, per probe. */
-  freshness: Record<Path, number[]>;
-  /** Answers that were partial or incomplete, described: left out of every figure above. */
-  partial: string[];
-}
 
 const seconds = (ms: number) => +(ms / 1000).toFixed(3);
 
@@ -256,10 +225,10 @@ async function latency(
 export async function measurePoint(t: RunningTopology, log: (l: string) => void, budget: PointBudget = DEFAULT_BUDGET): Promise<PointFigures> {
   const w = t.workload.workload;
   const partial: string[] = [];
-  await t.stop(SCALE_SWEEP.compactor); // until every block is in (see presets-scale.ts)
+  await t.stop(SCALE_SWEEP.compactor); // until every block is in (see presets/scale.ts)
 
   const historyStarted = Date.now();
-  const run = await prepareArch2(t, log);
+  const run = await prepareArch2(t, scaleSweepHandles(t.topology), log);
   const historySeconds = seconds(Date.now() - historyStarted);
   // Each Prometheus of the pair got the history, and Receive one copy per replica.
   const historySamples = w.seriesCount * run.prometheus.length * 2 * ((run.history.historyToMs - run.history.historyFromMs) / w.stepMs + 1);
@@ -277,7 +246,7 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
     query: new PromApiClient(path.query.baseUrl, { timeoutMs: QUERY_TIMEOUT_MS }),
     frontend: new PromApiClient(path.frontend.baseUrl, { timeoutMs: QUERY_TIMEOUT_MS }),
   });
-  const paths = { viaSidecar: patient(run.paths[SCALE_SWEEP.viaSidecar]!), viaReceive: patient(run.paths[SCALE_SWEEP.viaReceive]!) };
+  const paths = { viaSidecar: patient(run.paths.viaSidecar), viaReceive: patient(run.paths.viaReceive) };
   const fresh = { viaSidecar: [] as number[], viaReceive: [] as number[] };
   for (const p of PATHS) fresh[p] = await freshness(run, paths[p].frontend, budget.freshnessProbes);
   if (budget.freshnessProbes) log(`  [${w.seriesCount} series] freshness: via Sidecar ${fresh.viaSidecar.join(', ')}s, via Receive ${fresh.viaReceive.join(', ')}s`);

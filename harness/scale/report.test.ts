@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ObserveeCost } from '../flows/trade-offs.ts';
-import type { PointFigures } from './measure.ts';
+import type { ObserveeCost } from '../steps/trade-offs.ts';
+import type { PointFigures } from './figures.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { summaryMarkdown } from '../report/summary.ts';
 import { percentile, renderSweepHtml, scaleTradeOffsMarkdown, sweepPlots, type SweepResults } from './report.ts';

@@ -5,7 +5,7 @@
 // point that summary.md shows next to the findings' trade-offs.
 import type { LogLogPlot } from '../report/plots.ts';
 import { escapeXml as esc, formatNumber, plotSvg } from '../report/plots.ts';
-import type { Latency, PointFigures } from './measure.ts';
+import type { Latency, PointFigures } from './figures.ts';
 
 export interface PointResult {
   series: number;

@@ -9,8 +9,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { effectiveVersionNames, pointLink, runIdOf } from '../report/run-report.ts';
 import { REPORTS_DIR } from '../report/paths.ts';
-import { substrateFromEnv, type RunningTopology } from '../substrates/index.ts';
-import { scaleSweep } from '../topology/presets-scale.ts';
+import { currentSubstrate, type RunningTopology } from '../substrates/index.ts';
+import { scaleSweep } from '../presets/scale.ts';
 import { withSeries } from '../topology/series-override.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { budgetFor, measurePoint, type PointBudget } from './measure.ts';
@@ -63,7 +63,7 @@ export interface SweepOptions {
 export async function runSweep(opts: SweepOptions): Promise<{ dir: string; results: SweepResults }> {
   const log = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = new Date();
-  const substrate = substrateFromEnv();
+  const substrate = currentSubstrate();
   const results: SweepResults = opts.resume ?? {
     id: runIdOf(started),
     startedAt: started.toISOString(),

@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../substrates/process/ports.ts';
 import { SD_PATH, startExporter, type Exporter } from '../workload/exporter.ts';
-import { alignDown, DEFAULT_WORKLOAD, type Workload } from '../workload/series.ts';
+import { DEFAULT_WORKLOAD, type Workload } from '../workload/series.ts';
+import { alignDown } from '../time.ts';
 import { HarnessServers } from './index.ts';
 
 const workload: Workload = { ...DEFAULT_WORKLOAD, seriesCount: 50 };

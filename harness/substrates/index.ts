@@ -1,4 +1,6 @@
-// Choosing a substrate: THANOS_HA_E2E_SUBSTRATE (or the CLI's --substrate) is the only switch.
+// The one substrate seam: THANOS_HA_E2E_SUBSTRATE (or the CLI's --substrate) is the only switch, and
+// currentSubstrate() the only place that reads it. It gives the substrate, whether it can run here,
+// and, where it has them, its Kubernetes clusters. Nothing else asks which substrate runs.
 //
 //   process      processes on this machine (process/)
 //   kind, k3s,   a cluster provider each (kind/: kind clusters in Docker, k3s/: testcontainers,
@@ -7,11 +9,14 @@
 //
 // A new Kubernetes substrate is one folder exporting a ClusterProvider, its name in
 // KubernetesSubstrateName (types.ts) and one line in CLUSTER_PROVIDERS below.
+import type { Env } from '../binaries/cache.ts';
+import type { Topology } from '../topology/model.ts';
 import { processSubstrate } from './process/index.ts';
-import type { ClusterProvider, UnavailableOptions } from './kubernetes/provider.ts';
-import type { KubernetesSubstrateName, Substrate, SubstrateName } from './types.ts';
+import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
+import type { KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
 export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
+export type { LentCluster } from './kubernetes/provider.ts';
 
 // Loaded when chosen: a process run needs neither testcontainers nor the Kubernetes client.
 const CLUSTER_PROVIDERS: Record<KubernetesSubstrateName, () => Promise<ClusterProvider>> = {
@@ -19,31 +24,61 @@ const CLUSTER_PROVIDERS: Record<KubernetesSubstrateName, () => Promise<ClusterPr
   k3s: async () => (await import('./k3s/index.ts')).k3sProvider,
   kube: async () => (await import('./kube/index.ts')).kubeProvider,
 };
+/** The substrates that lend one Kubernetes cluster to a scenario that is not a topology (ClusterProvider.lendCluster). */
+const LENDS_CLUSTERS: readonly KubernetesSubstrateName[] = ['kind', 'kube'];
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);
 
 export const SUBSTRATES: SubstrateName[] = ['process', ...(Object.keys(CLUSTER_PROVIDERS) as KubernetesSubstrateName[])];
 
-export function substrateFromEnv(env: NodeJS.ProcessEnv = process.env): Substrate {
+/** The variable through which vitest's global setup tells scenario workers that a substrate is unavailable. */
+const unavailableVariable = (name: string) => `THANOS_HA_E2E_UNAVAILABLE_${name.toUpperCase()}`;
+
+export interface CurrentSubstrate {
+  readonly name: SubstrateName;
+  /** Its components are processes of this machine, their files files here (the process substrate). */
+  readonly local: boolean;
+  /** Why it cannot run here, as the scenario projects' global setup found it; undefined when it can. */
+  readonly unavailable: string | undefined;
+  /** Brings a topology up on it. */
+  up(topology: Topology, opts?: UpOptions): Promise<RunningTopology>;
+  /**
+   * One Kubernetes cluster for a role of the note ("observee"), for a scenario that deploys its own
+   * fixture instead of a topology (the operator's): kind makes one for the run, kube connects the
+   * role's context. Undefined where the substrate has none to lend (process, k3s).
+   */
+  readonly kubernetesCluster: ((role: string, onProgress: (line: string) => void) => Promise<LentCluster>) | undefined;
+}
+
+/** The substrate this process runs on: THANOS_HA_E2E_SUBSTRATE, default process. */
+export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
   const name = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
-  if (name === 'process') return processSubstrate;
-  if (isKubernetes(name)) {
-    return {
-      name,
-      up: async (topology, opts) => {
-        const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/provider.ts'), CLUSTER_PROVIDERS[name]()]);
-        return kubernetesSubstrate(provider).up(topology, opts);
-      },
-    };
-  }
-  throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
+  const unavailable = env[unavailableVariable(name)] || undefined;
+  if (name === 'process') return { name, local: true, unavailable, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined };
+  if (!isKubernetes(name)) throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
+  return {
+    name,
+    local: false,
+    unavailable,
+    up: async (topology, opts) => {
+      const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);
+      return kubernetesSubstrate(provider).up(topology, opts);
+    },
+    kubernetesCluster: LENDS_CLUSTERS.includes(name)
+      ? async (role, onProgress) => {
+          const provider = await CLUSTER_PROVIDERS[name]();
+          return provider.lendCluster!(role, { env, onProgress });
+        }
+      : undefined,
+  };
 }
 
 /**
  * Why a substrate cannot run on this machine, in one line; undefined when it can. Where an image is
- * missing that a registry serves, it is pulled first (opts.pull, default true).
+ * missing that a registry serves, it is pulled first (opts.pull, default true). For the global setup
+ * (which records it for currentSubstrate().unavailable) and doctor.
  */
-export async function substrateUnavailable(name: string, env: NodeJS.ProcessEnv = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
+export async function substrateUnavailable(name: string, env: Env = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
   try {
     if (name === 'process') return undefined;
     if (isKubernetes(name)) return await (await CLUSTER_PROVIDERS[name]()).unavailable(env, opts);
@@ -53,5 +88,8 @@ export async function substrateUnavailable(name: string, env: NodeJS.ProcessEnv 
   }
 }
 
-/** The variable through which vitest's global setup tells scenario workers that a substrate is unavailable. */
-export const unavailableVariable = (name: string) => `THANOS_HA_E2E_UNAVAILABLE_${name.toUpperCase()}`;
+/** Records what substrateUnavailable found, for every worker the global setup's process starts. */
+export function recordUnavailable(name: string, reason: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (reason) env[unavailableVariable(name)] = reason;
+  else delete env[unavailableVariable(name)];
+}

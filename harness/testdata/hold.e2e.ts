@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import { log, useTopology } from '../scenario.ts';
-import { presetByName } from '../topology/presets.ts';
+import { presetByName } from '../presets/index.ts';
 import { HOLD_COMPONENT, HOLD_PRESET } from './hold.ts';
 
 const run = useTopology(presetByName(HOLD_PRESET), async (t) => {

@@ -2,7 +2,7 @@
 // through a vitest run of hold.e2e.ts, and what it expects to find running.
 import { fakeAddressing } from '../plan/fake-addressing.ts';
 import { planTopology } from '../plan/index.ts';
-import { presetByName } from '../topology/presets.ts';
+import { presetByName } from '../presets/index.ts';
 
 export const HOLD_PRESET = 'arch1-store-only';
 /** The component hold.e2e.ts waits on, and that a test kills. */

@@ -3,7 +3,8 @@ import { fakeAddressing } from '../plan/fake-addressing.ts';
 import { instanceIds, planTopology } from '../plan/index.ts';
 import { RELAY_NAME, S3_NAME } from '../substrates/kubernetes/infra.ts';
 import { instanceNames, PORTS_OF, refOf, RESERVED_NAMES, validateTopology } from './model.ts';
-import { arch1, PRESETS, presetByName } from './presets.ts';
+import { arch1 } from '../presets/arch1.ts';
+import { PRESETS, presetByName } from '../presets/index.ts';
 
 const minimal = () => ({
   name: 't',
@@ -17,7 +18,7 @@ const minimal = () => ({
 
 describe('validateTopology', () => {
   it('accepts the presets', () => {
-    expect(arch1('store-only').components.map((c) => c.kind)).toContain('store');
+    expect(arch1('store-only').topology.components.map((c) => c.kind)).toContain('store');
     expect(presetByName('arch1-store-and-sidecar').name).toBe('arch1-store-and-sidecar');
   });
 

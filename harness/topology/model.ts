@@ -1,7 +1,7 @@
 // The typed topology model: what runs where, and who talks to whom.
 // Everything else (flags, files, ports, chart values) is computed from this by harness/plan.
 import { z } from 'zod';
-import { durationMs } from './duration.ts';
+import { durationMs } from '../time.ts';
 
 // A DNS label (it names Kubernetes objects), short enough for the suffixes the substrates add.
 const Name = z
@@ -67,7 +67,7 @@ export const StoreSpec = Base.extend({
   syncInterval: Duration.default('15m'),
   // Time-partitioned Stores (--min-time/--max-time, both inclusive): load the blocks that overlap
   // [minTime, maxTime] and serve their whole chunks that do, untrimmed, so samples past a bound come
-  // back up to their chunk's edge (flows/store-partitions.ts). Unset: unbounded.
+  // back up to their chunk's edge (models/store-partitions.ts). Unset: unbounded.
   minTime: TimeOrDuration.optional(),
   maxTime: TimeOrDuration.optional(),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arch1 } from './presets.ts';
+import { arch1 } from '../presets/arch1.ts';
 import { parseSeries, seriesFromEnv, withSeries } from './series-override.ts';
 
 describe('--series', () => {
@@ -16,7 +16,7 @@ describe('--series', () => {
   });
 
   it('gives the topology that many series of the cluster shape, and leaves the preset alone', () => {
-    const preset = arch1('side-by-side');
+    const preset = arch1('side-by-side').topology;
     expect(preset.workload).toMatchObject({ series: 10, shape: 'flat' });
     expect(withSeries(preset, 10_000).workload).toMatchObject({ series: 10_000, shape: 'cluster', namespaces: 10, containersPerPod: 2 });
     expect(preset.workload.series).toBe(10);

@@ -15,7 +15,8 @@
 // Prometheus rejects samples older than head.maxTime - blockMs/2.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { alignDown, DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
+import { DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
+import { alignDown } from '../time.ts';
 
 export const METRICS_PATH = '/metrics';
 /** Prometheus HTTP service discovery: [] until armed, then this exporter as the one target. */
@@ -60,7 +61,7 @@ export interface ScrapeEvent {
 }
 
 /**
- * The workload exporter as scenarios and flows see it, wherever it serves: WorkloadExporter in this
+ * The workload exporter as scenarios and steps see it, wherever it serves: WorkloadExporter in this
  * thread, or servers/' RemoteExporter in the harness servers' worker, whose readers answer from a
  * mirror the worker keeps current with an event per scrape. There a mutation returns a Promise:
  * once it resolves, every scrape served sees it.

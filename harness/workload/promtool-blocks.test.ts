@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withThanosSection } from '../s3/block-upload.ts';
-import { HOUR_MS } from './history.ts';
+import { HOUR_MS } from '../time.ts';
 import { oneBlockWindow, openMetricsHistory, PROMTOOL_BLOCK_MS } from './promtool-blocks.ts';
 import { DEFAULT_WORKLOAD, valueAt } from './series.ts';
 

@@ -8,8 +8,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { resolveBinary } from '../binaries/provision.ts';
-import { HOUR_MS } from './history.ts';
-import { alignDown, gridPoints, seriesLabels, valueAt, type Workload } from './series.ts';
+import { HOUR_MS, alignDown, gridPoints } from '../time.ts';
+import { seriesLabels, valueAt, type Workload } from './series.ts';
 
 /** The block duration promtool uses for --max-block-duration=54h. */
 export const PROMTOOL_BLOCK_MS = 54 * HOUR_MS;

@@ -3,7 +3,8 @@
 import protobuf from 'protobufjs';
 // snappy's native block-format codec: the pure-JS one took longer than encoding the request itself.
 import { compressSync, uncompressSync } from 'snappy';
-import { gridPoints, seriesLabels, valueAt, type Workload } from './series.ts';
+import { seriesLabels, valueAt, type Workload } from './series.ts';
+import { gridPoints } from '../time.ts';
 
 // The subset of prometheus/prompb (types.proto, remote.proto) that remote write 1.0 needs.
 // Field numbers are the wire contract; note Sample is value = 1, timestamp = 2.

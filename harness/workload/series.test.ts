@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alignDown, alignUp, DEFAULT_WORKLOAD, describeValue, gridPoints, metricsOf, seriesIndexOf, seriesLabels, seriesSelector, valueAt, workloadOf, workloadSelector } from './series.ts';
+import { DEFAULT_WORKLOAD, describeValue, metricsOf, seriesIndexOf, seriesLabels, seriesSelector, valueAt, workloadOf, workloadSelector } from './series.ts';
+import { alignDown, alignUp, gridPoints } from '../time.ts';
 
 const T0 = Date.UTC(2025, 10, 24, 12, 0, 0);
 const STEP = DEFAULT_WORKLOAD.stepMs;

@@ -1,6 +1,6 @@
 // The deterministic workload: a few series whose value at every grid timestamp is known in advance,
 // so any query answer can be checked sample by sample without storing what was written.
-import { durationMs } from '../topology/duration.ts';
+import { durationMs } from '../time.ts';
 
 export interface Workload {
   /** The one metric of the flat shape (the findings' default); ignored by the cluster shape. */
@@ -142,21 +142,4 @@ export function valueAt(i: number, tMs: number): number {
 export function describeValue(v: number): { series: number; secondsMod: number } | undefined {
   if (!Number.isInteger(v) || v < 0) return undefined;
   return { series: Math.floor(v / VALUE_PERIOD_S), secondsMod: v % VALUE_PERIOD_S };
-}
-
-/** Largest multiple of stepMs that is <= tMs. */
-export function alignDown(tMs: number, stepMs: number): number {
-  return Math.floor(tMs / stepMs) * stepMs;
-}
-
-/** Smallest multiple of stepMs that is >= tMs. */
-export function alignUp(tMs: number, stepMs: number): number {
-  return Math.ceil(tMs / stepMs) * stepMs;
-}
-
-/** Grid timestamps in [startMs, endMs], both ends included when on the grid. */
-export function gridPoints(startMs: number, endMs: number, stepMs: number): number[] {
-  const points: number[] = [];
-  for (let t = alignUp(startMs, stepMs); t <= endMs; t += stepMs) points.push(t);
-  return points;
 }

@@ -93,6 +93,13 @@ export const kindProvider: ClusterProvider = {
 
   unavailable: (env, opts) => kindUnavailable(env, opts),
 
+  /** A kind cluster of its own for the role, made for this run and deleted by release. */
+  async lendCluster(role, { env, onProgress }) {
+    const run = await startKindRun([role], { env, onProgress });
+    const kc = run.clusters[role]!.kubeConfig;
+    return { kubeConfig: kc, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '', loadImages: (tars) => run.loadImages(role, tars), release: run.release };
+  },
+
   async check(_topology: Topology, { env, onProgress }: ProvisionOptions): Promise<void> {
     const unavailable = await kindUnavailable(env, { onProgress });
     if (unavailable) throw new Error(`the kind substrate cannot start: ${unavailable}`);

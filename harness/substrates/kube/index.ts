@@ -101,6 +101,29 @@ export const kubeProvider: ClusterProvider = {
     return undefined;
   },
 
+  /**
+   * The role's context of THANOS_HA_E2E_KUBE_CONTEXTS, connected as for a topology; the cluster was
+   * there before and stays (no release). The local cluster (`cluster up`, API server at
+   * 127.0.0.1:6443, harness/local-cluster/config.ts) can have images loaded onto its node.
+   */
+  async lendCluster(role, { env }) {
+    const context = kubeSettings(env).contexts[role];
+    if (!context) throw new Error(`THANOS_HA_E2E_KUBE_CONTEXTS has no context for "${role}": add ${role}=<context>`);
+    // connectContexts leaves a kubeconfig copy (for helm) in the directory; nothing here runs helm,
+    // and the copy holds credentials, so it goes at once.
+    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kubeconfig-'));
+    let kc: KubeConfig;
+    try {
+      kc = (await connectContexts({ [role]: context }, dir, env))[role]!.kubeConfig;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const server = kc.getCurrentCluster()?.server ?? '';
+    const local = server === 'https://127.0.0.1:6443';
+    const loadImages = async (tars: string[], onProgress: (line: string) => void) => (await import('../../local-cluster/index.ts')).loadImages(tars, { env, onProgress });
+    return { kubeConfig: kc, context, server, loadImages: local ? loadImages : undefined, release: undefined };
+  },
+
   async check(topology: Topology, { env }: ProvisionOptions): Promise<void> {
     const settings = kubeSettings(env);
     for (const c of topology.clusters) {

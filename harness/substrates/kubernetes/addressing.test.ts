@@ -5,7 +5,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { planTopology, type Plan } from '../../plan/index.ts';
-import { arch2 } from '../../topology/presets.ts';
+import { arch2 } from '../../presets/arch2.ts';
 import { kubeAddressing, type Exposure, type KubeAddressingOptions } from './addressing.ts';
 import { chartValues } from './values.ts';
 import { IMAGES } from './fixture.ts';
@@ -13,7 +13,7 @@ import { IMAGES } from './fixture.ts';
 const namespaceOf = (cluster: string) => `thanos-ha-e2e-abc123-${cluster}`;
 const OBSERVER = namespaceOf('observer');
 const OBSERVEE = namespaceOf('observee');
-const topology = arch2('all-replica-labels');
+const topology = arch2('all-replica-labels').topology;
 const options: KubeAddressingOptions = {
   namespace: namespaceOf,
   s3: { endpoint: 's3.test:7070', bucket: topology.bucket, accessKey: 'a', secretKey: 's', region: 'us-east-1', insecure: true },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../plan/index.ts';
-import { PRESETS } from '../../topology/presets.ts';
+import { PRESETS } from '../../presets/index.ts';
 import { IMAGES, kubePlan, NAMESPACE } from './fixture.ts';
 import { CHART_DIR, helmTemplate, kubernetesRelease, provisionedTool, validateManifests } from './render.ts';
 import { VOLUME_SIZE } from './storage.ts';

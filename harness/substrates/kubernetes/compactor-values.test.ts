@@ -1,7 +1,8 @@
 // The Compactor on the chart path: its pod runs the thanos image, serves HTTP only on Thanos'
 // conventional port, and keeps its data dir on the pod's volume (a claim with persistent storage).
 import { describe, expect, it } from 'vitest';
-import { compactorDownsampling, compactorOverlap } from '../../topology/presets-compactor.ts';
+import { compactorDownsampling } from '../../presets/compactor-downsampling.ts';
+import { compactorOverlap } from '../../presets/compactor-overlap.ts';
 import { containerPort } from './addressing.ts';
 import { componentImages } from './component-images.ts';
 import { IMAGES, kubePlan } from './fixture.ts';
@@ -11,7 +12,7 @@ const claims: Storage = { type: 'persistentVolumeClaim', size: '1Gi' };
 const flag = (args: string[], name: string) => args.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
 
 describe('a Compactor in the chart values', () => {
-  const { plan, addressing } = kubePlan(compactorOverlap());
+  const { plan, addressing } = kubePlan(compactorOverlap().topology);
 
   it('is one pod per observee running `thanos compact` from the thanos image, with one HTTP port and its readiness probe on it', () => {
     for (const cluster of ['same-labels', 'replica-labels']) {
@@ -42,7 +43,7 @@ describe('a Compactor in the chart values', () => {
 
   it('is exposed to no other cluster (nothing dials it) and needs only the thanos image', () => {
     expect(addressing.exposures().filter((e) => e.target.endsWith('/compactor'))).toEqual([]);
-    const d = kubePlan(compactorDownsampling());
+    const d = kubePlan(compactorDownsampling().topology);
     const values = chartValues(d.plan, 'observer', { addressing: d.addressing, images: { thanos: IMAGES.thanos! } });
     expect(values.pods.map((p) => p.name).sort()).toEqual(['compactor', 'query', 'store']);
     expect(componentImages({}).thanos).toMatch(/^thanos-ha-e2e\/thanos:\d+\.\d+\.\d+/);

@@ -2,7 +2,7 @@
 // loaded into the nodes, or pushed where the nodes pull from under THANOS_HA_E2E_IMAGE_PREFIX.
 import type { Env } from '../../binaries/cache.ts';
 import { pinnedVersion } from '../../binaries/versions.ts';
-import type { ImageName } from './deploy.ts';
+import type { ImageName } from './provider.ts';
 
 export const IMAGE_PREFIX = 'thanos-ha-e2e';
 

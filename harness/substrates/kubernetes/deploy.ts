@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BinaryName } from '../../binaries/versions.ts';
+import { resolveBinary } from '../../binaries/provision.ts';
 import { planTopology, type Plan, type PortName, type ProcessPlan, type S3Access } from '../../plan/index.ts';
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
@@ -17,15 +17,15 @@ import { HarnessServers, type RemoteExporter } from '../../servers/index.ts';
 import { workloadOf } from '../../workload/series.ts';
 import { checkLink } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
-import type { KubernetesSubstrateName, RunningTopology, ServiceControls, UpOptions } from '../types.ts';
+import type { KubernetesSubstrateName, RunningTopology, ServiceControls, Substrate, UpOptions } from '../types.ts';
 import { clusterOf, kubeAddressing, localName } from './addressing.ts';
 import { apiMessage, isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraS3Outage, infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
 import { forwardLocalPort, type LocalForward } from './port-forward.ts';
 import type { LinkSwitch } from './link-cut.ts';
-import type { ProvidedClusters, S3Outage } from './provider.ts';
-import { chooseStorage } from './storage.ts';
+import type { ClusterProvider, ImageName, ProvidedClusters, S3Outage } from './provider.ts';
+import { chooseStorage, STORAGE_CLASS_ENV } from './storage.ts';
 import { chartValues, clustersOf, POD_LABEL, type Storage } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
 
@@ -33,7 +33,6 @@ const READY_TIMEOUT_MS = 5 * 60_000;
 const GONE_TIMEOUT_MS = 2 * 60_000;
 const CLUSTER_DOMAIN = 'cluster.local';
 
-export type ImageName = BinaryName | 'workload-relay';
 
 export interface KubeDeployOptions extends UpOptions, ProvidedClusters {
   substrate: KubernetesSubstrateName;
@@ -581,4 +580,20 @@ export function judgeRestarts(
 
 function failNow(message: string): never {
   throw new Error(message);
+}
+
+/** A substrate from a provider: check its settings, resolve helm, provision, then the shared deploy path. */
+export function kubernetesSubstrate(provider: ClusterProvider): Substrate {
+  return {
+    name: provider.name,
+    async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
+      const env = process.env;
+      const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
+      await provider.check(topology, { env, onProgress });
+      const helm = (await resolveBinary('helm', { onProgress })).path;
+      const provided = await provider.provision(topology, { env, onProgress });
+      // deployTopology tears down (provided.release included) when it fails.
+      return deployTopology(topology, { ...opts, ...provided, substrate: provider.name, helm, storageClass: env[STORAGE_CLASS_ENV] ?? '' });
+    },
+  };
 }

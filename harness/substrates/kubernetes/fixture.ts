@@ -1,6 +1,6 @@
 // What the kube unit tests plan with: a k3s-like layout (each cluster reached from the other through
 // "<cluster>-k3s:<node port>"), recognisable S3 and workload addresses, the component images.
-import type { BinaryName } from '../../binaries/versions.ts';
+import type { BinaryName } from '../../binaries/names.ts';
 import { pinnedVersion } from '../../binaries/versions.ts';
 import { planTopology, type Plan } from '../../plan/index.ts';
 import type { Topology } from '../../topology/model.ts';

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../../plan/context.ts';
 import type { Prometheus } from '../../topology/model.ts';
-import { arch2 } from '../../topology/presets.ts';
+import { arch2 } from '../../presets/arch2.ts';
 import { containerPort } from './addressing.ts';
 import { kubePlan } from './fixture.ts';
 
@@ -37,7 +37,7 @@ interface Overlay {
 const overlay = async (file: string): Promise<Overlay> => parse(await readFile(join(DIR, file), 'utf8')) as Overlay;
 
 // Where the harness's own Prometheus remote-writes to a receive: the note's port and path.
-const { plan } = kubePlan(arch2('all-replica-labels'));
+const { plan } = kubePlan(arch2('all-replica-labels').topology);
 const planRemoteWrite = new URL(parse(plan.processes.find((p) => p.id === 'observee/prometheus-0')!.files['prometheus.yml']!).remote_write[0].url);
 
 describe('kube-prometheus-stack overlays', () => {

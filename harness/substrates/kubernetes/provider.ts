@@ -5,16 +5,17 @@
 // (kube/: existing kubeconfig contexts, k3s/: testcontainers), registered in ../index.ts; it imports
 // from here, never from another provider.
 import type { S3Access } from '../../plan/index.ts';
-import { resolveBinary } from '../../binaries/provision.ts';
 import type { S3Endpoint } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Env } from '../../binaries/cache.ts';
-import type { KubernetesSubstrateName, RunningTopology, Substrate, UpOptions } from '../types.ts';
+import type { KubernetesSubstrateName } from '../types.ts';
 import type { Exposure } from './addressing.ts';
 import type { KubeCluster } from './cluster.ts';
 import type { LinkSwitch } from './link-cut.ts';
-import { deployTopology, type ImageName } from './deploy.ts';
-import { STORAGE_CLASS_ENV } from './storage.ts';
+import type { BinaryName } from '../../binaries/names.ts';
+
+export type ImageName = BinaryName | 'workload-relay';
 
 /** What a provider hands the deploy path: the clusters, how they reach each other and S3, the images. */
 export interface ProvidedClusters {
@@ -77,20 +78,17 @@ export interface ClusterProvider {
   check(topology: Topology, opts: ProvisionOptions): Promise<void>;
   /** Connects or creates the clusters. On failure it releases what it made before throwing. */
   provision(topology: Topology, opts: ProvisionOptions): Promise<ProvidedClusters>;
+  /** One cluster for a role, for a scenario that deploys a fixture of its own (currentSubstrate().kubernetesCluster); absent: it lends none. */
+  lendCluster?(role: string, opts: ProvisionOptions): Promise<LentCluster>;
 }
 
-/** A substrate from a provider: check its settings, resolve helm, provision, then the shared deploy path. */
-export function kubernetesSubstrate(provider: ClusterProvider): Substrate {
-  return {
-    name: provider.name,
-    async up(topology: Topology, opts: UpOptions = {}): Promise<RunningTopology> {
-      const env = process.env;
-      const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
-      await provider.check(topology, { env, onProgress });
-      const helm = (await resolveBinary('helm', { onProgress })).path;
-      const provided = await provider.provision(topology, { env, onProgress });
-      // deployTopology tears down (provided.release included) when it fails.
-      return deployTopology(topology, { ...opts, ...provided, substrate: provider.name, helm, storageClass: env[STORAGE_CLASS_ENV] ?? '' });
-    },
-  };
+/** A Kubernetes cluster lent to a scenario for the run. */
+export interface LentCluster {
+  kubeConfig: KubeConfig;
+  context: string;
+  server: string;
+  /** Puts image tars onto its nodes, where the harness can (kind, the local cluster); undefined: they must be there already. */
+  loadImages: ((tars: string[], onProgress: (line: string) => void) => Promise<void>) | undefined;
+  /** Deletes the cluster, made for this run (kind); undefined for one that was there before (kube), which keeps all but what the scenario removes. */
+  release: (() => Promise<void>) | undefined;
 }

@@ -1,6 +1,10 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { arch1, arch2, arch3, receiveJitter, receiveReplication } from '../../topology/presets.ts';
+import { arch1 } from '../../presets/arch1.ts';
+import { arch2 } from '../../presets/arch2.ts';
+import { arch3 } from '../../presets/arch3.ts';
+import { receiveJitter } from '../../presets/receive-jitter.ts';
+import { receiveReplication } from '../../presets/receive-replication.ts';
 import { containerPort, kubeAddressing } from './addressing.ts';
 import { IMAGES, kubePlan, NAMESPACE } from './fixture.ts';
 import { chartValues, chartValuesYaml, INSTANCES_ANNOTATION, POD_LABEL, usesDataDir, type Storage } from './values.ts';
@@ -9,7 +13,7 @@ const flag = (args: string[], name: string) => args.filter((a) => a.startsWith(`
 
 describe('Kubernetes addressing', () => {
   it('listens on the conventional ports on every interface', () => {
-    const { plan } = kubePlan(arch2('all-replica-labels'));
+    const { plan } = kubePlan(arch2('all-replica-labels').topology);
     const args = (id: string) => plan.processes.find((p) => p.id === id)!.args;
     expect(flag(args('observee/prometheus-0'), 'web.listen-address')).toEqual(['0.0.0.0:9090']);
     expect(flag(args('observee/sidecar-0'), 'grpc-address')).toEqual(['0.0.0.0:10901']);
@@ -20,7 +24,7 @@ describe('Kubernetes addressing', () => {
   });
 
   it('dials in-cluster by Service DNS, across clusters through the substrate, recording each exposure', () => {
-    const { plan, addressing } = kubePlan(arch2('all-replica-labels'));
+    const { plan, addressing } = kubePlan(arch2('all-replica-labels').topology);
     const byId = (id: string) => plan.processes.find((p) => p.id === id)!;
     const sidecar = byId('observee/sidecar-1');
     expect(flag(sidecar.args, 'prometheus.url')).toEqual([`http://prometheus-1.${NAMESPACE}.svc.cluster.local:9090`]);
@@ -39,7 +43,7 @@ describe('Kubernetes addressing', () => {
   });
 
   it('gives every file one path and every pod one data directory', () => {
-    const { plan } = kubePlan(arch1('store-and-sidecar'));
+    const { plan } = kubePlan(arch1('store-and-sidecar').topology);
     const store = plan.processes.find((p) => p.id === 'observer/store')!;
     expect(flag(store.args, 'objstore.config-file')).toEqual(['/etc/thanos-ha-e2e/objstore.yml']);
     expect(flag(store.args, 'data-dir')).toEqual(['/data']);
@@ -47,7 +51,7 @@ describe('Kubernetes addressing', () => {
   });
 
   it('gives a topology Service the port of the components behind it, and refuses a mismatch', () => {
-    const topology = receiveJitter('standalone-behind-service');
+    const topology = receiveJitter('standalone-behind-service').topology;
     const { addressing } = kubePlan(topology);
     expect(addressing.portOf('observer/receive-write', 'remote-write')).toBe(19291);
     expect(addressing.portOf('observer/query-http', 'http')).toBe(10902);
@@ -59,7 +63,7 @@ describe('Kubernetes addressing', () => {
 });
 
 describe('chart values', () => {
-  const { plan, addressing } = kubePlan(arch1('store-and-sidecar'));
+  const { plan, addressing } = kubePlan(arch1('store-and-sidecar').topology);
   const observee = chartValues(plan, 'observee', { addressing, images: IMAGES });
   const observer = chartValues(plan, 'observer', { addressing, images: IMAGES });
 
@@ -103,7 +107,7 @@ describe('chart values', () => {
   });
 
   it('selects a topology Service by membership, and exposes it with the same selector', () => {
-    const jitter = kubePlan(receiveJitter('standalone-behind-service'));
+    const jitter = kubePlan(receiveJitter('standalone-behind-service').topology);
     const values = chartValues(jitter.plan, 'observer', { addressing: jitter.addressing, images: IMAGES });
     const write = values.services.find((s) => s.name === 'receive-write')!;
     expect(write).toMatchObject({ role: 'topology', type: 'ClusterIP', headless: false, publishNotReadyAddresses: false });
@@ -136,7 +140,7 @@ describe('chart values', () => {
     expect(withClaims.storage).toEqual(claims);
     expect(volumes(withClaims)).toEqual({ 'prometheus-0': 'persistentVolumeClaim', 'prometheus-1': 'persistentVolumeClaim' });
     // Every receive of the replication scenario, and Arch 3's agent, ruler and alertmanager.
-    const replication = kubePlan(receiveReplication(3, 3));
+    const replication = kubePlan(receiveReplication(3, 3).topology);
     expect(volumes(chartValues(replication.plan, 'observer', { addressing: replication.addressing, images: IMAGES, storage: claims }))).toEqual({
       'receive-0': 'persistentVolumeClaim',
       'receive-1': 'persistentVolumeClaim',
@@ -144,7 +148,7 @@ describe('chart values', () => {
       query: 'emptyDir',
       'query-penalty': 'emptyDir',
     });
-    const central = kubePlan(arch3());
+    const central = kubePlan(arch3().topology);
     const arch3Volumes = volumes(chartValues(central.plan, 'observer', { addressing: central.addressing, images: IMAGES, storage: claims }));
     expect(arch3Volumes).toMatchObject({ receive: 'persistentVolumeClaim', 'fixed-ruler': 'persistentVolumeClaim', 'fixed-alertmanager': 'persistentVolumeClaim', 'fixed-query': 'emptyDir' });
     expect(volumes(chartValues(central.plan, 'observee', { addressing: central.addressing, images: IMAGES, storage: claims }))).toEqual({ prometheus: 'persistentVolumeClaim' });

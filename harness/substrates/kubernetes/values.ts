@@ -22,7 +22,7 @@
 //   cross-cluster dial      one NodePort Service per exposed target (see addressing.ts)
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { BinaryName } from '../../binaries/versions.ts';
+import type { BinaryName } from '../../binaries/names.ts';
 import type { Plan, PortName, ProcessPlan } from '../../plan/index.ts';
 import { CONFIG_DIR, DATA_DIR, clusterOf, localName, type KubeAddressing } from './addressing.ts';
 

@@ -7,7 +7,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveBinary } from '../../binaries/provision.ts';
-import type { BinaryName } from '../../binaries/versions.ts';
+import type { BinaryName } from '../../binaries/names.ts';
 import { planTopology, type Addressing, type Plan, type PortName, type ProcessPlan } from '../../plan/index.ts';
 import type { Bucket } from '../../s3/bucket.ts';
 import type { Topology } from '../../topology/model.ts';

@@ -1,0 +1,196 @@
+// Steps of the Receive ingest findings (issue 20): both sides' counters read at one moment, and a
+// client other than Prometheus writing to a Receive.
+//
+// Both sides count the same samples only if nothing is in flight while they are read. The presets
+// scrape once a grid slot and send each scrape within about a second (a short batch deadline), so
+// after a slot's delivery there are seconds in which Prometheus sends nothing. quietSnapshot reads
+// Prometheus, then the Receives, then Prometheus again, and keeps the reading only if Prometheus'
+// counters did not move and nothing was pending; otherwise it waits for the next slot's delivery
+// and reads again (a bounded number of times). It never looks at what the counters say beyond that.
+import { PromApiClient } from '../promql/client.ts';
+import { metricSum } from '../promql/metrics.ts';
+import { equals, greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
+import { waitFor } from '../wait.ts';
+import type { RunningTopology } from '../substrates/index.ts';
+import { alignDown } from '../time.ts';
+import { RemoteWriteError, remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
+import { receiveCounters, remoteWriteCounters, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
+
+/**
+ * Samples one scrape adds beside the target's own: up, scrape_duration_seconds,
+ * scrape_samples_scraped, scrape_samples_post_metric_relabeling, scrape_series_added (Prometheus
+ * 3.16.0 scrape/scrape.go; the extra ones need a feature flag the harness does not set).
+ */
+export const REPORT_SAMPLES_PER_SCRAPE = 5;
+
+/** What one Receive says about one tenant at a moment: its write counters, and its head's. */
+export interface ReceiveSide extends Pick<ReceiveCounters, 'samplesByCode' | 'requestsByCode' | 'headMaxTimeMs'> {
+  /** Samples its head appended (prometheus_tsdb_head_samples_appended_total). */
+  appended: number;
+  /** Samples its head refused as out of bounds (prometheus_tsdb_out_of_bound_samples_total). */
+  outOfBounds: number;
+  /** Samples its head appended out of order, inside its out-of-order window (prometheus_tsdb_head_out_of_order_samples_appended_total). */
+  outOfOrderAppended: number;
+  /** Its head's oldest sample (ms): after a block cut, where the cut ended. */
+  headMinTimeMs: number | undefined;
+}
+
+export interface IngestSnapshot {
+  /** When it was read (ms). */
+  atMs: number;
+  /** Summed over the Prometheus given. */
+  prometheus: RemoteWriteCounters;
+  receives: Record<string, ReceiveSide>;
+}
+
+async function prometheusSide(t: RunningTopology, prometheus: string[]): Promise<RemoteWriteCounters> {
+  const sum: RemoteWriteCounters = { samplesTotal: 0, samplesFailed: 0, samplesRetried: 0, highestSentMs: 0, samplesPending: 0 };
+  for (const id of prometheus) {
+    const c = await remoteWriteCounters(t, id);
+    sum.samplesTotal += c.samplesTotal;
+    sum.samplesFailed += c.samplesFailed;
+    sum.samplesRetried += c.samplesRetried;
+    sum.highestSentMs = Math.max(sum.highestSentMs, c.highestSentMs);
+    sum.samplesPending += c.samplesPending;
+  }
+  return sum;
+}
+
+export async function receiveSide(t: RunningTopology, receive: string, tenant: string): Promise<ReceiveSide> {
+  const c = await receiveCounters(t, receive, tenant);
+  const text = await new PromApiClient(t.url(receive)).metrics();
+  return {
+    samplesByCode: c.samplesByCode,
+    requestsByCode: c.requestsByCode,
+    appended: metricSum(text, 'prometheus_tsdb_head_samples_appended_total', { tenant }) ?? 0,
+    outOfBounds: metricSum(text, 'prometheus_tsdb_out_of_bound_samples_total', { tenant }) ?? 0,
+    outOfOrderAppended: metricSum(text, 'prometheus_tsdb_head_out_of_order_samples_appended_total', { tenant }) ?? 0,
+    headMaxTimeMs: c.headMaxTimeMs,
+    headMinTimeMs: positive(metricSum(text, 'prometheus_tsdb_head_min_time', { tenant })),
+  };
+}
+
+// An empty head reports math.MaxInt64 / MinInt64 for its bounds.
+const positive = (v: number | undefined) => (v !== undefined && v > 0 && v < 2 ** 62 ? v : undefined);
+
+const same = (a: RemoteWriteCounters, b: RemoteWriteCounters) =>
+  a.samplesTotal === b.samplesTotal && a.samplesFailed === b.samplesFailed && a.samplesRetried === b.samplesRetried;
+
+/** Readings a snapshot may take before it gives up: each waits for one more slot's delivery. */
+const QUIET_TRIES = 4;
+
+/**
+ * Both sides' counters at one moment with nothing in flight, read once the slot stamped slotMs (or
+ * a later one, if Prometheus was busy when it first read) was served, scraped and sent.
+ *
+ * Quiet means: the exporter served no new slot and Prometheus' counters did not move while both
+ * sides were read, nothing was pending in its queues, and it had sent a sample stamped at the
+ * newest served slot or later. That sample can only come from the scrape that served that slot
+ * (the scrape before carries timestamps a grid step earlier), so that scrape was in the queue, and
+ * with nothing pending all of it was sent: the snapshot holds exactly the scrapes up to `slotMs`.
+ */
+export async function quietSnapshot(
+  t: RunningTopology,
+  writers: { prometheus: string[]; receives: string[]; tenant: string },
+  slotMs: number,
+  log: (line: string) => void,
+): Promise<IngestSnapshot & { slotMs: number }> {
+  const step = t.workload.workload.stepMs;
+  const served = async () => {
+    await t.workload.sync();
+    return writers.prometheus.map((id) => t.workload.servedUpTo(id) ?? Number.NaN);
+  };
+  let slot = slotMs;
+  const moved: string[] = [];
+  for (let k = 0; k < QUIET_TRIES; k++, slot += step) {
+    // The slot served, a sample stamped at it sent, and the scrape's last partial batch (which
+    // waits for the batch deadline) sent too: nothing pending.
+    await waitFor(
+      `the workload exporter to serve ${iso(slot)} to ${writers.prometheus.join(', ')}`,
+      async (note) => {
+        const now = await served();
+        note(`served ${now.map(iso).join(', ')}`);
+        return now.every((v) => v >= slot) ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, onProgress: log },
+    );
+    for (const id of writers.prometheus) {
+      const opts = { timeoutMs: 30_000, intervalMs: 100, onProgress: log };
+      await waitSumMetrics(id, t.url(id), greaterOrEqual(slot / 1000), 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds', opts);
+      await waitSumMetrics(id, t.url(id), equals(0), 'prometheus_remote_storage_samples_pending', opts);
+    }
+    const servedBefore = await served();
+    const first = await prometheusSide(t, writers.prometheus);
+    const receives: Record<string, ReceiveSide> = {};
+    for (const r of writers.receives) receives[r] = await receiveSide(t, r, writers.tenant);
+    const atMs = Date.now();
+    const second = await prometheusSide(t, writers.prometheus);
+    const servedAfter = await served();
+    const newest = Math.max(...servedAfter);
+    const quiet =
+      servedBefore.every((v, i) => v === servedAfter[i]) &&
+      servedAfter.every((v) => v === newest) &&
+      same(first, second) &&
+      second.samplesPending === 0 &&
+      second.highestSentMs >= newest;
+    if (quiet) return { atMs, prometheus: second, receives, slotMs: newest };
+    moved.push(`after ${new Date(slot).toISOString()}: served ${servedBefore.map(iso)} then ${servedAfter.map(iso)}, ${second.samplesTotal - first.samplesTotal} sent meanwhile, ${second.samplesPending} pending, highest sent ${iso(second.highestSentMs)}`);
+  }
+  throw new Error(
+    `could not read Prometheus and Receive with nothing in flight in ${QUIET_TRIES} slots (${moved.join('; ')}): ` +
+      'the preset must scrape once a slot and send each scrape well inside it',
+  );
+}
+
+const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : 'nothing');
+
+/** The first grid slot that starts after tMs. */
+export const nextSlotAfter = (tMs: number, stepMs: number): number => alignDown(tMs, stepMs) + stepMs;
+
+/** What a Receive answered one write of a client of the harness's own (not Prometheus). */
+export interface ClientWrite {
+  status: number;
+  body: string;
+  writtenAtMs: number;
+}
+
+/** One remote-write request to a Receive, answered with any status: the answer is what is measured. */
+export async function writeAsClient(t: RunningTopology, receive: string, series: WriteSeries[]): Promise<ClientWrite> {
+  const url = `${t.url(receive, 'remote-write')}/api/v1/receive`;
+  const writtenAtMs = Date.now();
+  try {
+    await remoteWrite(url, series);
+    return { status: 200, body: '', writtenAtMs };
+  } catch (err) {
+    if (err instanceof RemoteWriteError) return { status: err.status, body: err.body.trim(), writtenAtMs };
+    throw err;
+  }
+}
+
+/** Every counter of b minus a's: what happened between two snapshots. */
+export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
+  const byCode = (x: Record<string, number>, y: Record<string, number>) =>
+    Object.fromEntries([...new Set([...Object.keys(x), ...Object.keys(y)])].map((code) => [code, (y[code] ?? 0) - (x[code] ?? 0)]));
+  return {
+    prometheus: {
+      sent: b.prometheus.samplesTotal - a.prometheus.samplesTotal,
+      failed: b.prometheus.samplesFailed - a.prometheus.samplesFailed,
+      retried: b.prometheus.samplesRetried - a.prometheus.samplesRetried,
+    },
+    receives: Object.fromEntries(
+      Object.keys(b.receives).map((r) => {
+        const [x, y] = [a.receives[r]!, b.receives[r]!];
+        return [
+          r,
+          {
+            samplesByCode: byCode(x.samplesByCode, y.samplesByCode),
+            requestsByCode: byCode(x.requestsByCode, y.requestsByCode),
+            appended: y.appended - x.appended,
+            outOfBounds: y.outOfBounds - x.outOfBounds,
+            outOfOrderAppended: y.outOfOrderAppended - x.outOfOrderAppended,
+          },
+        ];
+      }),
+    ),
+  };
+}

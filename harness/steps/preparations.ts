@@ -1,0 +1,80 @@
+// What `up <preset>` runs after bring-up to put a preset in its finding's state, from the shared
+// steps its scenario runs too (history, shipped blocks, Stores loaded, live remote write), so that
+// what a person opens shows what the scenario asserts on. One entry per preset; a preset without
+// one comes up with the live workload only: its scenario's experiment is a fault it drives itself
+// (a kill, a cut, an outage), which `up` leaves to the person.
+import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
+import { arch1, ARCH1_VARIANTS } from '../presets/arch1.ts';
+import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
+import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
+import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
+import { storePartitions } from '../presets/store-partitions.ts';
+import type { RunningTopology } from '../substrates/index.ts';
+import { HOUR_MS } from '../time.ts';
+import { oneBlockWindow } from '../workload/promtool-blocks.ts';
+import { prepareArch1 } from './arch1.ts';
+import { populateWorkload } from './history.ts';
+import { goLive, goLiveOnAFreshSlot } from './live.ts';
+import { waitForRemoteWriteOfSlot } from './remote-write.ts';
+import { waitForStoreSynced } from './stores.ts';
+import { uploadPromtoolHistory } from './uploads.ts';
+
+type Preparation = (t: RunningTopology, log: (line: string) => void) => Promise<unknown>;
+
+/** Live remote write: the workload from a slot every Prometheus sends, that slot delivered. */
+const liveRemoteWrite: Preparation = async (t, log) => {
+  const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
+  await waitForRemoteWriteOfSlot(t, prometheus, liveFromMs, { onProgress: log });
+};
+
+const arch1State = {
+  'store-only': "6h of history, blocks shipped and loaded by Store, live data: Query's range stops at Store's maxTime (finding A)",
+  'store-and-sidecar': '6h of history, blocks shipped and loaded by Store, live data in the sidecars: Query answers across the block boundary (A fixed)',
+  'side-by-side': 'both Queries of finding A over the same history and live data',
+};
+
+export const PREPARATIONS: Record<string, { prepare: Preparation; state: string }> = {
+  ...Object.fromEntries(
+    ARCH1_VARIANTS.map((v) => {
+      const preset = arch1(v);
+      const queries = Object.values(preset.paths).map((p) => p.query);
+      return [`arch1-${v}`, { prepare: (t: RunningTopology, log: (line: string) => void) => prepareArch1(t, { ...preset, queries }, log), state: arch1State[v] }];
+    }),
+  ),
+  ...Object.fromEntries(
+    JITTER_VARIANTS.flatMap((v) => [
+      [`jitter-${v}`, { prepare: liveRemoteWrite, state: `remote write live into two receives (${v}); repeated queries through the frontend show finding B where the receives hold different samples` }],
+      [`jitter-default-queue-${v}`, { prepare: liveRemoteWrite, state: `10k series with Prometheus' default queue, remote write live into two receives (${v})` }],
+    ]),
+  ),
+  'arch3-central-alerting': {
+    prepare: async (t) => goLive(t),
+    state: "the agent remote-writing to Receive, both Rulers evaluating: only the fixed one's Query sees the agent's data (finding F, central alerting)",
+  },
+  'query-frontend-cache': {
+    prepare: (t, log) => {
+      const preset = queryFrontendCache();
+      return prepareArch1(t, { ...preset, queries: [preset.query] }, log);
+    },
+    state: 'Arch 1 with history and live data behind the two cached frontends (finding G)',
+  },
+  'store-partitions': {
+    prepare: async (t, log) => {
+      await populateWorkload(t, { onProgress: log });
+      await Promise.all(Object.values(storePartitions().stores).map((s) => waitForStoreSynced(t, s, log)));
+    },
+    state: 'history in the bucket, synced by each time-partitioned Store (finding G)',
+  },
+  'compactor-overlap': {
+    prepare: (t, log) => populateWorkload(t, { historyMs: 5 * HOUR_MS, onProgress: log }),
+    state: "both HA pairs' blocks shipped; each Compactor's next iteration (every 5m) halts on them or merges them (finding G)",
+  },
+  'compactor-downsampling': {
+    prepare: (t, log) => {
+      const preset = compactorDownsampling();
+      const labels = { ...clusterLabels(preset.uploadedAs.cluster), [PROMETHEUS_REPLICA_LABEL]: preset.uploadedAs.replica };
+      return uploadPromtoolHistory(t, { prefix: preset.prefix, labels }, oneBlockWindow(Date.now() - HOUR_MS, 48 * HOUR_MS), log);
+    },
+    state: "2 days of history uploaded; the Compactor's next iteration (every 5m) downsamples it to 5m (finding F)",
+  },
+};

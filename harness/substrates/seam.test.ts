@@ -1,0 +1,85 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { currentSubstrate } from './index.ts';
+import { kubeProvider } from './kube/index.ts';
+
+const contexts = (value: string) => ({ THANOS_HA_E2E_KUBE_CONTEXTS: value });
+
+const lend = (env: Record<string, string>) => kubeProvider.lendCluster!('observee', { env, onProgress: () => {} });
+
+describe('currentSubstrate: the one seam', () => {
+  it('reads THANOS_HA_E2E_SUBSTRATE, default process, and refuses an unknown one in one line', () => {
+    expect(currentSubstrate({})).toMatchObject({ name: 'process', local: true, unavailable: undefined, kubernetesCluster: undefined });
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube' })).toMatchObject({ name: 'kube', local: false });
+    expect(() => currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'nomad' })).toThrow('unknown substrate "nomad" in THANOS_HA_E2E_SUBSTRATE: choose one of process, kind, k3s, kube');
+  });
+
+  it('lends a Kubernetes cluster on kind and kube only', () => {
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind' }).kubernetesCluster).toBeTypeOf('function');
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube' }).kubernetesCluster).toBeTypeOf('function');
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'k3s' }).kubernetesCluster).toBeUndefined();
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'process' }).kubernetesCluster).toBeUndefined();
+  });
+
+  it("says why its substrate cannot run, as the project's global setup recorded it", () => {
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind' }).unavailable).toBeUndefined();
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBe('no Docker engine answers');
+    // Per substrate: another one's record does not count.
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBeUndefined();
+  });
+
+  it("takes the kube role's context from THANOS_HA_E2E_KUBE_CONTEXTS and names what is wrong in one line", async () => {
+    await expect(lend(contexts('observer=ctxA'))).rejects.toThrow('THANOS_HA_E2E_KUBE_CONTEXTS has no context for "observee": add observee=<context>');
+    // The kube substrate's own parse errors.
+    await expect(lend(contexts('observer'))).rejects.toThrow('THANOS_HA_E2E_KUBE_CONTEXTS: "observer" is not <cluster>=<context>');
+    await expect(lend({})).rejects.toThrow(/needs THANOS_HA_E2E_KUBE_CONTEXTS/);
+  });
+});
+
+describe('the kube substrate lends a cluster connected as it connects its contexts', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  /** A kubeconfig with one context "reachable-not" whose API server refuses connections, and an empty TMPDIR. */
+  async function setup(): Promise<{ kubeconfig: string; tmp: string }> {
+    const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-operator-cluster-'));
+    dirs.push(dir);
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: c, cluster: { server: "https://127.0.0.1:1" } }]',
+        'users: [{ name: u, user: { token: t } }]',
+        'contexts: [{ name: reachable-not, context: { cluster: c, user: u } }]',
+        'current-context: reachable-not',
+      ].join('\n'),
+    );
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp);
+    vi.stubEnv('KUBECONFIG', kubeconfig);
+    vi.stubEnv('TMPDIR', tmp); // where connectContexts' kubeconfig copy goes: must be empty afterwards
+    return { kubeconfig, tmp };
+  }
+
+  it('says which contexts the kubeconfig has when the role names another', async () => {
+    const { kubeconfig, tmp } = await setup();
+    await expect(lend({ ...contexts('observer=x,observee=missing'), KUBECONFIG: kubeconfig })).rejects.toThrow(
+      `no kubeconfig context "missing" (for observee) in ${kubeconfig}: have reachable-not`,
+    );
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('fails in one line when the API server cannot be reached, and leaves no kubeconfig copy behind', async () => {
+    const { tmp } = await setup();
+    const failure = lend(contexts('observer=reachable-not,observee=reachable-not'));
+    await expect(failure).rejects.toThrow(/^cannot reach the API server of context "reachable-not" \(https:\/\/127\.0\.0\.1:1\): [^\n]+$/);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+});
