@@ -25,7 +25,7 @@ describe('judgeAggregates', () => {
   const req = (w: Workload, copies: number) => ({ workload: w, window, coveredFromMs: window.start, copies });
 
   it('finds every step complete when each holds N x copies fresh samples with the right index sums', () => {
-    expect(judgeAggregates(req(cluster, 2), answers(cluster, 2))).toEqual({ expectedPerStep: 200, steps: 10, completeSteps: 10, gaps: [], wrongSteps: [], seriesInAnswer: 200 });
+    expect(judgeAggregates(req(cluster, 2), answers(cluster, 2))).toEqual({ expectedPerStep: 200, steps: 10, completeSteps: 10, gaps: [], wrongSteps: [], seriesInAnswer: 200, expectedSeriesInAnswer: 200 });
   });
 
   it('reports runs of steps with fewer fresh samples as gaps, with their fewest fresh samples', () => {
