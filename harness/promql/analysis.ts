@@ -232,14 +232,18 @@ function analyseSeries(
   }
   report.unexpectedSamples = byTime.size; // what is left matched no expected step
   if (exp.workload.churn) {
-    // A generation's last sample is at its end - step; the lookback (left-open, as Prometheus 3's)
-    // shows it at the steps t with t - lookback < end - step. Anything else outside the lifetime is wrong.
+    // After its end a generation may still show a sample of its lifetime, carried forward within
+    // the lookback (left-open, as Prometheus 3's): its last one, or an earlier one where the last
+    // were lost (then its own steps say so). Anything else outside the lifetime is wrong.
     const lastSampleMs = lifetime.endMs - exp.stepMs;
     const covered = new Set(allExpectedSteps);
+    const carriedFromLifetime = (t: number, v: number) => {
+      for (let s = lastSampleMs; s > t - lookbackMs && s >= lifetime.startMs; s -= exp.stepMs) if (sameValue(v, valueAt(index, s))) return true;
+      return false;
+    };
     for (const [t, v] of byTime) {
       if (!covered.has(t)) continue;
-      const carried = t >= lifetime.endMs && t - lookbackMs < lastSampleMs && sameValue(v, valueAt(index, lastSampleMs));
-      if (!carried) report.samplesOutsideLifetime++;
+      if (!(t >= lifetime.endMs && carriedFromLifetime(t, v))) report.samplesOutsideLifetime++;
     }
   }
   return report;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { incompleteAggregate, namespaceCountsAt } from '../scale/measure.ts';
 import { visibleAt, writtenSeries, type WrittenSeries } from '../workload/churn-reference.ts';
-import { generationAt, gridPoints, lingeringAt, seriesOf, workloadOf, type Workload } from '../workload/series.ts';
+import { generationAt, gridPoints, lifetimeOf, lingeringAt, seriesOf, valueAt, workloadOf, type Workload } from '../workload/series.ts';
 import { analyseRange } from './analysis.ts';
 import type { MatrixSeries } from './client.ts';
 import { expectedAggregatesAt, expectedSampleSeries, judgeAggregates, sumKey } from './window-check.ts';
@@ -126,6 +126,35 @@ describe('the sampled series under churn', () => {
     const b = analyse(left);
     expect(b.absentSeries).toEqual([58]);
     expect(b.summary.ok).toBe(false);
+  });
+
+  it("show finding A's gap once per slot: nothing written after a cut, every generation missing its part of it", () => {
+    const cut = T0 + 17 * MIN + 30_000; // not on a boundary: one generation of each slot spans it
+    // Every slot: some generations end within the lookback after the cut, still showing the value
+    // from before the cut after their end (their own steps count it missing).
+    const indices = Array.from({ length: 200 }, (_, i) => i);
+    const analyse = (matrix: MatrixSeries[]) =>
+      analyseRange(matrix, { workload: w, startMs: window.start, endMs: window.end, stepMs: STEP, coverage: [{ fromMs: WRITTEN_FROM, toMs: window.end }], indices, lookbackMs: LOOKBACK });
+    const upToCut = writtenSeries(w, WRITTEN_FROM, cut - STEP);
+    const answer: MatrixSeries[] = [];
+    for (const s of upToCut.values()) {
+      const samples = gridPoints(window.start, window.end, STEP).flatMap((t) => {
+        const newest = s.samples.filter((x) => x <= t && x > t - LOOKBACK).at(-1);
+        return newest === undefined ? [] : [{ t, v: valueAt(s.index, newest) }];
+      });
+      if (samples.length) answer.push({ metric: s.labels, samples });
+    }
+    const a = analyse(answer);
+    const gapPoints = (window.end - cut) / STEP + 1;
+    expect(a.summary).toMatchObject({ wrongPoints: 0, samplesOutsideLifetime: 0, missingPoints: indices.length * gapPoints });
+    for (const r of a.series) {
+      const { startMs, endMs } = lifetimeOf(w, r.index, r.generation);
+      const from = Math.max(cut, startMs);
+      const to = Math.min(window.end, endMs - STEP);
+      expect(r.missing.map((m) => [m.startMs, m.endMs, m.points])).toEqual(from <= to ? [[from, to, (to - from) / STEP + 1]] : []);
+    }
+    expect(a.absentSeries).toEqual(indices); // every slot has a generation born after the cut
+    expect(a.series.filter((r) => r.unexpectedSamples > 0).length).toBeGreaterThan(0);
   });
 
   it('fail if churn were ignored: no generation is a series of the steady workload', () => {
