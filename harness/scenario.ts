@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { REPORTS_DIR } from './report/paths.ts';
 import { substrateFromEnv, unavailableVariable, type RunningTopology } from './substrates/index.ts';
 import type { Topology } from './topology/model.ts';
-import { SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
+import { CHURN_VARIABLE, churnFromEnv, churnText, SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -17,7 +17,7 @@ export const log = (line: string) => process.stderr.write(`${line}\n`);
  * reports/runs/<topology>/logs first.
  */
 export interface UseTopologyOptions {
-  /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES). */
+  /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES), and `--churn` (THANOS_HA_E2E_CHURN). */
   scales?: boolean;
 }
 
@@ -25,8 +25,10 @@ export function useTopology(topology: Topology): () => RunningTopology;
 export function useTopology<T>(topology: Topology, setup: (t: RunningTopology) => Promise<T>, opts?: UseTopologyOptions): () => T;
 export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) => Promise<T>, opts: UseTopologyOptions = {}): () => T | RunningTopology {
   const series = seriesFromEnv();
-  if (series !== undefined && !opts.scales) log(`[${declared.name}] ${SERIES_VARIABLE}=${series} not applied: this scenario runs its own ${declared.workload.series} series`);
-  const topology = series !== undefined && opts.scales ? withSeries(declared, series) : declared;
+  const churn = churnFromEnv();
+  if (churn && series === undefined) throw new Error(`${CHURN_VARIABLE}=${churnText(churn)} needs ${SERIES_VARIABLE} too: churn replaces pods of the cluster shape that --series N gives`);
+  if (series !== undefined && !opts.scales) log(`[${declared.name}] ${SERIES_VARIABLE}=${series}${churn ? ` and ${CHURN_VARIABLE}` : ''} not applied: this scenario runs its own ${declared.workload.series} series`);
+  const topology = series !== undefined && opts.scales ? withSeries(declared, series, churn) : declared;
   let running: RunningTopology | undefined;
   let prepared: { value: T | RunningTopology } | undefined;
   let failed = false;
@@ -44,7 +46,8 @@ export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) 
 
   beforeAll(async () => {
     const started = Date.now();
-    log(`[${topology.name}] bringing up on ${substrate} with ${topology.workload.series} workload series: ${topology.description}`);
+    const churning = topology.workload.churn ? ` (churn ${churnText(topology.workload.churn)})` : '';
+    log(`[${topology.name}] bringing up on ${substrate} with ${topology.workload.series} workload series${churning}: ${topology.description}`);
     running = await substrateFromEnv().up(topology, { onProgress: log, keep, logsOnFailure: logsDir });
     log(`[${topology.name}] up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     try {
