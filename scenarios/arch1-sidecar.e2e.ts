@@ -16,7 +16,7 @@ import { durationMs } from '../harness/topology/duration.ts';
 import type { Prometheus } from '../harness/topology/model.ts';
 import { arch1, ARCH1_SIDE_BY_SIDE } from '../harness/topology/presets.ts';
 import { HOUR_MS } from '../harness/workload/history.ts';
-import { lifetimeOf } from '../harness/workload/series.ts';
+import { churnOf, lifetimeOf } from '../harness/workload/series.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
@@ -28,7 +28,7 @@ const topology = arch1('side-by-side');
 const run = useTopology(topology, (t) => prepareArch1(t, log), { scales: true });
 /** Which series the checks read point by point: THANOS_HA_E2E_SEED=<seed> repeats a run's sample. */
 const seed = sampleSeed();
-const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length });
+const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length, ...(churnOf(run().t.workload.workload) ? { churn: churnOf(run().t.workload.workload) } : {}) });
 const storeOnly = () => run().paths[ARCH1_SIDE_BY_SIDE.storeOnly]!;
 const storeAndSidecar = () => run().paths[ARCH1_SIDE_BY_SIDE.storeAndSidecar]!;
 /** Where a finding was seen: the topology and the Query path. */

@@ -29,7 +29,7 @@
 // a check with warnings is not ok, whatever the numbers say.
 import { analyseRange, type QueryWindow, type RangeAnalysis } from './analysis.ts';
 import type { PromApiClient } from './client.ts';
-import { generationAt, lifetimeOf, lingeringAt, metricsOf, seriesLabels, seriesOfPod, slotSelector, type Workload } from '../workload/series.ts';
+import { churnOf, generationAt, lifetimeOf, lingeringAt, metricsOf, seriesLabels, seriesOfPod, slotSelector, type Workload } from '../workload/series.ts';
 
 export const DEFAULT_SAMPLE_SIZE = 32;
 const VALUE_PERIOD = 1_000_000;
@@ -274,7 +274,7 @@ export async function checkWindow(req: WindowCheckRequest): Promise<WindowCheck>
   const iso = (t: number) => new Date(t).toISOString().replace(/\.000Z$/, 'Z');
   const gaps = aggregate.gaps.map((g) => `${iso(g.startMs)}–${iso(g.endMs)} (${g.points} steps, at least ${g.fewestFresh} of ${aggregate.expectedPerStep} fresh)`);
   const description =
-    `aggregates over ${w.seriesCount} series x ${req.copies}${w.churn ? ` (churn: ${w.churn.fraction * 100}% of pods every ${w.churn.periodMs / 60_000} min)` : ''}: ${aggregate.completeSteps} of ${aggregate.steps} steps complete` +
+    `aggregates over ${w.seriesCount} series x ${req.copies}${w.churn ? ` (churn ${churnOf(w)})` : ''}: ${aggregate.completeSteps} of ${aggregate.steps} steps complete` +
     (gaps.length ? `; incomplete ${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ` and ${gaps.length - 5} more` : ''}` : '') +
     (aggregate.wrongSteps.length ? `; ${aggregate.wrongSteps.length} steps with wrong values, first ${iso(aggregate.wrongSteps[0]!)}` : '') +
     `. Sample of ${indices.length} series (seed ${seed}): ${analysis.description}` +

@@ -5,6 +5,7 @@ import { replayRotation, visibleAt, writtenSeries } from './churn-reference.ts';
 import { exposition, SeriesTexts, seriesTexts, startExporter } from './exporter.ts';
 import { decodeWriteRequest, WorkloadWriter } from './remote-write.ts';
 import {
+  churnOf,
   generationAt,
   generationsBetween,
   gridPoints,
@@ -88,6 +89,7 @@ describe('the lifetime of a series under churn', () => {
     expect(() => churning(100, 0.1, '20s')).toThrow(/multiple of the 15s workload grid/);
     expect(() => churning(100, 1.5, '10m')).toThrow(/at most 1/);
     expect(workloadOf({ grid: '15s', workload: { series: 100, shape: 'cluster' } }).churn).toBeUndefined();
+    expect([churnOf(churning(100, 0.1, '10m')), churnOf(churning(100, 0.125, '2h')), churnOf(churning(100, 1, '45s')), churnOf(workloadOf({ grid: '15s' }))]).toEqual(['10%/10m', '12.5%/2h', '100%/45s', undefined]);
   });
 });
 
