@@ -168,6 +168,14 @@ export function seriesOf(w: Workload, labels: Record<string, string>): { index: 
   return index < w.seriesCount ? { index, generation } : undefined;
 }
 
+/** The churn as --churn spells it ("20%/5m"), or undefined without churn: for reports and log lines. */
+export function churnOf(w: Workload): string | undefined {
+  if (!w.churn) return undefined;
+  const p = w.churn.periodMs;
+  const period = p % 3_600_000 === 0 ? `${p / 3_600_000}h` : p % 60_000 === 0 ? `${p / 60_000}m` : `${p / 1000}s`;
+  return `${+(w.churn.fraction * 100).toFixed(4)}%/${period}`;
+}
+
 // ---- churn: which generation of each pod lives when ----
 //
 // The pods are replaced in rotation, R = round(fraction x pods) of them a period (at least 1):
@@ -176,14 +184,6 @@ export function seriesOf(w: Workload, labels: Record<string, string>): { index: 
 // positions [k R, (k+1) R): those pods end their generation and start the next at k x period.
 // So each generation lives P / R periods (rounded to whole periods), and the generation of pod p
 // during period k is the last position of p before (k+1) R: floor(((k+1) R - 1 - p) / P).
-
-/** The churn as --churn spells it ("20%/5m"), or undefined without churn: for reports and log lines. */
-export function churnOf(w: Workload): string | undefined {
-  if (!w.churn) return undefined;
-  const p = w.churn.periodMs;
-  const period = p % 3_600_000 === 0 ? `${p / 3_600_000}h` : p % 60_000 === 0 ? `${p / 60_000}m` : `${p / 1000}s`;
-  return `${+(w.churn.fraction * 100).toFixed(4)}%/${period}`;
-}
 
 /** How many pods the cluster shape spreads the series over (the last one may be partial). */
 export function podCount(w: Workload): number {
