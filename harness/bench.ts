@@ -4,7 +4,7 @@
 //                                 binaries as they resolve (cache)
 //   npm run bench -- --builds     also time a fresh build of each binary into a scratch cache
 //   npm run bench -- --suite [files]  instead: each e2e scenario file's wall time (harness/bench-suite.ts)
-//   npm run bench -- --scale [--series 1k,10k,100k,1M]  instead: the architectures' costs as curves
+//   npm run bench -- --scale [--series 1k,10k,100k,1M] [--churn 10%/10m]  instead: the architectures' costs as curves
 //                                 (harness/scale/), reports/scale-<id>/; --exporter: the exporter's scrape only
 //   npm run bench -- --ceiling [--ceiling-step-seconds N] [--ceiling-rigs receive,receive-rf3,prometheus]
 //                                 instead: the highest sample rate Receive (alone, and 3 with replication

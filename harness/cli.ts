@@ -15,21 +15,22 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { validateTopology, type Topology } from './topology/model.ts';
 import { PRESETS, presetByName } from './presets/index.ts';
-import { parseSeries, SERIES_VARIABLE, withSeries } from './topology/series-override.ts';
+import { CHURN_VARIABLE, churnText, parseChurn, parseSeries, SERIES_VARIABLE, withSeries, type ChurnOption } from './topology/series-override.ts';
 import { selectScenarioFiles } from './scenario-selection.ts';
 
 const USAGE = `usage: thanos-ha-e2e <command> [options]
 
 commands:
-  run [--substrate S] [--series N] [finding|scenario...]
+  run [--substrate S] [--series N [--churn F/P]] [finding|scenario...]
                                            provision binaries, run every scenario (the POC reproduction) or those of
                                            the findings/scenarios named (run A B), print the findings table and the report;
                                            --series N (10000, 10k, 1M): N workload series of a cluster's label shape in the
-                                           scenarios that scale (Arch 1 so far); the others keep their own
+                                           scenarios that scale (Arch 1 so far); the others keep their own;
+                                           --churn F/P (10%/10m): replace that share of the pods every period
   matrix [finding|scenario...]             run them once per version set (the note's, the previous minor, the pins:
                                            fixtures/versions.json) and write the findings x versions table
                                            into reports/matrix-latest/
-  up <preset|file.yaml> [--substrate S] [--keep] [--series N]
+  up <preset|file.yaml> [--substrate S] [--keep] [--series N [--churn F/P]]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
   clean                                    kill what runs whose Node process died left behind, remove their dirs
@@ -87,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
       substrate: { type: 'string' },
       keep: { type: 'boolean', default: false },
       series: { type: 'string' },
+      churn: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -110,6 +112,18 @@ async function main(argv: string[]): Promise<number> {
       fail((err as Error).message);
     }
     process.env[SERIES_VARIABLE] = String(series);
+  }
+  // Churn (pods replaced every period) needs the cluster shape that --series gives.
+  let churn: ChurnOption | undefined;
+  if (values.churn !== undefined) {
+    if (command !== 'run' && command !== 'up') fail(`--churn is for run and up (and npm run bench -- --scale), not ${command}`);
+    if (series === undefined) fail(`--churn ${values.churn} needs --series N too: churn replaces pods of the cluster shape that --series gives`);
+    try {
+      churn = parseChurn(values.churn);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    process.env[CHURN_VARIABLE] = churnText(churn);
   }
 
   switch (command) {
@@ -197,7 +211,12 @@ async function main(argv: string[]): Promise<number> {
       const name = rest[0] ?? fail(`up needs a topology: a preset (${Object.keys(PRESETS).join(', ')}) or a YAML file`);
       const fromFile = /\.ya?ml$/.test(name);
       const declared = fromFile ? topologyFromFile(name) : presetByName(name);
-      const topology = series === undefined ? declared : withSeries(declared, series);
+      let topology = declared;
+      try {
+        if (series !== undefined) topology = withSeries(declared, series, churn);
+      } catch (err) {
+        fail((err as Error).message);
+      }
       const started = Date.now();
       const running = await currentSubstrate().up(topology, { onProgress: log, keep: values.keep });
       // A preset goes on to its finding's state, by the shared steps its scenario runs too (steps/preparations.ts).

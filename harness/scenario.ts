@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { REPORTS_DIR } from './report/paths.ts';
 import { currentSubstrate, type LentCluster, type RunningTopology } from './substrates/index.ts';
 import type { Topology } from './topology/model.ts';
-import { SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
+import { CHURN_VARIABLE, churnFromEnv, churnText, SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -79,7 +79,7 @@ function useLifecycle<B extends Brought, T>(name: string, skip: string | undefin
 }
 
 export interface UseTopologyOptions {
-  /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES). */
+  /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES), and `--churn` (THANOS_HA_E2E_CHURN). */
   scales?: boolean;
 }
 
@@ -92,8 +92,10 @@ export function useTopology(topology: Topology): () => RunningTopology;
 export function useTopology<T>(topology: Topology, setup: (t: RunningTopology) => Promise<T>, opts?: UseTopologyOptions): () => T;
 export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) => Promise<T>, opts: UseTopologyOptions = {}): () => T | RunningTopology {
   const series = seriesFromEnv();
-  if (series !== undefined && !opts.scales) log(`[${declared.name}] ${SERIES_VARIABLE}=${series} not applied: this scenario runs its own ${declared.workload.series} series`);
-  const topology = series !== undefined && opts.scales ? withSeries(declared, series) : declared;
+  const churn = churnFromEnv();
+  if (churn && series === undefined) throw new Error(`${CHURN_VARIABLE}=${churnText(churn)} needs ${SERIES_VARIABLE} too: churn replaces pods of the cluster shape that --series N gives`);
+  if (series !== undefined && !opts.scales) log(`[${declared.name}] ${SERIES_VARIABLE}=${series}${churn ? ` and ${CHURN_VARIABLE}` : ''} not applied: this scenario runs its own ${declared.workload.series} series`);
+  const topology = series !== undefined && opts.scales ? withSeries(declared, series, churn) : declared;
   const substrate = currentSubstrate();
   const keep = process.env.THANOS_HA_E2E_KEEP === '1';
   const logsOnFailure = join(REPORTS_DIR, 'runs', topology.name, 'logs');
@@ -101,7 +103,8 @@ export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) 
     topology.name,
     substrate.unavailable && `${substrate.name} substrate unavailable: ${substrate.unavailable}`,
     () => {
-      log(`[${topology.name}] bringing up on ${substrate.name} with ${topology.workload.series} workload series: ${topology.description}`);
+      const churning = topology.workload.churn ? ` (churn ${churnText(topology.workload.churn)})` : '';
+      log(`[${topology.name}] bringing up on ${substrate.name} with ${topology.workload.series} workload series${churning}: ${topology.description}`);
       return substrate.up(topology, { onProgress: log, keep, logsOnFailure });
     },
     async (t) => (setup ? setup(t) : t),

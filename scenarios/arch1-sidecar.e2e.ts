@@ -9,11 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { arch1 } from '../harness/presets/arch1.ts';
 import { PromApiClient, type StoreEndpoint } from '../harness/promql/client.ts';
 import { metricValue } from '../harness/promql/metrics.ts';
-import { sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts';
+import { expectedAggregatesAt, sampleSeed, type WindowCheck } from '../harness/promql/window-check.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { prepareArch1, queryPathOf, windowCheck, type Arch1Run, type QueryPath } from '../harness/steps/arch1.ts';
 import { durationMs, HOUR_MS, iso } from '../harness/time.ts';
+import { churnOf, lifetimeOf } from '../harness/workload/series.ts';
 
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 
@@ -21,7 +22,9 @@ const preset = arch1('side-by-side');
 const { topology, replicaLabel: REPLICA_LABEL } = preset;
 // Bring-up and the state A and E are about: history shipped, Store loaded, both Queries current,
 // live data up to the window's end. This file scales: `run --series N` (THANOS_HA_E2E_SERIES) runs
-// it with N series of the cluster shape.
+// it with N series of the cluster shape, and `--churn 10%/10m` (THANOS_HA_E2E_CHURN) replaces pods as
+// it runs: the checks then expect the ended generations within the lookback beside the N alive
+// (promql/window-check.ts).
 const run = useTopology(
   topology,
   async (t) => {
@@ -32,7 +35,7 @@ const run = useTopology(
 );
 /** Which series the checks read point by point: THANOS_HA_E2E_SEED=<seed> repeats a run's sample. */
 const seed = sampleSeed();
-const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length });
+const sampled = (c: WindowCheck) => ({ sampleSeed: c.sample.seed, sampledSeries: c.sample.indices.length, ...(churnOf(run().t.workload.workload) ? { churn: churnOf(run().t.workload.workload) } : {}) });
 const storeOnly = () => run().storeOnly;
 const storeAndSidecar = () => run().storeAndSidecar;
 /** Where a finding was seen: the topology and the Query path. */
@@ -55,17 +58,28 @@ describe('Arch 1, faulty: Query reads Store only (finding A)', () => {
     const { aggregate, sample } = check;
     const gapPoints = (r.window.end - r.storeMaxTime) / r.window.step + 1;
     // Every series, by the aggregates: complete up to Store's maxTime (exclusive in meta.json, so its
-    // own sample is gone too), then not one fresh sample to the end.
-    expect(aggregate.seriesInAnswer).toBe(n);
+    // own sample is gone too), then not one fresh sample to the end. At most N at a step, and under
+    // churn the ended pods lingering in the lookback besides, at the steps Store has data for.
+    const w = r.t.workload.workload;
+    let most = 0;
+    for (let t = r.window.start; t < r.storeMaxTime; t += r.window.step) most = Math.max(most, expectedAggregatesAt(w, t, r.workload.historyFromMs).all);
+    if (!w.churn) expect(most).toBe(n);
+    expect(aggregate.seriesInAnswer).toBe(most);
     expect(aggregate.wrongSteps).toEqual([]);
     expect(aggregate.gaps.map((g) => [iso(g.startMs), iso(g.endMs), g.points, g.fewestFresh])).toEqual([[iso(r.storeMaxTime), iso(r.window.end), gapPoints, 0]]);
     expect(aggregate.completeSteps).toBe(aggregate.steps - gapPoints);
-    // The sample, point by point: one gap per series, the same.
-    expect(sample.analysis.series).toHaveLength(sample.indices.length);
+    // The sample, point by point: one gap per series, the same (under churn, per generation: the
+    // part of the gap in its lifetime; a generation born in the gap is absent altogether).
     expect(sample.analysis.summary.wrongPoints).toBe(0);
+    expect(sample.analysis.summary.missingPoints).toBe(sample.indices.length * gapPoints);
+    if (!w.churn) expect(sample.analysis.series).toHaveLength(sample.indices.length);
     for (const s of sample.analysis.series) {
-      expect(s.missing.map((m) => [iso(m.startMs), iso(m.endMs), m.points])).toEqual([[iso(r.storeMaxTime), iso(r.window.end), gapPoints]]);
-      expect(s.present).toBe(s.expected - gapPoints);
+      const { startMs, endMs } = lifetimeOf(w, s.index, s.generation);
+      const from = Math.max(r.storeMaxTime, startMs);
+      const to = Math.min(r.window.end, endMs - r.window.step);
+      const points = from <= to ? (to - from) / r.window.step + 1 : 0;
+      expect(s.missing.map((m) => [iso(m.startMs), iso(m.endMs), m.points])).toEqual(points ? [[iso(from), iso(to), points]] : []);
+      expect(s.present).toBe(s.expected - points);
     }
     // Prometheus cuts the head up to its last block boundary once it spans more than 1.5 blocks:
     // what stays in the head, invisible here, spans more than half a block and at most 1.5 blocks
@@ -114,9 +128,10 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
     // The window must straddle what Store serves and what only the sidecars have.
     expect(r.window.start).toBeLessThan(r.storeMaxTime);
     expect(r.window.end).toBeGreaterThan(r.storeMaxTime);
-    expect(aggregate.seriesInAnswer).toBe(n);
+    if (!r.t.workload.workload.churn) expect(aggregate.expectedSeriesInAnswer).toBe(n);
+    expect(aggregate.seriesInAnswer).toBe(aggregate.expectedSeriesInAnswer);
     expect(aggregate, check.description).toMatchObject({ gaps: [], wrongSteps: [], completeSteps: pointsIn(r.window) });
-    expect(sample.analysis.series).toHaveLength(sample.indices.length);
+    expect(sample.analysis.series).toHaveLength(sample.expectedSeries);
     expect(sample.analysis.summary, sample.analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
     expect(sample.analysis.summary.presentPoints).toBe(sample.indices.length * pointsIn(r.window));
     expect(sample.analysis.series.every((s) => !(REPLICA_LABEL in s.labels))).toBe(true);
@@ -136,10 +151,13 @@ describe('Arch 1, fixed: Query reads Store and the sidecars (findings A, E, HA d
     const r = run();
     const n = r.t.workload.workload.seriesCount;
     const [dedup, noDedup] = [await windowCheck(r, storeAndSidecar(), true, seed), await windowCheck(r, storeAndSidecar(), false, seed)];
-    expect(dedup.aggregate.seriesInAnswer).toBe(n);
-    expect(noDedup.aggregate.seriesInAnswer).toBe(r.replicas.length * n);
-    expect(noDedup.sample.analysis.series).toHaveLength(r.replicas.length * noDedup.sample.indices.length);
-    for (const { replica } of r.replicas) expect(noDedup.sample.analysis.series.filter((s) => s.labels[REPLICA_LABEL] === replica), replica).toHaveLength(noDedup.sample.indices.length);
+    // N series (under churn, N and the ended pods still in the lookback), and one copy per replica without dedup.
+    const most = dedup.aggregate.expectedSeriesInAnswer;
+    if (!r.t.workload.workload.churn) expect(most).toBe(n);
+    expect(dedup.aggregate.seriesInAnswer).toBe(most);
+    expect(noDedup.aggregate.seriesInAnswer).toBe(r.replicas.length * most);
+    expect(noDedup.sample.analysis.series).toHaveLength(r.replicas.length * noDedup.sample.expectedSeries);
+    for (const { replica } of r.replicas) expect(noDedup.sample.analysis.series.filter((s) => s.labels[REPLICA_LABEL] === replica), replica).toHaveLength(noDedup.sample.expectedSeries);
     for (const c of [dedup, noDedup]) {
       expect(c.aggregate, c.description).toMatchObject({ gaps: [], wrongSteps: [], completeSteps: pointsIn(r.window) });
       expect(c.sample.analysis.summary, c.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });

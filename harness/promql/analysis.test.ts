@@ -25,7 +25,7 @@ function seriesWithLoss(i: number, lostFrom?: number, lostTo?: number, extraLabe
 describe('analyseRange', () => {
   it('a complete answer is ok', () => {
     const a = analyseRange([0, 1, 2].map((i) => seriesWithLoss(i)), EXP);
-    expect(a.summary).toEqual({ seriesInResult: 3, expectedPoints: 3 * POINTS, presentPoints: 3 * POINTS, missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
+    expect(a.summary).toEqual({ seriesInResult: 3, expectedPoints: 3 * POINTS, presentPoints: 3 * POINTS, missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, samplesOutsideLifetime: 0, ok: true });
     expect(a.description).toMatch(/2883 of 2883 expected points present; all right\.$/);
   });
 

@@ -6,8 +6,11 @@
 // - missing:  no value, or the value of an earlier grid point of the same series (carried
 //             forward by the lookback: what a lost sample looks like in a range query);
 // - wrong:    any other value.
+// Under churn (series.ts) each generation of a series is a series of its own, expected only at the
+// steps of its lifetime [start, end); after its end it may show its last value for the lookback,
+// and any other sample outside its lifetime is counted against it (samplesOutsideLifetime).
 import type { Labels, MatrixSeries, QueryResult } from './client.ts';
-import { seriesIndexOf, seriesLabels, valueAt as workloadValueAt, type Workload } from '../workload/series.ts';
+import { generationsBetween, lifetimeOf, seriesLabels, seriesOf, valueAt as workloadValueAt, type Workload } from '../workload/series.ts';
 
 /** A time window in which samples should exist, both ends included. */
 export interface CoverageWindow {
@@ -49,6 +52,8 @@ export interface SeriesReport {
   labels: Labels;
   /** The workload series index (the `series` label). */
   index: number;
+  /** Under churn, the pod generation these labels name (undefined otherwise). */
+  generation?: number;
   expected: number;
   present: number;
   missingPoints: number;
@@ -58,12 +63,17 @@ export interface SeriesReport {
   repeatedTimestamps: number[];
   /** Samples where none was expected: outside the coverage windows (e.g. a lookback tail) or off the query steps. */
   unexpectedSamples: number;
+  /**
+   * Under churn: samples inside the coverage but outside the generation's lifetime, other than its
+   * last value carried forward within the lookback after its end. Each one is a failure.
+   */
+  samplesOutsideLifetime: number;
 }
 
 export interface RangeAnalysis {
   /** One report per workload series in the result (with replica labels, several per index). */
   series: SeriesReport[];
-  /** Workload series indices that have no series at all in the result. */
+  /** Workload series indices that have no series at all in the result (under churn: a generation expected in the range is absent). */
   absentSeries: number[];
   /** Label sets that appear more than once in the result. */
   duplicateLabelSets: Labels[];
@@ -76,6 +86,8 @@ export interface RangeAnalysis {
     missingPoints: number;
     wrongPoints: number;
     repeatedTimestamps: number;
+    /** Under churn: samples of a generation outside its lifetime (not a carried last value). */
+    samplesOutsideLifetime: number;
     /** Everything expected is there, right, and only once. */
     ok: boolean;
   };
@@ -114,18 +126,31 @@ export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): Ran
     entry.count++;
     seen.set(key, entry);
 
-    const index = workloadIndex(series.metric, exp.workload);
-    if (index === undefined || (wanted && !wanted.has(index))) unexpectedSeries.push(series.metric);
-    else reports.push(analyseSeries(series, index, expectedSteps, exp, valueAt));
+    const which = seriesOf(exp.workload, series.metric);
+    if (which === undefined || (wanted && !wanted.has(which.index))) unexpectedSeries.push(series.metric);
+    else reports.push(analyseSeries(series, which.index, which.generation, expectedSteps, exp, valueAt));
   }
 
-  const indicesPresent = new Set(reports.map((r) => r.index));
-  const absentSeries: number[] = [];
-  for (const i of exp.indices ?? Array.from({ length: exp.workload.seriesCount }, (_, k) => k)) if (!indicesPresent.has(i)) absentSeries.push(i);
+  // Every generation (one, without churn) of every wanted series with an expected step must be there.
+  const present = new Set(reports.map((r) => `${r.index} ${r.generation}`));
+  const absentSeries = new Set<number>();
+  let absentPoints = 0;
+  const first = expectedSteps[0];
+  const last = expectedSteps.at(-1);
+  for (const i of exp.indices ?? Array.from({ length: exp.workload.seriesCount }, (_, k) => k)) {
+    const generations = first === undefined ? [undefined] : generationsBetween(exp.workload, i, first, last!);
+    for (const g of generations) {
+      if (present.has(`${i} ${g}`)) continue;
+      const { startMs, endMs } = lifetimeOf(exp.workload, i, g);
+      const points = expectedSteps.filter((t) => startMs <= t && t < endMs).length;
+      if (points === 0 && exp.workload.churn) continue;
+      absentSeries.add(i);
+      absentPoints += points;
+    }
+  }
   const duplicateLabelSets = [...seen.values()].filter((e) => e.count > 1).map((e) => e.labels);
 
   const sum = (f: (r: SeriesReport) => number) => reports.reduce((n, r) => n + f(r), 0);
-  const absentPoints = absentSeries.length * expectedSteps.length;
   const summary = {
     seriesInResult: matrix.length,
     expectedPoints: sum((r) => r.expected) + absentPoints,
@@ -133,16 +158,18 @@ export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): Ran
     missingPoints: sum((r) => r.missingPoints) + absentPoints,
     wrongPoints: sum((r) => r.wrong.length),
     repeatedTimestamps: sum((r) => r.repeatedTimestamps.length),
+    samplesOutsideLifetime: sum((r) => r.samplesOutsideLifetime),
     ok: false,
   };
   summary.ok =
     summary.missingPoints === 0 &&
     summary.wrongPoints === 0 &&
     summary.repeatedTimestamps === 0 &&
+    summary.samplesOutsideLifetime === 0 &&
     duplicateLabelSets.length === 0 &&
     unexpectedSeries.length === 0;
 
-  const analysis: RangeAnalysis = { series: reports, absentSeries, duplicateLabelSets, unexpectedSeries, summary, description: '' };
+  const analysis: RangeAnalysis = { series: reports, absentSeries: [...absentSeries].sort((a, b) => a - b), duplicateLabelSets, unexpectedSeries, summary, description: '' };
   analysis.description = describe(analysis, exp, expectedSteps.length);
   return analysis;
 }
@@ -150,10 +177,13 @@ export function analyseRange(matrix: MatrixSeries[], exp: RangeExpectation): Ran
 function analyseSeries(
   series: MatrixSeries,
   index: number,
-  expectedSteps: number[],
+  generation: number | undefined,
+  allExpectedSteps: number[],
   exp: RangeExpectation,
   valueAt: (i: number, t: number) => number,
 ): SeriesReport {
+  const lifetime = lifetimeOf(exp.workload, index, generation);
+  const expectedSteps = exp.workload.churn ? allExpectedSteps.filter((t) => lifetime.startMs <= t && t < lifetime.endMs) : allExpectedSteps;
   const byTime = new Map<number, number>();
   const repeated = new Set<number>();
   for (const s of series.samples) {
@@ -163,6 +193,7 @@ function analyseSeries(
   const report: SeriesReport = {
     labels: series.metric,
     index,
+    ...(generation === undefined ? {} : { generation }),
     expected: expectedSteps.length,
     present: 0,
     missingPoints: 0,
@@ -170,8 +201,10 @@ function analyseSeries(
     wrong: [],
     repeatedTimestamps: [...repeated].sort((a, b) => a - b),
     unexpectedSamples: 0,
+    samplesOutsideLifetime: 0,
   };
-  const carrySteps = Math.ceil((exp.lookbackMs ?? DEFAULT_LOOKBACK_MS) / exp.stepMs);
+  const lookbackMs = exp.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+  const carrySteps = Math.ceil(lookbackMs / exp.stepMs);
   const isCarried = (t: number, v: number) => {
     for (let k = 1; k <= carrySteps; k++) if (sameValue(v, valueAt(index, t - k * exp.stepMs))) return true;
     return false;
@@ -198,6 +231,21 @@ function analyseSeries(
     if (actual !== undefined) range.carried++;
   }
   report.unexpectedSamples = byTime.size; // what is left matched no expected step
+  if (exp.workload.churn) {
+    // After its end a generation may still show a sample of its lifetime, carried forward within
+    // the lookback (left-open, as Prometheus 3's): its last one, or an earlier one where the last
+    // were lost (then its own steps say so). Anything else outside the lifetime is wrong.
+    const lastSampleMs = lifetime.endMs - exp.stepMs;
+    const covered = new Set(allExpectedSteps);
+    const carriedFromLifetime = (t: number, v: number) => {
+      for (let s = lastSampleMs; s > t - lookbackMs && s >= lifetime.startMs; s -= exp.stepMs) if (sameValue(v, valueAt(index, s))) return true;
+      return false;
+    };
+    for (const [t, v] of byTime) {
+      if (!covered.has(t)) continue;
+      if (!(t >= lifetime.endMs && carriedFromLifetime(t, v))) report.samplesOutsideLifetime++;
+    }
+  }
   return report;
 }
 
@@ -206,10 +254,6 @@ function querySteps(exp: { startMs: number; endMs: number; stepMs: number }): nu
   const steps: number[] = [];
   for (let t = exp.startMs; t <= exp.endMs; t += exp.stepMs) steps.push(t);
   return steps;
-}
-
-function workloadIndex(labels: Labels, w: Workload): number | undefined {
-  return seriesIndexOf(w, labels);
 }
 
 function sameValue(a: number, b: number): boolean {
@@ -237,7 +281,7 @@ function describe(a: RangeAnalysis, exp: RangeExpectation, stepsPerSeries: numbe
     `${s.presentPoints} of ${s.expectedPoints} expected points present`;
   const problems: string[] = [];
   for (const r of a.series) {
-    const name = seriesName(r.labels, r.index, exp.workload);
+    const name = seriesName(r.labels, r.index, exp.workload, r.generation);
     const parts: string[] = [];
     if (r.missing.length > 0) {
       const ranges = r.missing.slice(0, MAX_ITEMS).map((m) => {
@@ -252,7 +296,9 @@ function describe(a: RangeAnalysis, exp: RangeExpectation, stepsPerSeries: numbe
       parts.push(`${r.wrong.length} wrong value(s), first at ${time(first.t)}: expected ${first.expected}, got ${first.actual}`);
     }
     if (r.repeatedTimestamps.length > 0) parts.push(`${r.repeatedTimestamps.length} repeated timestamp(s), first ${time(r.repeatedTimestamps[0]!)}`);
-    if (r.unexpectedSamples > 0) parts.push(`${r.unexpectedSamples} sample(s) outside the expected coverage`);
+    if (r.samplesOutsideLifetime > 0) parts.push(`${r.samplesOutsideLifetime} sample(s) outside the generation's lifetime`);
+    // Under churn every ended generation shows its lookback tail: not worth a line each.
+    if (!exp.workload.churn && r.unexpectedSamples > 0) parts.push(`${r.unexpectedSamples} sample(s) outside the expected coverage`);
     if (parts.length > 0) problems.push(`${name}: ${parts.join('; ')}`);
   }
   if (a.absentSeries.length > 0) problems.push(`absent from the result: series ${a.absentSeries.join(', ')}`);
@@ -264,8 +310,12 @@ function describe(a: RangeAnalysis, exp: RangeExpectation, stepsPerSeries: numbe
 }
 
 /** "series 3", plus any labels beyond the workload's own (e.g. a replica label in a non-deduplicated answer). */
-function seriesName(labels: Labels, index: number, w: Workload): string {
-  const own = seriesLabels(w, index);
+function seriesName(labels: Labels, index: number, w: Workload, generation?: number): string {
+  const own = seriesLabels(w, index, generation);
+  if (generation !== undefined) {
+    const extra = Object.entries(labels).filter(([k, v]) => own[k] !== v);
+    return `series ${index} (pod generation ${generation})${extra.length ? ` ${labelsKey(Object.fromEntries(extra))}` : ''}`;
+  }
   const extra = Object.entries(labels).filter(([k, v]) => own[k] !== v);
   return extra.length === 0 ? `series ${index}` : `series ${index} ${labelsKey(Object.fromEntries(extra))}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WORKLOAD, seriesLabels, workloadOf, type Workload } from '../workload/series.ts';
-import { aggregateQueries, expectedIndexSums, judgeAggregates, sampleIndices, sampleSeed, sumKey } from './window-check.ts';
+import { DEFAULT_WORKLOAD, seriesLabels, seriesSelector, workloadOf, type Workload } from '../workload/series.ts';
+import { aggregateQueries, expectedIndexSums, judgeAggregates, sampleIndices, sampleQueries, sampleSeed, sumKey } from './window-check.ts';
 
 const T0 = Date.UTC(2025, 10, 24, 12, 0, 0);
 const STEP = 15_000;
@@ -25,7 +25,7 @@ describe('judgeAggregates', () => {
   const req = (w: Workload, copies: number) => ({ workload: w, window, coveredFromMs: window.start, copies });
 
   it('finds every step complete when each holds N x copies fresh samples with the right index sums', () => {
-    expect(judgeAggregates(req(cluster, 2), answers(cluster, 2))).toEqual({ expectedPerStep: 200, steps: 10, completeSteps: 10, gaps: [], wrongSteps: [], seriesInAnswer: 200 });
+    expect(judgeAggregates(req(cluster, 2), answers(cluster, 2))).toEqual({ expectedPerStep: 200, steps: 10, completeSteps: 10, gaps: [], wrongSteps: [], seriesInAnswer: 200, expectedSeriesInAnswer: 200 });
   });
 
   it('reports runs of steps with fewer fresh samples as gaps, with their fewest fresh samples', () => {
@@ -86,6 +86,23 @@ describe('the sample', () => {
     expect(() => sampleSeed({ THANOS_HA_E2E_SEED: 'abc' })).toThrow(/^THANOS_HA_E2E_SEED=abc is not a seed: give an integer from 0 to 4294967295/);
     const random = sampleSeed({});
     expect(Number.isInteger(random) && random >= 0 && random < 2 ** 32).toBe(true);
+  });
+});
+
+describe('sampleQueries', () => {
+  // PromQL's `or` matches label sets without __name__: two series that differ only in it cannot share one.
+  const withoutName = (selector: string) => selector.replace(/^[^{]*/, '');
+  it('reads every sampled series, never two whose labels differ only in the metric name in one `or`', () => {
+    const indices = [4, 5, 6, 7, 12, 44, 99]; // 4..7: the four metrics of one container
+    const queries = sampleQueries(cluster, indices);
+    expect(queries).toHaveLength(4);
+    for (const q of queries) {
+      const selectors = q.split(' or ');
+      expect(new Set(selectors.map(withoutName)).size, q).toBe(selectors.length);
+      expect(new Set(selectors.map((s) => s.replace(/\{.*$/, ''))).size, q).toBe(1);
+    }
+    expect(queries.flatMap((q) => q.split(' or ')).sort()).toEqual(indices.map((i) => seriesSelector(cluster, i)).sort());
+    expect(sampleQueries(DEFAULT_WORKLOAD, [0, 3])).toEqual(['e2e_workload_value{job="workload",instance="workload-exporter",series="0"} or e2e_workload_value{job="workload",instance="workload-exporter",series="3"}']);
   });
 });
 

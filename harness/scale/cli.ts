@@ -1,4 +1,4 @@
-// `npm run bench -- --scale [--series 1k,10k,100k,1M] [--force] [--resume <id>]` (`--exporter`: the
+// `npm run bench -- --scale [--series 1k,10k,100k,1M] [--churn 10%/10m] [--force] [--resume <id>]` (`--exporter`: the
 // exporter's figures only; --force: run a point the memory estimate would skip, watched; --resume: add
 // the points to an earlier sweep's report):
 // parses the arguments, runs the sweep, prints
@@ -13,6 +13,7 @@ import type { SweepResults } from './report.ts';
 import { benchExporter, describeExporterFigures } from './exporter-bench.ts';
 import { DEFAULT_POINTS, parsePoints } from './plan.ts';
 import { runSweep } from './sweep.ts';
+import { churnText, parseChurn, type ChurnOption } from '../topology/series-override.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -28,16 +29,21 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   let exporterOnly = false;
   let force = false;
   let resume: SweepResults | undefined;
+  let churn: ChurnOption | undefined;
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { scale: { type: 'boolean' }, exporter: { type: 'boolean' }, series: { type: 'string' }, force: { type: 'boolean' }, resume: { type: 'string' } },
+      options: { scale: { type: 'boolean' }, exporter: { type: 'boolean' }, series: { type: 'string' }, churn: { type: 'string' }, force: { type: 'boolean' }, resume: { type: 'string' } },
       strict: true,
     });
     points = values.series === undefined ? DEFAULT_POINTS : parsePoints(values.series);
     exporterOnly = values.exporter === true;
     force = values.force === true;
     if (values.resume !== undefined) resume = readSweep(values.resume);
+    if (values.churn !== undefined) churn = parseChurn(values.churn);
+    if (resume && resume.churn !== (churn ? churnText(churn) : undefined)) {
+      throw new Error(`--resume ${resume.id}: that sweep ran ${resume.churn ? `with --churn ${resume.churn}` : 'without churn'}; give the same, or start a new sweep`);
+    }
   } catch (err) {
     log(`thanos-ha-e2e bench --scale: ${(err as Error).message}`);
     return 2;
@@ -48,7 +54,7 @@ export async function runScaleBench(argv: string[]): Promise<number> {
   if (exporterOnly) return 0;
   await resolveAll({ onProgress: log });
   const started = Date.now();
-  const { dir, results } = await runSweep({ points, force, resume, onProgress: log });
+  const { dir, results } = await runSweep({ points, force, resume, churn, onProgress: log });
   for (const p of results.points) log(`  ${p.series.toLocaleString('en').padStart(9)} series: ${p.status}${p.reason ? ` (${p.reason})` : ''}`);
   log(`scale sweep done in ${((Date.now() - started) / 60_000).toFixed(1)} min: ${dir}/index.html (reports/scale-latest)`);
   // summary.md's trade-offs at scale come from the newest sweep: rewritten now, next to the last run's findings.

@@ -28,7 +28,7 @@ import { SCALE_SWEEP, scaleSweepHandles } from '../presets/scale.ts';
 import { waitFor } from '../wait.ts';
 import { HOUR_MS } from '../time.ts';
 import { waitForHistoryShipped } from '../steps/history.ts';
-import { seriesLabels, seriesSelector, workloadSelector, type Workload } from '../workload/series.ts';
+import { lingeringAt, seriesLabels, seriesOfPod, slotSelector, workloadSelector, type Workload } from '../workload/series.ts';
 
 /** How much each measurement asks: bounded in count, each request with a timeout (PromApiClient's). */
 export interface PointBudget {
@@ -70,12 +70,29 @@ export const PATHS: Path[] = ['viaSidecar', 'viaReceive'];
 
 const seconds = (ms: number) => +(ms / 1000).toFixed(3);
 
-/** How many workload series each namespace holds: what `count by (namespace)` answers at every step. */
+/** How many workload series each namespace holds: what `count by (namespace)` answers at every step (without churn). */
 function namespacesOf(w: Workload): Map<string, number> {
   const counts = new Map<string, number>();
+  // A pod's namespace is the same in every generation.
   for (let i = 0; i < w.seriesCount; i++) {
-    const ns = seriesLabels(w, i).namespace ?? '';
+    const ns = seriesLabels(w, i, w.churn ? 0 : undefined).namespace ?? '';
     counts.set(ns, (counts.get(ns) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * What `count by (namespace)` answers at tMs: every namespace's series, and under churn the ended
+ * generations still within the 5 min lookback besides (workload/series.ts lingeringAt), of a
+ * history written from writtenFromMs.
+ */
+export function namespaceCountsAt(w: Workload, tMs: number, writtenFromMs: number, base: Map<string, number> = namespacesOf(w)): Map<string, number> {
+  const lingering = lingeringAt(w, tMs, 5 * 60_000, writtenFromMs);
+  if (lingering.length === 0) return base;
+  const counts = new Map(base);
+  for (const { pod } of lingering) {
+    const ns = seriesLabels(w, seriesOfPod(w, pod)[0]!, 0).namespace ?? '';
+    counts.set(ns, (counts.get(ns) ?? 0) + seriesOfPod(w, pod).length);
   }
   return counts;
 }
@@ -91,20 +108,24 @@ export function aggregateQuery(w: Workload, variant?: number): string {
   return `count by (namespace) (${selector.replace(/\}$/, `${matcher}}`)})`;
 }
 
-/** undefined when the answer is every namespace's exact count at every step of the range; else what is wrong. */
+/**
+ * undefined when the answer is every namespace's exact count at every step of the range; else what
+ * is wrong. expected: the counts, the same at every step, or per step (under churn: namespaceCountsAt).
+ */
 export function incompleteAggregate(
   answer: { result: { metric: Record<string, string>; samples: { t: number; v: number }[] }[]; warnings: string[] },
-  expected: Map<string, number>,
+  expected: Map<string, number> | ((tMs: number) => Map<string, number>),
   steps: number,
 ): string | undefined {
   if (answer.warnings.length) return `warnings: ${[...new Set(answer.warnings)].join('; ')}`;
+  const at = typeof expected === 'function' ? expected : () => expected;
   const problems: string[] = [];
-  for (const [ns, count] of expected) {
+  for (const ns of at(0).keys()) {
     const series = answer.result.find((s) => (s.metric.namespace ?? '') === ns);
-    const right = series?.samples.filter((s) => s.v === count).length ?? 0;
-    if (right !== steps) problems.push(`namespace ${ns || '(none)'}: ${right} of ${steps} steps with its ${count} series`);
+    const right = series?.samples.filter((s) => s.v === at(s.t).get(ns)).length ?? 0;
+    if (right !== steps) problems.push(`namespace ${ns || '(none)'}: ${right} of ${steps} steps with its ${at(0).get(ns)} series${typeof expected === 'function' ? ' (and the ended pods within the lookback)' : ''}`);
   }
-  if (answer.result.length !== expected.size) problems.push(`${answer.result.length} namespaces answered, ${expected.size} expected`);
+  if (answer.result.length !== at(0).size) problems.push(`${answer.result.length} namespaces answered, ${at(0).size} expected`);
   return problems.length ? problems.join('; ') : undefined;
 }
 
@@ -151,7 +172,8 @@ async function freshness(run: Arch2Run, frontend: PromApiClient, probes: number)
   const exporter = run.t.workload;
   const w = exporter.workload;
   const scraper = run.prometheus[0]!;
-  const probe = `timestamp(${seriesSelector(w, 0)})`;
+  // Every generation of series 0 under churn (the newest answers the newest timestamp).
+  const probe = `timestamp(${slotSelector(w, 0)})`;
   const figures: number[] = [];
   for (let k = 0; k < probes; k++) {
     await exporter.sync();
@@ -190,8 +212,10 @@ async function latency(
   requests: number,
   label: string,
   partial: string[],
+  writtenFromMs: number,
 ): Promise<Latency> {
-  const expected = namespacesOf(w);
+  const base = namespacesOf(w);
+  const expected = (tMs: number) => namespaceCountsAt(w, tMs, writtenFromMs, base);
   const steps = (range.end - range.start) / range.step + 1;
   const timed = async (expr: string, what: string): Promise<number | undefined> => {
     const started = performance.now();
@@ -207,12 +231,12 @@ async function latency(
   const coldMs: number[] = [];
   const cachedMs: number[] = [];
   // Variants from a fixed base per path, so that the other path's cache does not serve them.
-  const base = label === 'viaSidecar' ? 0 : 1_000;
+  const first = label === 'viaSidecar' ? 0 : 1_000;
   for (let k = 0; k < requests; k++) {
-    const ms = await timed(aggregateQuery(w, base + k), 'cold');
+    const ms = await timed(aggregateQuery(w, first + k), 'cold');
     if (ms !== undefined) coldMs.push(ms);
   }
-  const expr = aggregateQuery(w, base + requests); // cached from its first answer on
+  const expr = aggregateQuery(w, first + requests); // cached from its first answer on
   await timed(expr, 'warm-up');
   for (let k = 0; k < requests; k++) {
     const ms = await timed(expr, 'cached');
@@ -266,7 +290,7 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   log(`  [${w.seriesCount} series] observee CPU under the query load: via Sidecar ${observee.viaSidecar.cpuSeconds}s, via Receive ${observee.viaReceive.cpuSeconds}s`);
 
   const lat = { viaSidecar: { coldMs: [], cachedMs: [] } as Latency, viaReceive: { coldMs: [], cachedMs: [] } as Latency };
-  if (budget.latencyRequests) for (const p of PATHS) lat[p] = await latency(paths[p], w, range, budget.latencyRequests, p, partial);
+  if (budget.latencyRequests) for (const p of PATHS) lat[p] = await latency(paths[p], w, range, budget.latencyRequests, p, partial, run.history.historyFromMs);
 
   const rwTexts = await Promise.all(run.prometheus.map((id) => metricsOf(t, id)));
   const rwBytes = rwTexts.reduce((n, text) => n + (metricSum(text, 'prometheus_remote_storage_bytes_total') ?? 0), 0);

@@ -25,6 +25,8 @@ export interface SweepResults {
   substrate: string;
   machine: { cores: number; memoryBytes: number; cpu: string };
   versions: Record<string, string>;
+  /** The workload's churn ("10%/10m", --churn), when the sweep ran with it; absent: none. */
+  churn?: string;
   points: PointResult[];
 }
 
@@ -145,7 +147,7 @@ export function renderSweepHtml(results: SweepResults): string {
   const m = results.machine;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>thanos-ha-e2e scale sweep ${esc(results.id)}</title><style>${CSS}</style></head><body>
 <h1>Scale sweep ${esc(results.id)}</h1>
-<p>${esc(results.startedAt)} to ${esc(results.finishedAt)} · substrate ${esc(results.substrate)} · ${m.cores} cores (${esc(m.cpu)}), ${formatNumber(m.memoryBytes)}B memory</p>
+<p>${esc(results.startedAt)} to ${esc(results.finishedAt)} · substrate ${esc(results.substrate)}${results.churn ? ` · churn ${esc(results.churn)} of the pods (bytes per series-hour count the series alive at once)` : ''} · ${m.cores} cores (${esc(m.cpu)}), ${formatNumber(m.memoryBytes)}B memory</p>
 <p>versions: ${Object.entries(results.versions).map(([k, v]) => `${esc(k)} ${esc(v)}`).join(' · ')}</p>
 <p>Arch 1: the HA pair's sidecars ship blocks; Arch 2: the same plus remote write into a Receive; Arch 3: what the Receive keeps (its agent's writes). Latency and freshness go through each path's Query Frontend; p50 / p95 by nearest rank. Every answer read was checked for completeness and warnings; partial ones are listed and left out.</p>
 <table id="points">${header}${rows}</table>
@@ -168,7 +170,7 @@ export function scaleTradeOffsMarkdown(results: SweepResults): string | undefine
     ['freshness, median', `${median(f.freshness.viaSidecar)} s`, `${median(f.freshness.viaSidecar)} s via Sidecar, ${median(f.freshness.viaReceive)} s via Receive`, `${median(f.freshness.viaReceive)} s`],
   ];
   return [
-    `## The trade-offs at ${largest.series.toLocaleString('en')} series (scale sweep ${results.id}, ${results.substrate}, ${results.machine.cores} cores)`,
+    `## The trade-offs at ${largest.series.toLocaleString('en')} series${results.churn ? `, churn ${results.churn}` : ''} (scale sweep ${results.id}, ${results.substrate}, ${results.machine.cores} cores)`,
     '',
     '| trade-off | Arch 1 | Arch 2 | Arch 3 |',
     '|---|---|---|---|',

@@ -11,7 +11,7 @@ import { effectiveVersionNames, pointLink, runIdOf } from '../report/run-report.
 import { REPORTS_DIR } from '../report/paths.ts';
 import { currentSubstrate, type RunningTopology } from '../substrates/index.ts';
 import { scaleSweep } from '../presets/scale.ts';
-import { withSeries } from '../topology/series-override.ts';
+import { churnText, withSeries, type ChurnOption } from '../topology/series-override.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { budgetFor, measurePoint, type PointBudget } from './measure.ts';
 import { memAvailable, remainingTime, wontFit, type PointCost } from './plan.ts';
@@ -56,6 +56,8 @@ export interface SweepOptions {
   /** A sweep to add these points to (its id, results.json and page), e.g. one stopped half-way or skipped by its estimate. */
   resume?: SweepResults;
   budget?: PointBudget;
+  /** The workload's churn at every point (--churn); a resumed sweep keeps the churn it ran with. */
+  churn?: ChurnOption;
   onProgress?: (line: string) => void;
   reportsDir?: string;
 }
@@ -71,8 +73,14 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     substrate: substrate.name,
     machine: { cores: cpus().length, memoryBytes: totalmem(), cpu: cpus()[0]?.model ?? 'unknown' },
     versions: effectiveVersionNames(),
+    ...(opts.churn ? { churn: churnText(opts.churn) } : {}),
     points: [],
   };
+  // One sweep is one workload: its curves would mix two otherwise.
+  const asked = opts.churn ? churnText(opts.churn) : undefined;
+  if (opts.resume && opts.resume.churn !== asked) {
+    throw new Error(`--resume ${opts.resume.id}: that sweep ran ${opts.resume.churn ? `with --churn ${opts.resume.churn}` : 'without churn'}; resume it ${opts.resume.churn ? `with --churn ${opts.resume.churn}` : 'without --churn'}, or start a new sweep`);
+  }
   const costs: PointCost[] = results.points.flatMap((p) => (p.status === 'measured' && p.peakBytes && p.seconds ? [{ series: p.series, peakBytes: p.peakBytes, seconds: p.seconds }] : []));
   // A point measured again replaces what the resumed sweep said of it.
   results.points = results.points.filter((p) => !opts.points.includes(p.series));
@@ -127,7 +135,7 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
       }
     }, SAMPLE_EVERY_MS);
     try {
-      t = await substrate.up(withSeries(scaleSweep(), series), { onProgress: log });
+      t = await substrate.up(withSeries(scaleSweep(), series, opts.churn), { onProgress: log });
       const figures = await measurePoint(t, log, opts.budget ?? budgetFor(series));
       peak = Math.max(peak, totalOf(await residentBytes(t)));
       const seconds = (Date.now() - pointStarted) / 1000;

@@ -34,6 +34,15 @@ describe('validateTopology', () => {
     expect(() => validateTopology(t)).toThrow(/^invalid topology: components\.0\.syncInterval must be a Prometheus duration/);
   });
 
+  it('takes churn only where it holds: the cluster shape, a period on the grid', () => {
+    const churn = { fraction: 0.1, period: '10m' };
+    expect(validateTopology({ ...minimal(), workload: { series: 1000, shape: 'cluster', churn } }).workload.churn).toEqual(churn);
+    expect(() => validateTopology({ ...minimal(), workload: { series: 10, churn } })).toThrow('invalid topology "t": workload.churn replaces pods: it needs the cluster shape (workload.shape: cluster)');
+    expect(() => validateTopology({ ...minimal(), workload: { series: 1000, shape: 'cluster', churn: { fraction: 0.1, period: '20s' } } })).toThrow('invalid topology "t": workload.churn.period 20s must be a multiple of the 15s grid');
+    expect(() => validateTopology({ ...minimal(), workload: { series: 1000, shape: 'cluster', churn: { fraction: 0, period: '10m' } } })).toThrow(/^invalid topology: workload\.churn\.fraction /);
+    expect(validateTopology(minimal()).workload.churn).toBeUndefined();
+  });
+
   it('rejects an undeclared cluster and a duplicate name', () => {
     const t = minimal();
     t.components[0]!.cluster = 'elsewhere';

@@ -200,11 +200,21 @@ export const ClusterSpec = z.object({ name: ClusterName, role: z.enum(['observer
 /** Most series a run can ask for: 10M is already more than one 24 GiB machine holds. */
 export const MAX_SERIES = 10_000_000;
 
+/**
+ * Churn (issue 18, workload/series.ts): every `period`, `fraction` of the pods is replaced by new
+ * ones (new pod names, the same slots). Cluster shape only; the period a multiple of the grid.
+ */
+export const ChurnSpec = z.object({
+  fraction: z.number().gt(0).max(1),
+  period: z.string().regex(/^[1-9]\d*[smh]$/, 'must be a whole number of seconds, minutes or hours, such as 10m or 1h'),
+});
+
 export const WorkloadSpec = z.object({
   series: z.number().int().min(1).max(MAX_SERIES).default(10),
   shape: z.enum(['flat', 'cluster']).default('flat'),
   namespaces: z.number().int().min(1).default(10),
   containersPerPod: z.number().int().min(1).default(2),
+  churn: ChurnSpec.optional(),
 });
 
 export const TopologySpec = z.object({
@@ -277,6 +287,9 @@ export function validateTopology(input: unknown): Topology {
   topology.components.forEach((c, i) => add(`components.${i}`, c));
   topology.services.forEach((s, i) => add(`services.${i}`, s));
   validateNames(topology, fail);
+  const churn = topology.workload.churn;
+  if (churn && topology.workload.shape !== 'cluster') fail('workload.churn', 'replaces pods: it needs the cluster shape (workload.shape: cluster)');
+  if (churn && durationMs(churn.period) % durationMs(topology.grid) !== 0) fail('workload.churn.period', `${churn.period} must be a multiple of the ${topology.grid} grid`);
 
   const kindOf = (ref: string) => {
     const item = byRef.get(ref);

@@ -15,7 +15,7 @@
 // Prometheus rejects samples older than head.maxTime - blockMs/2.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_WORKLOAD, metricsOf, seriesLabels, valueAt, type Workload } from './series.ts';
+import { DEFAULT_WORKLOAD, generationAt, metricsOf, podCount, podGenerationAt, seriesLabels, seriesOfPod, valueAt, type Workload } from './series.ts';
 import { alignDown } from '../time.ts';
 
 export const METRICS_PATH = '/metrics';
@@ -241,7 +241,7 @@ export class WorkloadExporter extends ExporterState implements Exporter {
 
   readonly #server: ReturnType<typeof createServer>;
   readonly #onScrape: ((scrape: ScrapeEvent) => void) | undefined;
-  #seriesText: string[] | undefined;
+  #seriesText: SeriesTexts | undefined;
 
   private constructor(server: ReturnType<typeof createServer>, opts: ExporterOptions) {
     super(opts.workload ?? DEFAULT_WORKLOAD, opts.now ?? Date.now);
@@ -313,20 +313,59 @@ export class WorkloadExporter extends ExporterState implements Exporter {
     this.#onScrape?.(scrape);
     const t = scrape.slot;
     if (t === undefined) return '';
-    this.#seriesText ??= seriesTexts(this.workload);
-    return exposition(this.workload, this.#seriesText, t, (i) => this.valueServedAt(i, t));
+    this.#seriesText ??= new SeriesTexts(this.workload);
+    return exposition(this.workload, this.#seriesText.at(t), t, (i) => this.valueServedAt(i, t));
   }
 }
 
-/** Each series' exposition text up to its value ("name{labels} "), by metric: computed once per exporter. */
-export function seriesTexts(w: Workload): string[] {
-  return Array.from({ length: w.seriesCount }, (_, i) => {
-    const { __name__: name, ...labels } = seriesLabels(w, i);
-    const labelText = Object.entries(labels)
-      .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
-      .join(',');
-    return `${name}{${labelText}} `;
-  });
+/**
+ * Each series' exposition text up to its value ("name{labels} "), by series index: computed once
+ * per exporter. Under churn, the texts of the generations alive at tMs (seriesTexts(w, tMs)).
+ */
+export function seriesTexts(w: Workload, tMs?: number): string[] {
+  if (w.churn && tMs === undefined) throw new Error('seriesTexts: a churning workload needs the time (the generations alive then)');
+  return Array.from({ length: w.seriesCount }, (_, i) => seriesText(w, i, tMs === undefined ? undefined : generationAt(w, i, tMs)));
+}
+
+function seriesText(w: Workload, i: number, generation: number | undefined): string {
+  const { __name__: name, ...labels } = seriesLabels(w, i, generation);
+  const labelText = Object.entries(labels)
+    .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+    .join(',');
+  return `${name}{${labelText}} `;
+}
+
+/**
+ * The exporter's texts, kept current: under churn a scrape at t serves each slot under the pod
+ * generation alive at t (a pod that ended is simply not in the scrape any more; its successor is),
+ * and only the pods replaced since the previous scrape are rendered again.
+ */
+export class SeriesTexts {
+  readonly workload: Workload;
+  #texts: string[] | undefined;
+  /** The generation each pod's texts were rendered for. */
+  readonly #generations: number[] = [];
+
+  constructor(workload: Workload) {
+    this.workload = workload;
+  }
+
+  at(tMs: number): string[] {
+    const w = this.workload;
+    if (!w.churn) return (this.#texts ??= seriesTexts(w));
+    if (!this.#texts) {
+      this.#texts = seriesTexts(w, tMs);
+      for (let p = 0; p < podCount(w); p++) this.#generations[p] = podGenerationAt(w, p, tMs);
+      return this.#texts;
+    }
+    for (let p = 0; p < podCount(w); p++) {
+      const generation = podGenerationAt(w, p, tMs);
+      if (generation === this.#generations[p]) continue;
+      this.#generations[p] = generation;
+      for (const i of seriesOfPod(w, p)) this.#texts[i] = seriesText(w, i, generation);
+    }
+    return this.#texts;
+  }
 }
 
 /** The text exposition of every series at grid time t, grouped by metric name with HELP and TYPE. */

@@ -3,7 +3,7 @@
 import protobuf from 'protobufjs';
 // snappy's native block-format codec: the pure-JS one took longer than encoding the request itself.
 import { compressSync, uncompressSync } from 'snappy';
-import { seriesLabels, valueAt, type Workload } from './series.ts';
+import { generationAt, seriesLabels, valueAt, type Workload } from './series.ts';
 import { gridPoints } from '../time.ts';
 
 // The subset of prometheus/prompb (types.proto, remote.proto) that remote write 1.0 needs.
@@ -151,15 +151,43 @@ export class WorkloadWriter {
   /** One copy of every series per label set (e.g. a replica's external labels); [{}]: the series as they are. */
   readonly copies: Record<string, string>[];
   readonly #labels: (Buffer | undefined)[] = [];
+  /** Under churn: the pod generation each cached label set was encoded for. */
+  readonly #generations: (number | undefined)[] = [];
 
   constructor(workload: Workload, copies: Record<string, string>[] = [{}]) {
     this.workload = workload;
     this.copies = copies;
   }
 
-  #labelsOf(copy: number, i: number): Buffer {
+  /** Series i's labels (of its generation alive at tMs, under churn), encoded once per generation. */
+  #labelsOf(copy: number, i: number, tMs: number): Buffer {
     const key = copy * this.workload.seriesCount + i;
-    return (this.#labels[key] ??= encodeLabels({ ...seriesLabels(this.workload, i), ...this.copies[copy] }));
+    if (!this.workload.churn) return (this.#labels[key] ??= encodeLabels({ ...seriesLabels(this.workload, i), ...this.copies[copy] }));
+    const generation = generationAt(this.workload, i, tMs);
+    if (this.#labels[key] === undefined || this.#generations[key] !== generation) {
+      this.#labels[key] = encodeLabels({ ...seriesLabels(this.workload, i, generation), ...this.copies[copy] });
+      this.#generations[key] = generation;
+    }
+    return this.#labels[key];
+  }
+
+  /**
+   * The grid points in slices of at most pointsPerSlice. Under churn a slice never crosses a
+   * period boundary, so that each series of a slice is one generation: one TimeSeries.
+   */
+  #slices(points: number[], pointsPerSlice: number): number[][] {
+    const slices: number[][] = [];
+    const period = this.workload.churn?.periodMs;
+    for (let p = 0; p < points.length; ) {
+      let end = Math.min(points.length, p + pointsPerSlice);
+      if (period !== undefined) {
+        const k = Math.floor(points[p]! / period);
+        for (let q = p + 1; q < end; q++) if (Math.floor(points[q]! / period) !== k) end = q;
+      }
+      slices.push(points.slice(p, end));
+      p = end;
+    }
+    return slices;
   }
 
   /**
@@ -174,8 +202,7 @@ export class WorkloadWriter {
     const series = w.seriesCount * this.copies.length;
     const pointsPerSlice = Math.max(1, Math.floor(maxSamplesPerRequest / series));
     const seriesPerRequest = Math.max(1, Math.floor(maxSamplesPerRequest / pointsPerSlice));
-    for (let p = 0; p < points.length; p += pointsPerSlice) {
-      const slice = points.slice(p, p + pointsPerSlice);
+    for (const slice of this.#slices(points, pointsPerSlice)) {
       // A Sample field of a TimeSeries: [tag 2, length, tag 1 (double)] value [tag 2 (varint), timestamp].
       // Only the value differs between series: the rest is encoded once per slice.
       const heads = slice.map((t) => {
@@ -192,14 +219,14 @@ export class WorkloadWriter {
         const last = Math.min(series, first + seriesPerRequest);
         let total = 0;
         for (let s = first; s < last; s++) {
-          const inner = this.#labelsOf(Math.floor(s / w.seriesCount), s % w.seriesCount).length + samplesLength;
+          const inner = this.#labelsOf(Math.floor(s / w.seriesCount), s % w.seriesCount, slice[0]!).length + samplesLength;
           total += 1 + varintLength(inner) + inner;
         }
         const buf = Buffer.allocUnsafe(total);
         let o = 0;
         for (let s = first; s < last; s++) {
           const index = s % w.seriesCount;
-          const labels = this.#labelsOf(Math.floor(s / w.seriesCount), index);
+          const labels = this.#labelsOf(Math.floor(s / w.seriesCount), index, slice[0]!);
           buf[o++] = (1 << 3) | 2;
           o = putVarint(buf, o, labels.length + samplesLength);
           o += labels.copy(buf, o);
