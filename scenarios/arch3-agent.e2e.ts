@@ -28,6 +28,7 @@ import { log, useTopology } from '../harness/scenario.ts';
 import { goLive, waitForLiveUpTo } from '../harness/steps/live.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
 import { alignDown, alignUp, iso } from '../harness/time.ts';
+import { waitFor, WaitTimeout } from '../harness/wait.ts';
 
 const preset = arch3();
 const TOPOLOGY = preset.topology;
@@ -226,13 +227,17 @@ async function waitForEvaluationAfter(path: AlertingPath, fromMs: number, log: (
  * deadline passes. Returns what was listed then and when the answer came back, or undefined.
  */
 async function watchForAlert(alertmanager: AlertmanagerClient, deadlineMs: number): Promise<SeenAlert | undefined> {
-  for (;;) {
+  const probe = async (): Promise<SeenAlert | undefined> => {
     const alerts = await alertmanager.alerts();
-    const seenAtMs = Date.now();
     const alert = alerts.find((a) => a.labels.alertname === ALERT.name);
-    if (alert) return { alerts, alert, seenAtMs };
-    if (seenAtMs >= deadlineMs) return undefined;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(ALERTMANAGER_POLL_MS, deadlineMs - seenAtMs)));
+    return alert ? { alerts, alert, seenAtMs: Date.now() } : undefined;
+  };
+  try {
+    return await waitFor(`${ALERT.name} listed by Alertmanager`, probe, { timeoutMs: Math.max(0, deadlineMs - Date.now()), intervalMs: ALERTMANAGER_POLL_MS });
+  } catch (err) {
+    // Not listed by the deadline: the measurement's answer, which the tests judge.
+    if (err instanceof WaitTimeout) return undefined;
+    throw err;
   }
 }
 
