@@ -1,6 +1,7 @@
 // Churn (issue 18): pods replaced every period, every series' lifetime known from (index, churn).
 // Each closed form of series.ts is compared with a derivation of its own (churn-reference.ts).
 import { describe, expect, it } from 'vitest';
+import { parseExposition } from './parse-exposition.ts';
 import { gridPoints } from '../time.ts';
 import { replayRotation, visibleAt, writtenSeries } from './churn-reference.ts';
 import { exposition, SeriesTexts, seriesTexts, startExporter } from './exporter.ts';
@@ -124,17 +125,6 @@ describe('the ended generations a query still sees (lingeringAt)', () => {
   });
 });
 
-/** Parses exposition lines back into labels, value and timestamp. */
-function parseExposition(text: string) {
-  return text
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const m = /^(\w+)\{(.*)\} (\S+) (\d+)$/.exec(l)!;
-      const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-      return { labels: { __name__: m[1]!, ...labels } as Record<string, string>, v: Number(m[3]), t: Number(m[4]) };
-    });
-}
 
 describe('the exporter under churn', () => {
   it('serves each slot once, under the pod generation alive at the scrape: an ended pod is gone, its successor is there', async () => {

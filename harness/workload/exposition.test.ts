@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { parseExposition } from './parse-exposition.ts';
 import { exposition, seriesTexts } from './exporter.ts';
 import { DEFAULT_WORKLOAD, metricsOf, seriesIndexOf, valueAt, workloadOf } from './series.ts';
 
 const T = Date.UTC(2025, 10, 24, 12, 0, 15);
 
-/** Parses "name{a="x",b="y"} value ts" lines back into labels, value and timestamp. */
-function samples(text: string) {
-  return text
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const m = /^(\w+)\{(.*)\} (\S+) (\d+)$/.exec(l)!;
-      const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
-      return { labels: { __name__: m[1]!, ...labels } as Record<string, string>, v: Number(m[3]), t: Number(m[4]) };
-    });
-}
 
 describe('exposition', () => {
   it('serves each series of the cluster shape once, under its metric with its type, at its value', () => {
     const w = workloadOf({ grid: '15s', workload: { series: 1001, shape: 'cluster', namespaces: 10, containersPerPod: 2 } });
     const text = exposition(w, seriesTexts(w), T, (i) => valueAt(i, T));
     expect(text.match(/^# TYPE .*$/gm)).toEqual(metricsOf(w).map((m) => `# TYPE ${m.name} ${m.type}`));
-    const parsed = samples(text);
+    const parsed = parseExposition(text);
     expect(parsed).toHaveLength(1001);
     const indices = parsed.map((s) => seriesIndexOf(w, s.labels));
     expect(new Set(indices).size).toBe(1001);
@@ -33,7 +23,7 @@ describe('exposition', () => {
 
   it('serves the flat shape as before: one gauge, series in order', () => {
     const text = exposition(DEFAULT_WORKLOAD, seriesTexts(DEFAULT_WORKLOAD), T, (i) => valueAt(i, T));
-    expect(samples(text).map((s) => s.labels.series)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(parseExposition(text).map((s) => s.labels.series)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(text.split('\n')[1]).toBe('# TYPE e2e_workload_value gauge');
   });
 });
