@@ -335,3 +335,24 @@ describe('bad input and safety', () => {
     }
   });
 });
+
+describe('the cache check is about a cache', () => {
+  it('a repeat that differs from the first answer came from Query, not from a cache: no finding', async () => {
+    let n = 0;
+    const stale = workload(10, NOW - 60_000);
+    serve({ stores: { store: [store], sidecar: sidecars }, series: workload(10, NOW) });
+    const inner = handler;
+    // The first range through the frontend lacks the newest minute; its repeat is Query's, fresh.
+    handler = (url, req) => (url.pathname === '/frontend/api/v1/query_range' && n++ === 0 ? matrixBody(url, stale) : inner(url, req));
+    const { inputs } = await gather(options({ frontend: `${base}/frontend` }));
+    expect(judge(inputs).find((r) => r.id === 'cache')!.status).toBe('ok');
+  });
+
+  it('where identical requests already vary (B), a frontend/Query difference is not judged', async () => {
+    const r = await audit(
+      { stores: { receive: [receive] }, series: workload(10, NOW), tries: (k) => workload(10, NOW).map((s, i) => ({ ...s, value: (t: number) => value(i, t) + (k % 2) })), frontendRange: workload(10, NOW - 60_000) },
+      { frontend: `${base}/frontend` },
+    );
+    expect(statuses(r)).toMatchObject({ B: 'finding', cache: 'unchecked' });
+  });
+});

@@ -563,8 +563,10 @@ export function checkCache(inputs: AuditInputs): CheckResult {
   if (!c) return { ...base, status: 'unchecked', summary: 'no --frontend given: nothing to compare Query with', details: [], figures: {} };
   const failed = [c.first, c.frontend, c.query].find((o) => !o.ok) as { ok: false; error: string } | undefined;
   if (failed) return { ...base, status: 'unchecked', summary: `the recent range could not be asked: ${failed.error}`, details: [], figures: {} };
-  const [frontend, query] = [(c.frontend as { value: MatrixSeries[] }).value, (c.query as { value: MatrixSeries[] }).value];
-  const missed = pointsMissed(frontend, query);
+  const [first, frontend, query] = [(c.first as { value: MatrixSeries[] }).value, (c.frontend as { value: MatrixSeries[] }).value, (c.query as { value: MatrixSeries[] }).value];
+  // A cached gap: the repeat misses what Query has, exactly as the first answer did (it came from the cache).
+  const firstMissed = new Set(pointsMissed(first, frontend).map((m) => `${labelsKey(m.series)}@${m.t}`));
+  const missed = pointsMissed(frontend, query).filter((m) => !firstMissed.has(`${labelsKey(m.series)}@${m.t}`));
   const range = `${isoOf(c.window.start)} .. ${isoOf(c.window.end)} (step ${durationText(c.window.step)})`;
   const figures: Record<string, number | string> = { pointsQuery: query.reduce((n, s) => n + s.samples.length, 0), pointsMissed: missed.length, waitedMs: c.waitedMs };
   if (missed.length === 0) {
@@ -592,7 +594,13 @@ export function checkCache(inputs: AuditInputs): CheckResult {
 }
 
 export function judge(inputs: AuditInputs): CheckResult[] {
-  return [checkCoverage(inputs), checkCopies(inputs), checkVariation(inputs), checkEndpoints(inputs), checkPartial(inputs), checkCache(inputs)];
+  const variation = checkVariation(inputs);
+  // Where identical requests already get different answers, frontend and Query differing says nothing of a cache.
+  const cache: CheckResult =
+    variation.status === 'finding' && inputs.cache
+      ? { id: 'cache', status: 'unchecked', summary: 'identical requests get different answers (B): a difference between the frontend and Query would not tell a cached gap from that', details: [], figures: {}, plots: [] }
+      : checkCache(inputs);
+  return [checkCoverage(inputs), checkCopies(inputs), variation, checkEndpoints(inputs), checkPartial(inputs), cache];
 }
 
 /** 0 clean, 1 a finding was seen. */

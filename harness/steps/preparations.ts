@@ -5,6 +5,7 @@
 // (a kill, a cut, an outage), which `up` leaves to the person.
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { arch1, ARCH1_VARIANTS } from '../presets/arch1.ts';
+import { arch2, ARCH2_VARIANTS } from '../presets/arch2.ts';
 import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
 import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
@@ -13,6 +14,7 @@ import type { RunningTopology } from '../substrates/index.ts';
 import { HOUR_MS } from '../time.ts';
 import { oneBlockWindow } from '../workload/promtool-blocks.ts';
 import { prepareArch1 } from './arch1.ts';
+import { prepareArch2 } from './arch2.ts';
 import { populateWorkload } from './history.ts';
 import { goLive, goLiveOnAFreshSlot } from './live.ts';
 import { waitForRemoteWriteOfSlot } from './remote-write.ts';
@@ -40,6 +42,15 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
       const queries = Object.values(preset.paths).map((p) => p.query);
       return [`arch1-${v}`, { prepare: (t: RunningTopology, log: (line: string) => void) => prepareArch1(t, { ...preset, queries }, log), state: arch1State[v] }];
     }),
+  ),
+  ...Object.fromEntries(
+    ARCH2_VARIANTS.map((v) => [
+      `arch2-${v}`,
+      {
+        prepare: (t: RunningTopology, log: (line: string) => void) => prepareArch2(t, arch2(v), log),
+        state: '6h of history through the sidecars and in Receive, live data remote-written: a Query with only the note\'s replica labels counts every series twice (finding D)',
+      },
+    ]),
   ),
   ...Object.fromEntries(
     JITTER_VARIANTS.flatMap((v) => [
