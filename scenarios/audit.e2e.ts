@@ -32,6 +32,8 @@ import { alignDown, HOUR_MS } from '../harness/time.ts';
 import { waitFor } from '../harness/wait.ts';
 
 const OUT = join(REPORTS_DIR, 'audit');
+/** The audit's step: the workload's grid (15s), or 15s where the grid is finer (jitter's 1s: 6h would be 21600 points a series). */
+const MIN_STEP_MS = 15_000;
 /** What each case's audit reported, for reports/audit/table.md. */
 const observed = new Map<AuditCase, Record<CheckId, CheckStatus>>();
 
@@ -50,12 +52,12 @@ interface Audited {
 /**
  * The audit of one query path, as a person would run it: the Query's and the frontend's URLs, the
  * workload's metric as the probe (its values change every slot, so equal samples mean copies), the
- * workload's grid as the step.
+ * workload's grid as the step (at least MIN_STEP_MS).
  */
 async function audit(t: RunningTopology, c: AuditCase, urls: { query: string; frontend: string }, hooks: Parameters<typeof runAudit>[1] = {}): Promise<Audited> {
   const dir = join(OUT, `${c.preset}--${c.configuration}--${AUDIT_CASES.indexOf(c)}`);
   const outcome = await runAudit(
-    { ...urls, probe: t.workload.workload.metric, rangeMs: 6 * HOUR_MS, stepMs: t.workload.workload.stepMs, tries: 20, timeoutMs: 30_000, cacheWaitMs: 0, out: dir },
+    { ...urls, probe: t.workload.workload.metric, rangeMs: 6 * HOUR_MS, stepMs: Math.max(t.workload.workload.stepMs, MIN_STEP_MS), tries: 20, timeoutMs: 30_000, cacheWaitMs: 0, out: dir },
     { onProgress: log, ...hooks },
   );
   for (const line of outcome.lines) log(`  [audit ${c.preset}, ${c.path}] ${line}`);

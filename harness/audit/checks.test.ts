@@ -63,9 +63,9 @@ function storesBody(page: Record<string, StoreEntry[]>): { status: number; body:
   return { status: 200, body: `{"status":"success","data":{${data}}}` };
 }
 
-/** A kingpin flags map as /api/v1/status/flags prints it (repeated flags as "[a b]"). */
+/** The flags map as Thanos Query 0.42.4's /api/v1/status/flags prints it (read off the real binary: repeated flags comma-joined, none ""). */
 const flagsBody = (replicaLabels: string[], more: Record<string, string> = {}) =>
-  success({ 'query.replica-label': `[${replicaLabels.join(' ')}]`, 'deduplication.func': 'penalty', 'endpoint-strict': '[]', 'query.partial-response': 'true', ...more });
+  success({ 'query.replica-label': replicaLabels.join(','), 'deduplication.func': 'penalty', 'endpoint-strict': '', 'endpoint-group-strict': '', 'query.partial-response': 'true', ...more });
 
 /** The workload's value function: series i, distinct per step. */
 const value = (i: number, t: number) => i * 1e6 + ((t / 1000) % 1e6);
@@ -244,9 +244,9 @@ describe('E: endpoints', () => {
     expect(r.E.status).toBe('finding');
     expect(r.E.details[0]).toContain('has no block yet');
     expect(r.E.details.at(-1)).toBe("Query's flags: replica labels prometheus_replica; deduplication penalty; strict endpoints none; partial responses by default true");
-    expect(flagList('[a b]')).toEqual(['a', 'b']);
     expect(flagList('a,b')).toEqual(['a', 'b']);
-    expect(flagList('[]')).toEqual([]);
+    expect(flagList('')).toEqual([]);
+    expect(flagList('[a b]')).toEqual(['a', 'b']);
   });
 });
 

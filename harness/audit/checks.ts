@@ -75,7 +75,7 @@ export interface AuditInputs {
 
 // ---- Query's flags ----
 
-/** The values of a repeated flag as Thanos' /api/v1/status/flags prints them ("[a b]", "a,b", "a"). */
+/** The values of a repeated flag as Thanos' /api/v1/status/flags prints them ("a,b" in 0.42; "[a b]" tolerated). */
 export function flagList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   const text = String(value).trim().replace(/^\[|\]$/g, '');

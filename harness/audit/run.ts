@@ -27,6 +27,8 @@ export interface AuditOptions extends Omit<GatherOptions, 'onProgress' | 'now' |
   out: string | undefined;
 }
 
+const MAX_POINTS = 11_000;
+
 function duration(flag: string, value: string, maxMs?: number): number {
   if (!/^(\d+(ms|s|m|h|d))+$/.test(value)) throw new BadInput(`${flag} ${value}: not a duration; give e.g. 30s, 5m, 6h`);
   const ms = durationMs(value);
@@ -62,12 +64,16 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
   if (!Number.isInteger(tries) || tries < 2 || tries > MAX_TRIES) throw new BadInput(`--tries ${values.tries}: give a whole number from 2 to ${MAX_TRIES}`);
   const probe = values.probe ?? 'up';
   if (probe.trim() === '') throw new BadInput('--probe is empty: give a series selector, e.g. up');
+  const rangeMs = duration('--range', values.range ?? '6h');
+  const stepMs = duration('--step', values.step ?? '30s');
+  // Prometheus' (and Thanos') limit on a range query's points per series.
+  if (rangeMs / stepMs > MAX_POINTS) throw new BadInput(`--range ${values.range ?? '6h'} at --step ${values.step ?? '30s'} asks ${Math.floor(rangeMs / stepMs)} points per series, more than the ${MAX_POINTS} Query answers: raise --step`);
   return {
     query: values.query,
     frontend: values.frontend,
     probe,
-    rangeMs: duration('--range', values.range ?? '6h'),
-    stepMs: duration('--step', values.step ?? '30s'),
+    rangeMs,
+    stepMs,
     tries,
     timeoutMs: duration('--timeout', values.timeout ?? '30s'),
     cacheWaitMs: values['cache-wait'] === undefined ? 30_000 : duration('--cache-wait', values['cache-wait'], 300_000),
