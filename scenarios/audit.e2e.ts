@@ -8,6 +8,7 @@
 // Two presets need one more step than `up` takes, each a fault the finding is about:
 // - jitter: the pinned Query pair is pinned one replica per receive (as its scenario does), so that
 //   the frontend's tries land on different receives for certain, not by the Service's luck;
+// - link-cut: the link between the clusters is cut once Arch 1 is served, and restored after;
 // - query-frontend-cache: the exporter holds back the newest slots while the audit's cache check
 //   asks its first range (the ingestion lag the finding needs), and releases them after it.
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { CHECKS, type CheckId, type CheckStatus } from '../harness/audit/checks.
 import { runAudit, type AuditOutcome } from '../harness/audit/run.ts';
 import { arch1 } from '../harness/presets/arch1.ts';
 import { arch2 } from '../harness/presets/arch2.ts';
+import { linkCut } from '../harness/presets/link-cut.ts';
 import type { QueryPathHandle } from '../harness/presets/handles.ts';
 import { queryFrontendCache } from '../harness/presets/query-frontend-cache.ts';
 import { receiveJitter, type JitterPreset } from '../harness/presets/receive-jitter.ts';
@@ -139,8 +141,9 @@ async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset
 describe('audit of the receive jitter: the pinned pair is flagged with finding B, the fan-out and the hashring clean', () => {
   const standalone = receiveJitter('standalone-behind-service');
   const audited = useTopology(standalone.topology, async (t) => {
-    await pinEachQueryToItsReceive(t, standalone);
     await PREPARATIONS[standalone.topology.name]!.prepare(t, log);
+    // Once the receives hold data (and so advertise their label sets), each pinned replica to its own.
+    await pinEachQueryToItsReceive(t, standalone);
     const fanout = standalone.fanout!;
     const audit1 = (h: typeof standalone.pinned) => ({ query: t.url(h.query.instances[0]!), frontend: t.url(h.frontend.ref) });
     return {
@@ -214,4 +217,27 @@ describe("audit of the Query Frontend's results cache: max freshness 0s is flagg
     expect(Number(cache.figures.pointsMissed)).toBeGreaterThanOrEqual(HELD_SLOTS * preset.topology.workload.series);
   });
   it('max freshness 1m: clean', () => expectCase(audited().fixed));
+});
+
+describe('audit of the link cut: plain endpoints are flagged for the silent partial answer, strict ones not, the restored link clean', () => {
+  const preset = linkCut();
+  const audited = useTopology(preset.topology, async (t) => {
+    await PREPARATIONS[preset.topology.name]!.prepare(t, log);
+    const sidecars = preset.sidecar.instances.length;
+    const paths = [preset.paths.plain, preset.paths.strict];
+    const client = (p: QueryPathHandle) => new PromApiClient(t.url(p.query.ref));
+    await t.cutLink(preset.clusters.observer, preset.clusters.observee);
+    // Once each Query's own check of the sidecars has failed (its Stores page says so).
+    await Promise.all(paths.map((p) => waitForStores(p.query.ref, client(p), { type: 'sidecar', count: sidecars, failing: true }, { onProgress: log })));
+    const plain = await audit(t, caseOf(preset.topology.name, 'sidecars as plain endpoints (the note), the link cut'), pathUrls(t, preset.paths.plain));
+    const strict = await audit(t, caseOf(preset.topology.name, 'sidecars as strict endpoints, the link cut'), pathUrls(t, preset.paths.strict));
+    const restoredAt = Date.now();
+    await t.restoreLink(preset.clusters.observer, preset.clusters.observee);
+    await waitForStores(preset.paths.plain.query.ref, client(preset.paths.plain), { type: 'sidecar', count: sidecars, checkedAfter: restoredAt }, { onProgress: log });
+    const restored = await audit(t, caseOf(preset.topology.name, 'sidecars as plain endpoints, the link restored'), pathUrls(t, preset.paths.plain));
+    return { plain, strict, restored };
+  });
+  it('plain endpoints, cut: A, E and partial (HTTP 200 without a warning even with partial_response=false)', () => expectCase(audited().plain));
+  it('strict endpoints, cut: A and E, and Query says so (partial ok)', () => expectCase(audited().strict));
+  it('the link restored: clean', () => expectCase(audited().restored));
 });

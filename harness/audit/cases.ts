@@ -34,6 +34,21 @@ export const AUDIT_CASES: AuditCase[] = [
   { preset: 'jitter-hashring-rf2', path: 'hashring, replication factor 2 (fixed b)', configuration: 'fixed', expected: clean },
   { preset: 'query-frontend-cache', path: 'frontend with max freshness 0s, ingestion held back 2 slots', configuration: 'faulty', expected: { ...clean, cache: 'finding' } },
   { preset: 'query-frontend-cache', path: 'frontend with max freshness 1m, ingestion held back 2 slots', configuration: 'fixed', expected: clean },
+  {
+    preset: 'link-cut',
+    path: 'sidecars as plain endpoints (the note), the link cut',
+    configuration: 'faulty',
+    expected: { ...clean, A: 'finding', E: 'finding', partial: 'finding' },
+    note: 'A and E: the cut itself, the newest data only the sidecars held missing and their errors on the Stores page; partial: Query says nothing of it',
+  },
+  {
+    preset: 'link-cut',
+    path: 'sidecars as strict endpoints, the link cut',
+    configuration: 'faulty',
+    expected: { ...clean, A: 'finding', E: 'finding' },
+    note: 'the cut is still there (A, E), but Query says so: a warning with partial_response=true, an error with =false',
+  },
+  { preset: 'link-cut', path: 'sidecars as plain endpoints, the link restored', configuration: 'fixed', expected: clean },
 ];
 
 const WORD: Record<CheckStatus, string> = { ok: 'ok', finding: '**FINDING**', unchecked: 'could not check' };

@@ -7,6 +7,7 @@ import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { arch1, ARCH1_VARIANTS } from '../presets/arch1.ts';
 import { arch2, ARCH2_VARIANTS } from '../presets/arch2.ts';
 import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
+import { linkCut } from '../presets/link-cut.ts';
 import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
 import { storePartitions } from '../presets/store-partitions.ts';
@@ -68,6 +69,13 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
       return prepareArch1(t, { ...preset, queries: [preset.query] }, log);
     },
     state: 'Arch 1 with history and live data behind the two cached frontends (finding G)',
+  },
+  'link-cut': {
+    prepare: (t, log) => {
+      const preset = linkCut();
+      return prepareArch1(t, { ...preset, queries: Object.values(preset.paths).map((p) => p.query) }, log);
+    },
+    state: 'Arch 1 served through both Queries (sidecars as plain and as strict endpoints), the link intact: the cut is yours to make (finding G)',
   },
   'store-partitions': {
     prepare: async (t, log) => {
