@@ -10,8 +10,9 @@
 //   GET /api/v1/query        probe  x K     at one past time, through the frontend if given (B)
 //   GET /api/v1/query        probe  x 2     partial_response=true and =false (partial answers)
 //   GET /api/v1/query        vector(1)      through the frontend: is it there? (only with --frontend)
-//   GET /api/v1/query_range  probe  x 3     the recent range: frontend, frontend again, Query (cache; only with --frontend)
-import { PromApiClient, PromApiError, type QueryResponse, type StoreEndpoint, type VectorSample } from '../promql/client.ts';
+//   GET /api/v1/query_range  probe  x 3     the recent range: through the frontend first of all, then (after
+//                                           --cache-wait, the other checks meanwhile) again, and through Query
+import { PromApiClient, PromApiError, type MatrixSeries, type QueryResponse, type StoreEndpoint, type VectorSample } from '../promql/client.ts';
 import type { AuditInputs, AuditOptions, Outcome } from './checks.ts';
 
 export const MAX_TRIES = 100;
@@ -107,6 +108,20 @@ export async function gather(o: GatherOptions): Promise<Gathered> {
   log(`audit: ${queryUrl}: ${endpoints.length} endpoints`);
 
   const flags = await requests.run(() => query.status('flags'));
+
+  // The frontend's cache, first: a recent range through it now; the other checks run while the
+  // wait before its repeat passes.
+  let firstAsk: { window: { start: number; end: number; step: number }; first: Outcome<MatrixSeries[]>; askedAt: number; range: (c: PromApiClient) => Promise<Outcome<MatrixSeries[]>> } | undefined;
+  if (frontend) {
+    const cacheEnd = Math.floor(now() / o.stepMs) * o.stepMs;
+    const window = { start: cacheEnd - Math.min(o.rangeMs, 3_600_000), end: cacheEnd, step: o.stepMs };
+    const range = (c: PromApiClient) => requests.run(async () => (await c.queryRange(o.probe, { ...window, dedup: true })).result);
+    const first = await range(frontend);
+    const askedAt = now();
+    log(`audit: the recent range ${new Date(window.start).toISOString()} .. ${new Date(window.end).toISOString()} through the frontend`);
+    if (o.afterFirstCacheAsk) await o.afterFirstCacheAsk();
+    firstAsk = { window, first, askedAt, range };
+  }
   const at = now();
   const step = o.stepMs;
   const alignDown = (t: number) => Math.floor(t / step) * step;
@@ -128,22 +143,17 @@ export async function gather(o: GatherOptions): Promise<Gathered> {
   const allowed = await instant(true);
   const refused = await instant(false);
 
-  // The frontend's cache: a recent range through it, again after a wait, and through Query.
+  // The cache check's repeat, once the wait since its first request is over.
   let cache: AuditInputs['cache'];
-  if (frontend) {
-    const cacheEnd = alignDown(now());
-    const window = { start: cacheEnd - Math.min(o.rangeMs, 3_600_000), end: cacheEnd, step };
-    const range = (c: PromApiClient) => requests.run(async () => (await c.queryRange(o.probe, { ...window, dedup: true })).result);
-    const first = await range(frontend);
-    const started = now();
-    if (o.afterFirstCacheAsk) await o.afterFirstCacheAsk();
-    const left = o.cacheWaitMs - (now() - started);
+  if (firstAsk) {
+    const { window, first, askedAt, range } = firstAsk;
+    const left = o.cacheWaitMs - (now() - askedAt);
     if (left > 0) await new Promise((r) => setTimeout(r, left));
-    const waitedMs = now() - started;
-    const again = await range(frontend);
+    const waitedMs = now() - askedAt;
+    const again = await range(frontend!);
     const fromQuery = await range(query);
     cache = { window, waitedMs, first, frontend: again, query: fromQuery };
-    log(`audit: the recent range through the frontend twice, ${waitedMs} ms apart, and through Query`);
+    log(`audit: the recent range through the frontend again ${waitedMs} ms later, and through Query`);
   }
 
   const inputs: AuditInputs = {
