@@ -28,6 +28,7 @@ import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { REPORTS_DIR } from '../harness/report/paths.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { waitForLiveUpTo } from '../harness/steps/live.ts';
+import { waitForRemoteWriteOfSlot } from '../harness/steps/remote-write.ts';
 import { PREPARATIONS } from '../harness/steps/preparations.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
 import { alignDown, HOUR_MS } from '../harness/time.ts';
@@ -123,6 +124,16 @@ describe("audit of Arch 2: the note's replica labels are flagged with finding D,
   it('all replica labels declared: clean', () => expectCase(audited().fixed));
 });
 
+/**
+ * The jitter presets hold live data only, from the moment they went live: the audit asks about a
+ * minute back (its tries) and its probe ends a step or two back. Waits until the receives hold
+ * remote-written data from LIVE_HISTORY_MS after the live data began, so that both lie inside it.
+ */
+const LIVE_HISTORY_MS = 90_000;
+async function waitForLiveHistory(t: RunningTopology, preset: JitterPreset, liveFromMs: number): Promise<void> {
+  await waitForRemoteWriteOfSlot(t, [...preset.prometheus.instances], alignDown(liveFromMs + LIVE_HISTORY_MS, t.workload.workload.stepMs), { timeoutMs: 2 * LIVE_HISTORY_MS, onProgress: log });
+}
+
 /** Pins replica i of the pinned Query pair to receive i through the gRPC Service (as the jitter scenario does). */
 async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset): Promise<void> {
   const replicas = [...preset.pinned.query.instances];
@@ -141,9 +152,11 @@ async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset
 describe('audit of the receive jitter: the pinned pair is flagged with finding B, the fan-out and the hashring clean', () => {
   const standalone = receiveJitter('standalone-behind-service');
   const audited = useTopology(standalone.topology, async (t) => {
+    const liveFromMs = Date.now();
     await PREPARATIONS[standalone.topology.name]!.prepare(t, log);
     // Once the receives hold data (and so advertise their label sets), each pinned replica to its own.
     await pinEachQueryToItsReceive(t, standalone);
+    await waitForLiveHistory(t, standalone, liveFromMs);
     const fanout = standalone.fanout!;
     const audit1 = (h: typeof standalone.pinned) => ({ query: t.url(h.query.instances[0]!), frontend: t.url(h.frontend.ref) });
     return {
@@ -162,7 +175,9 @@ describe('audit of the receive jitter: the pinned pair is flagged with finding B
 describe('audit of the receive jitter fixed by a hashring with replication factor 2: clean', () => {
   const hashring = receiveJitter('hashring-rf2');
   const audited = useTopology(hashring.topology, async (t) => {
+    const liveFromMs = Date.now();
     await PREPARATIONS[hashring.topology.name]!.prepare(t, log);
+    await waitForLiveHistory(t, hashring, liveFromMs);
     return audit(t, caseOf(hashring.topology.name, 'hashring'), { query: t.url(hashring.pinned.query.instances[0]!), frontend: t.url(hashring.pinned.frontend.ref) });
   });
   it('clean', () => expectCase(audited()));
