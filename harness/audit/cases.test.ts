@@ -1,5 +1,5 @@
 // The README's preset x check table is the one rendered from the cases the e2e proof asserts
-// (scenarios/audit.e2e.ts): neither can change without the other.
+// (scenarios/audit-*.e2e.ts): neither can change without the other.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // The proof of the audit: each preset topology with a faulty/fixed pair, in its finding's state,
-// and what `audit` must report against it. scenarios/audit.e2e.ts brings each up, audits it and
-// asserts exactly these results; the README's preset x check table is rendered from this list
+// and what `audit` must report against it. scenarios/audit-*.e2e.ts bring each up, audit it and
+// assert exactly these results; the README's preset x check table is rendered from this list
 // (harness/audit/cases.test.ts keeps the two equal).
 import { CHECK_TITLES, CHECKS, type CheckId, type CheckStatus } from './checks.ts';
 

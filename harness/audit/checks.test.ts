@@ -127,7 +127,7 @@ function serve(f: Fixture): void {
   };
 }
 
-const options = (more: Partial<GatherOptions> = {}): GatherOptions => ({ query: base, probe: 'e2e_workload_value', rangeMs: 6 * HOUR, stepMs: STEP, tries: 20, timeoutMs: 5_000, cacheWaitMs: 0, now: () => NOW, ...more });
+const options = (more: Partial<GatherOptions> = {}): GatherOptions => ({ query: base, probe: 'e2e_workload_value', rangeMs: 6 * HOUR, stepMs: STEP, tries: 20, agoMs: 60_000, timeoutMs: 5_000, cacheWaitMs: 0, now: () => NOW, ...more });
 
 async function audit(f: Fixture, more: Partial<GatherOptions> = {}): Promise<Record<CheckId, CheckResult>> {
   serve(f);
@@ -324,7 +324,7 @@ describe('bad input and safety', () => {
     expect(exitCodeOf(results.map((x) => ({ ...x, status: 'ok' as const })))).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'audit-report-'));
     try {
-      const run = { query: base, frontend: undefined, startedAt: new Date(NOW).toISOString(), finishedAt: new Date(NOW).toISOString(), requests: 9, options: { probe: 'p', range: '6h', step: '30s', tries: 20, timeout: '30s' }, results, exitCode: 1 as const };
+      const run = { query: base, frontend: undefined, startedAt: new Date(NOW).toISOString(), finishedAt: new Date(NOW).toISOString(), requests: 9, options: { probe: 'p', range: '6h', step: '30s', tries: 20, ago: '1m', timeout: '30s' }, results, exitCode: 1 as const };
       const { index } = writeAuditReport(dir, run);
       expect(readdirSync(dir).sort()).toEqual(['audit.json', 'index.html', 'results.json']);
       const html = (await import('node:fs')).readFileSync(index, 'utf8');

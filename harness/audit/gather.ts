@@ -20,6 +20,8 @@ export const MAX_TRIES = 100;
 export interface GatherOptions extends AuditOptions {
   query: string;
   frontend?: string;
+  /** How far back the fixed past time of the tries (B) and the partial-answer check lies: ingestion has settled there. */
+  agoMs: number;
   /** Timeout of each request. */
   timeoutMs: number;
   /** Between the first and the repeated request of the cache check. */
@@ -131,7 +133,7 @@ export async function gather(o: GatherOptions): Promise<Gathered> {
   log(`audit: probe ${o.probe} over ${new Date(probeWindow.start).toISOString()} .. ${new Date(probeWindow.end).toISOString()}`);
 
   // B: K identical instant queries at one past time, all at once (several connections, as refreshes of a dashboard by several people).
-  const variationTime = alignDown(at - 60_000);
+  const variationTime = alignDown(at - o.agoMs);
   const through = frontend ?? query;
   const answers = await Promise.all(
     Array.from({ length: o.tries }, () => requests.run(() => through.query(o.probe, { time: variationTime, dedup: true }))),

@@ -17,7 +17,7 @@ export interface AuditRun {
   finishedAt: string;
   /** Requests sent to Query and the frontend, all GET. */
   requests: number;
-  options: { probe: string; range: string; step: string; tries: number; timeout: string };
+  options: { probe: string; range: string; step: string; tries: number; ago: string; timeout: string };
   results: CheckResult[];
   exitCode: 0 | 1;
 }
@@ -52,7 +52,7 @@ export function renderAuditHtml(run: AuditRun): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>thanos-ha-e2e audit ${esc(run.query)}</title><style>${CSS}.found{color:#c62828;font-weight:600}</style></head><body>
 <h1>thanos-ha-e2e audit of ${esc(run.query)}</h1>
 <p>${esc(run.startedAt)} to ${esc(run.finishedAt)} · Query ${esc(run.query)}${run.frontend ? ` · Query Frontend ${esc(run.frontend)}` : ' · no Query Frontend given'} · ${run.requests} GET requests · exit ${run.exitCode}</p>
-<p>probe <code>${esc(run.options.probe)}</code> over ${esc(run.options.range)}, step ${esc(run.options.step)}; ${run.options.tries} identical tries; timeout ${esc(run.options.timeout)} per request</p>
+<p>probe <code>${esc(run.options.probe)}</code> over ${esc(run.options.range)}, step ${esc(run.options.step)}; ${run.options.tries} identical tries ${esc(run.options.ago)} back; timeout ${esc(run.options.timeout)} per request</p>
 <h2>Checks</h2>
 <table id="findings"><tr><th>check</th><th>result</th><th>what was seen</th></tr>${rows}</table>
 <pre>${esc(resultLines(run.results).join('\n'))}</pre>

@@ -19,6 +19,7 @@ requests, at most 9 + tries, each with a timeout.
   --range D          how far back data should be there: the retention you expect to query (default 6h)
   --step D           range query step (default 30s)
   --tries K          identical requests of check B (default 20, at most ${MAX_TRIES})
+  --ago D            how far back the tries' fixed time lies, where ingestion has settled (default 1m)
   --timeout D        per request (default 30s)
   --cache-wait D     between the two requests of the cache check (default 30s, at most 5m)
   --out DIR          where audit.json and index.html go (default reports/audit-<time>)`;
@@ -51,6 +52,7 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
         range: { type: 'string' },
         step: { type: 'string' },
         tries: { type: 'string' },
+        ago: { type: 'string' },
         timeout: { type: 'string' },
         'cache-wait': { type: 'string' },
         out: { type: 'string' },
@@ -75,6 +77,7 @@ export function parseAuditArgs(argv: string[]): AuditOptions {
     rangeMs,
     stepMs,
     tries,
+    agoMs: duration('--ago', values.ago ?? '1m', rangeMs),
     timeoutMs: duration('--timeout', values.timeout ?? '30s'),
     cacheWaitMs: values['cache-wait'] === undefined ? 30_000 : duration('--cache-wait', values['cache-wait'], 300_000),
     out: values.out,
@@ -100,7 +103,7 @@ export async function runAudit(o: AuditOptions, hooks: Pick<GatherOptions, 'onPr
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     requests,
-    options: { probe: o.probe, range: text(o.rangeMs), step: text(o.stepMs), tries: o.tries, timeout: text(o.timeoutMs) },
+    options: { probe: o.probe, range: text(o.rangeMs), step: text(o.stepMs), tries: o.tries, ago: text(o.agoMs), timeout: text(o.timeoutMs) },
     results,
     exitCode: exitCodeOf(results),
   };
