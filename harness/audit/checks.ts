@@ -574,13 +574,15 @@ export function checkCache(inputs: AuditInputs): CheckResult {
   }
   const times = [...new Set(missed.map((m) => m.t))].sort((a, b) => a - b);
   const series = new Set(missed.map((m) => labelsKey(m.series))).size;
+  // Zoomed on the end of the range, where a cached gap sits: 20 steps before the first missed point.
+  const from = Math.max(c.window.start, times[0]! - 20 * c.window.step);
   base.plots.push({
     kind: 'timeline',
-    title: 'the recent range: points the frontend answered as Query does, and those it missed (marked)',
-    range: { from: c.window.start, to: c.window.end },
+    title: `the recent range's newest ${durationText(c.window.end - from)}: points the frontend answered as Query does, and those it missed (marked)`,
+    range: { from, to: c.window.end },
     rows: [
-      { label: 'Query', segments: [{ from: c.window.start, to: c.window.end }] },
-      { label: 'frontend (repeat)', segments: [{ from: c.window.start, to: Math.max(c.window.start, times[0]! - c.window.step) }] },
+      { label: 'Query', segments: [{ from, to: c.window.end }] },
+      { label: 'frontend (repeat)', segments: [{ from, to: Math.max(from, times[0]! - c.window.step) }] },
     ],
     marks: [{ label: 'cached gap', from: times[0]!, to: times.at(-1)! }],
   });
