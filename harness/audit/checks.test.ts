@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkCopies, commonGaps, exitCodeOf, findCopies, flagList, judge, seriesGaps, type CheckId, type CheckResult } from './checks.ts';
 import { BadInput, gather, type GatherOptions } from './gather.ts';
 import { writeAuditReport } from './report.ts';
+import { parseAuditArgs, runAudit } from './run.ts';
 
 const MAX_INT64 = '9223372036854775807';
 const MIN_INT64 = '-9223372036854775808';
@@ -354,5 +355,28 @@ describe('the cache check is about a cache', () => {
       { frontend: `${base}/frontend` },
     );
     expect(statuses(r)).toMatchObject({ B: 'finding', cache: 'unchecked' });
+  });
+});
+
+describe('the command', () => {
+  it('bad input is refused before anything is written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-bad-'));
+    try {
+      handler = (url) => (url.pathname === '/api/v1/stores' ? success({}) : undefined);
+      const out = join(dir, 'report');
+      await expect(runAudit({ ...parseAuditArgs(['--query', base]), out })).rejects.toThrow(BadInput);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('options: defaults, bounds, one line for each mistake', () => {
+    expect(parseAuditArgs(['--query', 'http://q:9090'])).toMatchObject({ probe: 'up', rangeMs: 6 * HOUR, stepMs: 30_000, tries: 20, agoMs: 60_000, timeoutMs: 30_000, cacheWaitMs: 30_000 });
+    expect(() => parseAuditArgs([])).toThrow(/audit needs --query URL/);
+    expect(() => parseAuditArgs(['--query', 'http://q', '--tries', '101'])).toThrow(/--tries 101: give a whole number from 2 to 100/);
+    expect(() => parseAuditArgs(['--query', 'http://q', '--cache-wait', '10m'])).toThrow(/at most 300s/);
+    expect(() => parseAuditArgs(['--query', 'http://q', '--step', '1s'])).toThrow(/21600 points per series/);
+    expect(() => parseAuditArgs(['--query', 'http://q', '--range', 'six hours'])).toThrow(/not a duration/);
   });
 });
