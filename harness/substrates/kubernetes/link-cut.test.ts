@@ -33,6 +33,17 @@ describe('iptablesLinkRules', () => {
     ]);
   });
 
+  it('hangs by inserting DROP rules in the same places, so that nothing answers and nothing is reset; restore deletes exactly them', () => {
+    const DROP = ['-p', 'tcp', '-j', 'DROP'];
+    expect(iptablesLinkRules('cut', '172.18.0.3', 'hang')).toEqual([
+      ['iptables', '-I', 'INPUT', '1', '-s', '172.18.0.3', ...DROP],
+      ['iptables', '-I', 'OUTPUT', '1', '-d', '172.18.0.3', ...DROP],
+      ['iptables', '-I', 'FORWARD', '1', '-s', '172.18.0.3', ...DROP],
+      ['iptables', '-I', 'FORWARD', '1', '-d', '172.18.0.3', ...DROP],
+    ]);
+    expect(iptablesLinkRules('restore', '172.18.0.3', 'hang')).toEqual(iptablesLinkRules('cut', '172.18.0.3', 'hang').map(([bin, , chain, , ...rest]) => [bin!, '-D', chain!, ...rest]));
+  });
+
   it('refuses anything but an IPv4 address', () => {
     expect(() => iptablesLinkRules('cut', 'observee-k3s')).toThrow('"observee-k3s" is not a node\'s IPv4 address');
   });
@@ -72,6 +83,20 @@ describe('nodeLinkSwitch', () => {
     await links.restore('observer', 'observee');
     expect(ran).toHaveLength(16);
     expect(ran.slice(8).every((line) => line.includes(' -D '))).toBe(true);
+  });
+
+  it('hangs with DROP rules and restores by deleting those; a cut the other way round swaps the rules', async () => {
+    const { ran, links } = recording();
+    await links.cut('observer', 'observee', 'hang');
+    await links.cut('observee', 'observer', 'hang');
+    expect(ran).toHaveLength(8);
+    expect(ran.every((line) => line.endsWith('-j DROP') && line.includes(' -I '))).toBe(true);
+    await links.cut('observer', 'observee', 'reset');
+    expect(ran.slice(8, 16).every((line) => line.includes(' -D ') && line.endsWith('-j DROP'))).toBe(true);
+    expect(ran.slice(16).every((line) => line.includes(' -I ') && line.endsWith('--reject-with tcp-reset'))).toBe(true);
+    await links.restore('observer', 'observee');
+    expect(ran.slice(24)).toHaveLength(8);
+    expect(ran.slice(24).every((line) => line.includes(' -D ') && line.endsWith('--reject-with tcp-reset'))).toBe(true);
   });
 
   it('names the cluster that does not exist, and refuses a link from a cluster to itself', async () => {
