@@ -99,6 +99,28 @@ describe('nodeLinkSwitch', () => {
     expect(ran.slice(24).every((line) => line.includes(' -D ') && line.endsWith('--reject-with tcp-reset'))).toBe(true);
   });
 
+  it("runs each node's rules in order and both nodes at once", async () => {
+    const ran: string[] = [];
+    const release: (() => void)[] = [];
+    const links = nodeLinkSwitch(topology, (c) => ({
+      address: c === 'observer' ? '172.18.0.2' : '172.18.0.3',
+      exec: (argv) => {
+        ran.push(`${c} ${argv[2]}`);
+        return new Promise<void>((resolve) => release.push(resolve));
+      },
+    }));
+    const cutting = links.cut('observer', 'observee', 'hang');
+    await Promise.resolve();
+    expect(ran).toEqual(['observer INPUT', 'observee INPUT']);
+    while (ran.length < 8 || release.length > 0) {
+      release.shift()!();
+      await new Promise((r) => setImmediate(r));
+    }
+    await cutting;
+    expect(ran.filter((l) => l.startsWith('observer'))).toEqual(['observer INPUT', 'observer OUTPUT', 'observer FORWARD', 'observer FORWARD']);
+    expect(ran.filter((l) => l.startsWith('observee'))).toEqual(['observee INPUT', 'observee OUTPUT', 'observee FORWARD', 'observee FORWARD']);
+  });
+
   it('names the cluster that does not exist, and refuses a link from a cluster to itself', async () => {
     const { ran, links } = recording();
     await expect(links.cut('observer', 'elsewhere')).rejects.toThrow('no cluster "elsewhere" in topology links: a link joins two of observer, observee');

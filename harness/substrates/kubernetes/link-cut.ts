@@ -63,11 +63,20 @@ export function nodeLinkSwitch(topology: Topology, nodeOf: (cluster: string) => 
   const run = async (action: LinkAction, a: string, b: string, mode: LinkCutMode) => {
     const name = linkName(a, b);
     const nodes = { a: { cluster: a, ...nodeOf(a) }, b: { cluster: b, ...nodeOf(b) } };
-    for (const { cluster, argv } of linkCommands(action, nodes.a, nodes.b, mode)) {
-      await (cluster === a ? nodes.a : nodes.b).exec(argv).catch((err: unknown) => {
-        throw new Error(`${action === 'cut' ? 'cutting' : 'restoring'} the link ${name}: \`${argv.join(' ')}\` in ${cluster}'s node failed: ${err instanceof Error ? err.message : String(err)}`);
-      });
-    }
+    const commands = linkCommands(action, nodes.a, nodes.b, mode);
+    // Each node's rules in order, both nodes at once: the cut takes effect in about one node's
+    // time, which a test that asks "at once, before any health check can fail" relies on.
+    const outcomes = await Promise.allSettled(
+      [nodes.a, nodes.b].map(async (node) => {
+        for (const { argv } of commands.filter((c) => c.cluster === node.cluster)) {
+          await node.exec(argv).catch((err: unknown) => {
+            throw new Error(`${action === 'cut' ? 'cutting' : 'restoring'} the link ${name}: \`${argv.join(' ')}\` in ${node.cluster}'s node failed: ${err instanceof Error ? err.message : String(err)}`);
+          });
+        }
+      }),
+    );
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
     if (action === 'cut') cut.set(name, mode);
     else cut.delete(name);
   };
