@@ -19,7 +19,7 @@ import { linkCut } from '../harness/presets/link-cut.ts';
 import type { RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient, PromApiError, type RangeQueryResponse } from '../harness/promql/client.ts';
 import { waitForStores } from '../harness/promql/wait-metrics.ts';
-import { anyHungQueryAtMostMs, checkFailsWithinMs, hungStreamWait, type QueryTimeouts } from '../harness/models/hung-endpoint.ts';
+import { anyHungQueryAtMostMs, checkFailsWithinMs, hungStreamWait, THANOS_GRPC_KEEPALIVE, type QueryTimeouts } from '../harness/models/hung-endpoint.ts';
 import { queryTimeouts } from '../harness/plan/query.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments } from '../harness/report/plots.ts';
@@ -342,6 +342,7 @@ const goDuration = (ms: number) => {
   return `${ms / 1000}s`;
 };
 
+/** A wait within a model's bounds (from when the query was sent): at least atLeastMs, at most atMostMs + slack. */
 function expectWithin(took: Timed, bounds: { atLeastMs: number; atMostMs: number }, what: string): void {
   expect(took.tookMs, `${what}: answered after ${took.tookMs} ms, expected at least ${bounds.atLeastMs}`).toBeGreaterThanOrEqual(bounds.atLeastMs);
   expect(took.tookMs, `${what}: answered after ${took.tookMs} ms, expected at most ${bounds.atMostMs} + ${SLACK_MS}`).toBeLessThanOrEqual(bounds.atMostMs + SLACK_MS);
@@ -352,10 +353,10 @@ describe("the link hangs, sidecars as plain endpoints (the note): Query waits ou
     const { r, observed, hang } = measured();
     const o = observed.plain;
     const h = hang.plain;
-    const wait = hungStreamWait(h.timeouts);
-    expect(wait.endedBy, "the note's Query has no store response timeout, and its query timeout is longer").toBe('gRPC keepalive');
     for (const [how, asked] of Object.entries(h.atOnce)) {
       expect(asked.sentMs, `${how}: sent before any health check could fail`).toBeLessThan(h.timeouts.endpointInfoMs);
+      const wait = hungStreamWait(h.timeouts, asked.sentMs);
+      expect(wait, "the note's Query has no store response timeout, and its query timeout is longer").toMatchObject({ endedBy: 'gRPC keepalive', certain: true });
       expectWithin(asked, wait, how);
     }
     for (const [how, asked] of Object.entries({ partial: h.atOnce.partial, frontendPartial: h.atOnce.frontendPartial })) {
@@ -379,7 +380,7 @@ describe("the link hangs, sidecars as plain endpoints (the note): Query waits ou
     for (const [how, asked] of Object.entries(h.noticed)) {
       expectStoreOnly(r, analyse(r, asked));
       expect(asked.answer!.warnings, how).toEqual([]);
-      expect(asked.tookMs, `${how}: waits for no timeout`).toBeLessThan(hungStreamWait(h.timeouts).atLeastMs);
+      expect(asked.tookMs, `${how}: waits for no timeout`).toBeLessThan(THANOS_GRPC_KEEPALIVE.timeoutMs);
     }
     const a = analyse(r, h.noticed.noPartial);
     const first = h.atOnce.partial;
@@ -425,11 +426,12 @@ describe('the link hangs, sidecars as strict endpoints with a store response tim
     const { r, observed, hang } = measured();
     const o = observed.strict;
     const h = hang.strict;
-    const wait = hungStreamWait(h.timeouts);
-    expect(wait.endedBy).toBe('store response timeout');
     const gaveUp = `failed to receive any data in ${goDuration(h.timeouts.storeResponseMs)} from Addr: `;
     for (const [how, asked] of Object.entries(h.atOnce)) {
       expect(asked.sentMs, `${how}: sent before any health check could fail`).toBeLessThan(h.timeouts.endpointInfoMs);
+      // Premise: sent soon enough after the hang that nothing needing 5 s of silence can come first.
+      const wait = hungStreamWait(h.timeouts, asked.sentMs);
+      expect(wait, `${how}: sent ${asked.sentMs} ms after the hang`).toMatchObject({ endedBy: 'store response timeout', certain: true });
       expectWithin(asked, wait, how);
     }
     for (const [how, asked] of Object.entries({ partial: h.atOnce.partial, frontendPartial: h.atOnce.frontendPartial })) {

@@ -34,29 +34,39 @@ export const GRPC_MIN_CONNECT_TIMEOUT_MS = 20_000;
 
 export type HungWaitEnd = 'store response timeout' | 'gRPC keepalive' | 'query timeout';
 
-/** How long a query waits on an endpoint whose link hangs, counted from when the query is sent. */
+/** How long a query waits on an endpoint whose link hangs, counted from when the query was sent. */
 export interface HungWait {
   /** No end can come sooner. */
   atLeastMs: number;
   /** By then `endedBy` has ended it, if nothing did sooner. */
   atMostMs: number;
   endedBy: HungWaitEnd;
+  /** Nothing else can end it before endedBy does: then the wait is endedBy's, and Query's text names it. */
+  certain: boolean;
 }
 
 /**
- * A query sent after the link hung, over a connection that was open before: the endpoint's stream
- * gets nothing until the first of the store response timeout (exactly its value), the keepalive
- * (5-15 s) or the query timeout (exactly its value) ends it.
+ * A query sent sentMs after the link hung, over a connection that was open before: the endpoint's
+ * stream gets nothing until the first of these ends it:
+ * - the store response timeout, exactly its value after the query's stream opened;
+ * - the query timeout, exactly its value;
+ * - gRPC's keepalive (or TCP's user timeout, where packets are dropped): both need 5 s of silence
+ *   that began with the hang, maybe before the query was sent, and the keepalive ends it at the
+ *   latest 15 s after the stream opened.
  */
-export function hungStreamWait(t: QueryTimeouts): HungWait {
+export function hungStreamWait(t: QueryTimeouts, sentMs = 0): HungWait {
   const k = THANOS_GRPC_KEEPALIVE;
-  const ends: HungWait[] = [
-    { endedBy: 'gRPC keepalive', atLeastMs: k.timeoutMs, atMostMs: k.timeMs + k.timeoutMs },
+  const ends: Omit<HungWait, 'certain'>[] = [
+    { endedBy: 'gRPC keepalive', atLeastMs: Math.max(0, k.timeoutMs - sentMs), atMostMs: k.timeMs + k.timeoutMs },
     { endedBy: 'query timeout', atLeastMs: t.queryMs, atMostMs: t.queryMs },
   ];
   if (t.storeResponseMs > 0) ends.push({ endedBy: 'store response timeout', atLeastMs: t.storeResponseMs, atMostMs: t.storeResponseMs });
   const first = ends.reduce((a, b) => (b.atMostMs < a.atMostMs ? b : a));
-  return { ...first, atLeastMs: Math.min(...ends.map((e) => e.atLeastMs)) };
+  return {
+    ...first,
+    atLeastMs: Math.min(...ends.map((e) => e.atLeastMs)),
+    certain: ends.every((e) => e === first || e.atLeastMs >= first.atMostMs),
+  };
 }
 
 /**
