@@ -52,6 +52,14 @@ export function linkCommands(action: LinkAction, a: LinkNode & { cluster: string
   ];
 }
 
+/** One command that runs several in a node, in order, stopping at the first that fails. */
+export function nodeScript(commands: string[][]): string[] {
+  for (const arg of commands.flat()) {
+    if (!/^[\w.:/-]+$/.test(arg)) throw new Error(`"${arg}" would need shell quoting: a link rule's arguments are plain words`);
+  }
+  return ['sh', '-c', commands.map((argv) => argv.join(' ')).join(' && ')];
+}
+
 /**
  * A LinkSwitch over the clusters' nodes. It remembers which links are cut and how: cutting one
  * twice the same way or restoring one that is not cut changes nothing (a second insert would need a
@@ -64,15 +72,15 @@ export function nodeLinkSwitch(topology: Topology, nodeOf: (cluster: string) => 
     const name = linkName(a, b);
     const nodes = { a: { cluster: a, ...nodeOf(a) }, b: { cluster: b, ...nodeOf(b) } };
     const commands = linkCommands(action, nodes.a, nodes.b, mode);
-    // Each node's rules in order, both nodes at once: the cut takes effect in about one node's
-    // time, which a test that asks "at once, before any health check can fail" relies on.
+    // One exec per node, its rules in order (stopping at the first that fails), both nodes at
+    // once: the cut takes effect within one exec's time, which a test that asks "at once, before
+    // any health check can fail" relies on (a docker exec can take a second on a loaded machine).
     const outcomes = await Promise.allSettled(
       [nodes.a, nodes.b].map(async (node) => {
-        for (const { argv } of commands.filter((c) => c.cluster === node.cluster)) {
-          await node.exec(argv).catch((err: unknown) => {
-            throw new Error(`${action === 'cut' ? 'cutting' : 'restoring'} the link ${name}: \`${argv.join(' ')}\` in ${node.cluster}'s node failed: ${err instanceof Error ? err.message : String(err)}`);
-          });
-        }
+        const argv = nodeScript(commands.filter((c) => c.cluster === node.cluster).map((c) => c.argv));
+        await node.exec(argv).catch((err: unknown) => {
+          throw new Error(`${action === 'cut' ? 'cutting' : 'restoring'} the link ${name}: \`${argv.join(' ')}\` in ${node.cluster}'s node failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
       }),
     );
     const failed = outcomes.find((o) => o.status === 'rejected');
