@@ -166,7 +166,7 @@ async function measure(t: RunningTopology) {
   for (const n of NAMES) h[n]!.restored = { noPartial: await ask(paths[n].query, r, false), frontendNoPartial: await ask(paths[n].frontend, r, false) };
   for (const n of NAMES) {
     const x = h[n]!;
-    const line = (w: string, a: Timed) => `${w} ${a.error ? `HTTP ${a.error.status}` : `200 (${a.answer!.warnings.length} warnings)`} after ${a.tookMs} ms`;
+    const line = (w: string, a: Timed) => `${w} (sent at +${a.sentMs} ms) ${a.error ? `HTTP ${a.error.status}` : `200 (${a.answer!.warnings.length} warnings)`} after ${a.tookMs} ms`;
     log(`[${n}] hang: asked at once: ${line('partial', x.atOnce!.partial)}, ${line('no partial', x.atOnce!.noPartial)}, ${line('frontend partial', x.atOnce!.frontendPartial)}; noticed after ${x.noticedMs} ms, then: ${line('partial', x.noticed!.partial)}, ${line('no partial', x.noticed!.noPartial)}; recovered ${x.recoveredMs} ms after the link healed`);
   }
   return { r, observed: o as Record<Name, Observation>, hang: h as Record<Name, HangObservation> };
