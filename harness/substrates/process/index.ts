@@ -21,7 +21,7 @@ import { freePort } from './ports.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
 import { restartS3Server, startS3Server } from './s3-server.ts';
 import { ClusterLinks } from './links.ts';
-import { checkLink } from '../links.ts';
+import { checkLink, type LinkCutOptions } from '../links.ts';
 import { SupervisedProcess } from './supervised-process.ts';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -112,9 +112,10 @@ class ProcessTopology implements RunningTopology {
     await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
   }
 
-  async cutLink(a: string, b: string): Promise<void> {
+  async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {
     checkLink(this.topology, a, b);
-    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut (${await this.links.cut(a, b)} link proxies)`);
+    const mode = options.mode ?? 'reset';
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut, ${mode} (${await this.links.cut(a, b, mode)} link proxies)`);
   }
 
   async restoreLink(a: string, b: string): Promise<void> {
