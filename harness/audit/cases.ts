@@ -49,6 +49,20 @@ export const AUDIT_CASES: AuditCase[] = [
     note: 'the cut is still there (A, E), but Query says so: a warning with partial_response=true, an error with =false',
   },
   { preset: 'link-cut', path: 'sidecars as plain endpoints, the link restored', configuration: 'fixed', expected: clean },
+  {
+    preset: 'link-cut',
+    path: 'sidecars as plain endpoints, the link hanging (packets dropped), once Query noticed',
+    configuration: 'faulty',
+    expected: { ...clean, A: 'finding', E: 'finding', partial: 'finding' },
+    note: 'as the cut: the hang shows as endpoint errors once Query noticed, and the answers still say nothing',
+  },
+  {
+    preset: 'link-cut',
+    path: 'sidecars as strict endpoints (store response timeout 3s), the link hanging, once Query noticed',
+    configuration: 'faulty',
+    expected: { ...clean, A: 'finding', E: 'finding' },
+    note: 'every query waits out the store response timeout, then says which sidecars it lacks',
+  },
 ];
 
 const WORD: Record<CheckStatus, string> = { ok: 'ok', finding: '**FINDING**', unchecked: 'could not check' };
