@@ -167,6 +167,8 @@ export async function writeAsClient(t: RunningTopology, receive: string, series:
   }
 }
 
+const NOTHING_YET: ReceiveSide = { samplesByCode: {}, requestsByCode: {}, headMaxTimeMs: undefined, appended: 0, outOfBounds: 0, outOfOrderAppended: 0, headMinTimeMs: undefined };
+
 /** Every counter of b minus a's: what happened between two snapshots. */
 export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
   const byCode = (x: Record<string, number>, y: Record<string, number>) =>
@@ -179,7 +181,8 @@ export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
     },
     receives: Object.fromEntries(
       Object.keys(b.receives).map((r) => {
-        const [x, y] = [a.receives[r]!, b.receives[r]!];
+        // A receive first read in b (one that joined since a) counts from zero.
+        const [x, y] = [a.receives[r] ?? NOTHING_YET, b.receives[r]!];
         return [
           r,
           {
