@@ -81,8 +81,11 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   function countsPlot(): BarsPlot {
     const { timeline, grownAtMs } = run();
     const bars: BarsPlot['bars'] = [];
-    for (const b of timeline.buckets(5_000)) {
-      const at = `${iso(b.fromMs).slice(11, 19)}${b.fromMs <= grownAtMs && grownAtMs < b.fromMs + 5_000 ? ' (ring grows)' : ''}`;
+    const buckets = timeline.buckets(5_000);
+    // The bucket the change falls in (the first, if it came before the first reading).
+    const marked = buckets.find((b) => grownAtMs < b.fromMs + 5_000);
+    for (const b of buckets) {
+      const at = `${iso(b.fromMs).slice(11, 19)}${b === marked ? ' (ring grows)' : ''}`;
       bars.push({ label: `${at} Prometheus kept`, value: b.sentKept, group: 'Prometheus: sent and kept' });
       if (b.retried) bars.push({ label: `${at} Prometheus retried`, value: b.retried, group: 'Prometheus: retried' });
       if (b.failed) bars.push({ label: `${at} Prometheus failed`, value: b.failed, group: 'Prometheus: failed (dropped)' });

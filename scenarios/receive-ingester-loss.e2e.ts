@@ -123,10 +123,13 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
 
   function countsPlot(): BarsPlot {
     const { timeline, killedAtMs, restartedAtMs } = run();
-    const within = (ms: number, from: number) => from <= ms && ms < from + BUCKET_MS;
+    const buckets = timeline.buckets(BUCKET_MS);
+    // The bucket each event falls in (the first, for one before the first reading).
+    const bucketOf = (ms: number) => buckets.find((b) => ms < b.fromMs + BUCKET_MS);
+    const [kill, back] = [bucketOf(killedAtMs), bucketOf(restartedAtMs)];
     const bars: BarsPlot['bars'] = [];
-    for (const b of timeline.buckets(BUCKET_MS)) {
-      const at = `${iso(b.fromMs).slice(11, 19)}${within(killedAtMs, b.fromMs) ? ' kill' : ''}${within(restartedAtMs, b.fromMs) ? ' back' : ''}`;
+    for (const b of buckets) {
+      const at = `${iso(b.fromMs).slice(11, 19)}${b === kill ? ' kill' : ''}${b === back ? ' back' : ''}`;
       bars.push({ label: `${at} Prometheus kept`, value: b.sentKept, group: 'Prometheus: sent and kept' });
       if (b.retried) bars.push({ label: `${at} Prometheus retried`, value: b.retried, group: 'Prometheus: retried' });
       if (b.failed) bars.push({ label: `${at} Prometheus failed`, value: b.failed, group: 'Prometheus: failed (dropped)' });
