@@ -14,20 +14,25 @@
 // checked point by point against the workload; and, with dedup=false, how many receives hold
 // each series after the change (the replication factor, one of them possibly the new one).
 import { describe, expect, it } from 'vitest';
-import { IngestTimeline, nextSlotAfter, quietSnapshot, sidesDelta } from '../harness/steps/ingest.ts';
+import { IngestTimeline, quietSnapshot, receiveSide, sidesDelta } from '../harness/steps/ingest.ts';
 import { analyseWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
-import { equals, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
+import { equals, greaterOrEqual, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments, type BarsPlot, type TimelinePlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { gridPoints, iso } from '../harness/time.ts';
+import { alignDown, gridPoints, iso } from '../harness/time.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { GROWTH_VARIANTS, REPLICATION_FACTOR, RING_AT_START, receiveHashringGrowth } from '../harness/presets/receive-hashring-growth.ts';
 import { goLiveOnAFreshSlot, waitForLiveUpTo } from '../harness/steps/live.ts';
+import type { RunningTopology } from '../harness/substrates/index.ts';
 import { workloadSelector } from '../harness/workload/series.ts';
 
-/** Slots Prometheus scrapes after the ring has grown before the final reading. */
+/** Slots Prometheus falls behind before the ring grows. */
+const HELD_SLOTS = 2;
+/** Bound on the members storing a scrape made once HELD_SLOTS came due: HELD_SLOTS + 2 slots. */
+const HOLD_TIMEOUT_MS = 20_000;
+/** Slots Prometheus delivers after the ones behind the heads before the final reading. */
 const AFTER_SLOTS = 2;
 /** Bound on every receive taking the grown ring (fsnotify on its file; a flush of a minute's head). */
 const RING_TIMEOUT_MS = 30_000;
@@ -47,21 +52,38 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const readers = (members: string[]) => ({ prometheus, receives: [...new Set([preset.front, ...members])], tenant });
     const before = await quietSnapshot(t, readers(original), liveFromMs + step, log);
 
-    // The experiment: the fourth receive starts (with the grown ring), then every other ring file
-    // is rewritten to name it; Prometheus writes on.
+    // The experiment. Prometheus falls HELD_SLOTS slots behind (the exporter holds the workload
+    // back: a known lag, as a remote-write queue behind by ten seconds is), so that samples are in
+    // flight when the ring changes; meanwhile each scrape still writes its report samples, stamped
+    // at the scrape, and they move every member's head. The fourth receive starts (with the grown
+    // ring), every other ring file is rewritten to name it, and the held slots are let go.
     const timeline = new IngestTimeline(t, prometheus, preset.front, tenant).start();
+    await t.workload.holdAfter(before.slotMs);
     await t.start(joiner);
+    // Each member stored a report sample of a scrape after HELD_SLOTS slots came due (its own head).
+    for (const id of original)
+      await waitSumMetrics(id, t.url(id), greaterOrEqual(before.slotMs + HELD_SLOTS * step), 'prometheus_tsdb_head_max_time', { labels: { tenant }, timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, onProgress: log });
+    // Where a flush would cut each head now: its newest sample. The next scrape is seconds away.
+    await t.workload.sync();
+    const scrapesAtReading = scrapeCount(t);
+    const headMaxMs = Math.max(...(await Promise.all(original.map(async (id) => (await receiveSide(t, id, tenant)).headMaxTimeMs ?? 0))));
     const grownAtMs = Date.now();
     const grown = await t.growHashrings();
     // Every receive that had the old ring reports the new one (its own gauge of ring members).
     for (const id of grown)
       await waitSumMetrics(id, t.url(id), equals(RING_AT_START + 1), 'thanos_receive_hashring_nodes', { labels: { name: 'default' }, timeoutMs: RING_TIMEOUT_MS, onProgress: log });
     const ringTakenAtMs = Date.now();
-    const lastSlot = nextSlotAfter(ringTakenAtMs, step) + AFTER_SLOTS * step;
+    await t.workload.sync();
+    const scrapesAtChange = scrapeCount(t);
+    await t.workload.release();
+    log(`  ${joiner} started; heads' newest sample ${iso(headMaxMs)}; ${grown.length} hashrings files rewritten at ${iso(grownAtMs)}, every ring took it by ${iso(ringTakenAtMs)}; held slots let go`);
+
+    // Catch-up, one slot per scrape (Prometheus stays behind by the held slots): the slots behind
+    // the heads' newest sample and AFTER_SLOTS more, then every side read quiet.
+    const lastSlot = alignDown(headMaxMs, step) + AFTER_SLOTS * step;
     await waitForLiveUpTo(t, prometheus, lastSlot, log);
     const after = await quietSnapshot(t, readers([...preset.members.instances]), lastSlot, log);
     timeline.stop();
-    log(`  ${joiner} started and ${grown.length} hashrings files rewritten at ${iso(grownAtMs)}; every ring took it by ${iso(ringTakenAtMs)}`);
 
     const window = { start: liveFromMs, end: after.slotMs, step };
     const query = new PromApiClient(t.url(preset.query.ref));
@@ -73,7 +95,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
         return [id, analyseWindow(copies.result.filter((s) => s.metric[preset.receiveLabel] === name), w, window)];
       }),
     );
-    return { t, before, after, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
+    return { t, before, after, headMaxMs, scrapesAtReading, scrapesAtChange, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
   });
 
   const delta = () => sidesDelta(run().before, run().after);
@@ -117,10 +139,10 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     return { perSlot, held };
   });
 
-  /** Slots at which some series has no sample with deduplication. */
-  const lostSlots = () => [...new Set(run().dedup.series.flatMap((s) => s.missing.flatMap((m) => gridPoints(m.startMs, m.endMs, run().window.step))))].sort((a, b) => a - b);
-  /** The first slot scraped entirely after every receive took the grown ring. */
-  const firstSlotOnGrownRing = () => nextSlotAfter(run().ringTakenAtMs, run().window.step);
+  /** The held slots stamped at or before the members' newest sample when the ring changed: what a flush puts out of bounds. */
+  const behind = () => gridPoints(run().before.slotMs + run().window.step, alignDown(run().headMaxMs, run().window.step), run().window.step);
+  /** Series the joiner holds (the new ring placed a copy there). */
+  const joinerSeries = () => new Set(run().perReplica[joiner]!.series.map((s) => s.index));
 
   function copiesPlot(): TimelinePlot {
     const { window, perReplica, grownAtMs, ringTakenAtMs } = run();
@@ -138,6 +160,12 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     };
   }
 
+  it('holds Prometheus back across the change: the heads are read and the ring grows between two scrapes, with the held slots behind the heads', () => {
+    const { scrapesAtReading, scrapesAtChange } = run();
+    expect(scrapesAtChange).toBe(scrapesAtReading);
+    expect(behind().length).toBeGreaterThanOrEqual(HELD_SLOTS);
+  });
+
   it('counts every sample on both sides: what Prometheus kept is what the receive it writes to answered 200', () => {
     const { prometheus } = delta();
     expect(prometheus.sent).toBeGreaterThan(0);
@@ -150,47 +178,51 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   });
 
   if (variant === 'faulty') {
-    it('refuses with 409, once the ring has grown, the samples behind the flushed heads, and Prometheus drops them: both sides count them', () => {
+    it('refuses with 409 every held sample behind the flushed heads, and Prometheus drops them: both sides count them', () => {
       const { prometheus } = delta();
       const f = frontDelta();
       const w = run().timeline.refusals();
-      expect(prometheus.failed).toBeGreaterThan(0);
+      // One request per 2,000 workload samples of a held slot; the scrapes' report samples come
+      // in requests of their own and are newer than any flushed head.
+      expect(prometheus.failed).toBe(behind().length * n());
       expect(f.samplesByCode['409']).toBe(prometheus.failed);
       expect(w).toBeDefined();
       expect(w!.byCode['409']).toBe(f.requestsByCode['409']);
       // Each refused sample was refused by every old member it was placed on: three where the new
-      // ring gave the series none of the joiner's places (and then it is lost), two where it gave
-      // it one (the joiner stored it, the write missed its quorum with two conflicts: 409). Report
-      // samples carry their scrape's time, later than any head a flush cut: none is refused.
-      const lost = run().dedup.summary.missingPoints;
-      expect(outOfBoundsOf(original)).toBe(2 * prometheus.failed + lost);
+      // ring gave the series none of the joiner's places, two where it gave it one.
+      expect(outOfBoundsOf(original)).toBe(2 * prometheus.failed + (n() - joinerSeries().size) * behind().length);
     });
 
-    it('loses with deduplication exactly the refused samples of the series the joiner does not hold, and nothing else', () => {
-      const { dedup, warnings, perReplica } = run();
+    it('loses with deduplication the held slots of every series the joiner does not hold, and of some it does, and nothing else', () => {
+      const { dedup, warnings } = run();
       expect(warnings).toEqual([]);
       expect(dedup.series).toHaveLength(n());
       expect(dedup.summary.wrongPoints).toBe(0);
-      const lostSeries = dedup.series.filter((s) => s.missing.length > 0);
-      expect(lostSeries.length).toBeGreaterThan(0);
-      const joinerHolds = new Set(perReplica[joiner]!.series.map((s) => s.index));
-      expect(lostSeries.filter((s) => joinerHolds.has(s.index)).map((s) => s.index)).toEqual([]);
-      // Every lost slot lies between the last reading before the change and the first slot on the grown ring.
-      for (const t of lostSlots()) {
-        expect(t).toBeGreaterThan(run().before.slotMs);
-        expect(t).toBeLessThan(firstSlotOnGrownRing() + run().window.step);
-      }
+      const held = joinerSeries();
+      const refused = new Set(behind());
+      // Every series the new ring placed on old receives only lacks exactly the held slots.
+      const expected = [{ startMs: behind()[0]!, endMs: behind().at(-1)!, points: behind().length }];
+      for (const s of dedup.series.filter((x) => !held.has(x.index))) expect(s.missing.map(({ startMs, endMs, points }) => ({ startMs, endMs, points })), `series ${s.index}`).toEqual(expected);
+      // A series the joiner holds keeps its sample only where the joiner stored it before the two
+      // old replicas' conflicts decided the request: Thanos then answers 409 and cancels the
+      // forwards still in flight (handler.go fanoutForward). Nothing outside the held slots is lost.
+      for (const s of dedup.series) for (const m of s.missing) for (const t of gridPoints(m.startMs, m.endMs, run().window.step)) expect(refused.has(t), `series ${s.index} at ${iso(t)}`).toBe(true);
+      expect(dedup.summary.missingPoints).toBeGreaterThanOrEqual((n() - held.size) * behind().length);
     });
 
-    it('leaves fewer than three copies of some series in the refused slots, and each series on three receives in every other, the joiner among them for three in four', () => {
-      const lost = new Set(lostSlots());
-      expect(lost.size).toBeGreaterThan(0);
-      for (const t of lost) expect(copies().perSlot.get(t)![3], iso(t)).toBeLessThan(n());
-      for (const t of slots().filter((x) => !lost.has(x))) expect(copies().perSlot.get(t)![3], iso(t)).toBe(n());
-      const last = slots().at(-1)!;
-      const joinerShare = [...Array(n()).keys()].filter((i) => copies().held(joiner, i, last)).length;
-      expect(joinerShare).toBeGreaterThan(0);
-      expect(joinerShare).toBeLessThan(n());
+    it('leaves the held slots on the joiner alone, where it stored them, and each series on three receives in every other slot', () => {
+      const refused = new Set(behind());
+      const held = joinerSeries().size;
+      for (const t of slots()) {
+        const c = copies().perSlot.get(t)!;
+        if (!refused.has(t)) expect(c, iso(t)).toEqual([0, 0, 0, n(), 0]);
+        else {
+          expect(c.slice(2), iso(t)).toEqual([0, 0, 0]);
+          expect(c[1], iso(t)).toBeLessThanOrEqual(held);
+        }
+      }
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThan(n());
 
       const { prometheus } = delta();
       const f = frontDelta();
@@ -203,13 +235,15 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
         substrate: run().t.substrate,
         configuration: 'faulty',
         observed:
-          `${RING_AT_START} receives that route and ingest (hashmod, replication factor ${REPLICATION_FACTOR}), a fourth added to the hashring while Prometheus wrote 10k series: ` +
-          `each old receive flushed its head; the samples behind it were refused for ${((w.toMs - w.fromMs) / 1000).toFixed(1)} s: ${f.requestsByCode['409']} requests answered 409 (${f.samplesByCode['409']} samples, ${f.samplesByCode['503'] ?? 0} answered 503), ` +
-          `which Prometheus dropped (failed ${prometheus.failed}, retried ${prometheus.retried}); ${dedup.summary.missingPoints} points lost with dedup in ${lostSlots().length} slots, ` +
-          `every one of a series the new ring placed on old receives only (${n() - joinerShare} series); the joiner holds ${joinerShare} series, every other slot has 3 copies`,
+          `${RING_AT_START} receives that route and ingest (hashmod, replication factor ${REPLICATION_FACTOR}), a fourth added to the hashring while Prometheus, ${behind().length} slots behind, wrote 10k series: ` +
+          `each old receive flushed its head, and the ${behind().length} slots behind it were refused for ${((w.toMs - w.fromMs) / 1000).toFixed(1)} s: ${f.requestsByCode['409']} requests answered 409 (${f.samplesByCode['409']} samples; ${f.samplesByCode['503'] ?? 0} answered 503), ` +
+          `which Prometheus dropped (failed ${prometheus.failed}, retried ${prometheus.retried}); ${dedup.summary.missingPoints} points lost with dedup: those slots of all ${n() - held} series the new ring placed on old receives only, ` +
+          `and ${dedup.summary.missingPoints - (n() - held) * behind().length} more whose copy on the joiner was cancelled with the 409; ` +
+          `the joiner holds ${held} series, every other slot has 3 copies`,
         figures: {
           series: n(),
           'replication factor': REPLICATION_FACTOR,
+          'slots behind the flushed heads': behind().length,
           'non-2xx window s': +((w.toMs - w.fromMs) / 1000).toFixed(1),
           'non-2xx requests': w.requests,
           '409 samples (receive)': f.samplesByCode['409'] ?? 0,
@@ -217,7 +251,8 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
           'Prometheus samples retried': prometheus.retried,
           'out of bounds (old receives)': outOfBoundsOf(original),
           'points lost with dedup': dedup.summary.missingPoints,
-          'series on the joiner': joinerShare,
+          'of those, joiner copies cancelled': dedup.summary.missingPoints - (n() - held) * behind().length,
+          'series on the joiner': held,
         },
         plots: [countsPlot(), copiesPlot()],
       });
@@ -251,12 +286,13 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
         substrate: run().t.substrate,
         configuration: 'fixed',
         observed:
-          `a routing-only receive (ketama, replication factor ${REPLICATION_FACTOR}) in front of ${RING_AT_START} ingesters, a fourth added to its hashring while Prometheus wrote 10k series: ` +
+          `a routing-only receive (ketama, replication factor ${REPLICATION_FACTOR}) in front of ${RING_AT_START} ingesters, a fourth added to its hashring while Prometheus, ${behind().length} slots behind, wrote 10k series: ` +
           `all ${prometheus.sent} samples answered 200, 0 retried, 0 failed, 0 out of bounds; all ${dedup.summary.presentPoints} points answer with dedup; every series on 3 ingesters in every slot, ` +
           `the joiner holding ${joinerShare} series after the change`,
         figures: {
           series: n(),
           'replication factor': REPLICATION_FACTOR,
+          'slots behind the heads': behind().length,
           'non-2xx requests': 0,
           'Prometheus samples sent': prometheus.sent,
           'Prometheus samples failed': prometheus.failed,
@@ -276,3 +312,6 @@ function memo<T>(f: () => T): () => T {
   let v: { value: T } | undefined;
   return () => (v ??= { value: f() }).value;
 }
+
+/** Scrapes the workload exporter has answered so far, every scraper together (after a sync()). */
+const scrapeCount = (t: RunningTopology) => t.workload.scrapes().reduce((sum, s) => sum + s.count, 0);
