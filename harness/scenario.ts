@@ -101,7 +101,7 @@ export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) 
   const logsOnFailure = join(REPORTS_DIR, 'runs', topology.name, 'logs');
   return useLifecycle<RunningTopology, T | RunningTopology>(
     topology.name,
-    substrate.unavailable && `${substrate.name} substrate unavailable: ${substrate.unavailable}`,
+    substrate.unavailable ? `${substrate.name} substrate unavailable: ${substrate.unavailable}` : substrate.cannotRun(topology) && `not on ${substrate.name}: ${substrate.cannotRun(topology)}`,
     () => {
       const churning = topology.workload.churn ? ` (churn ${churnText(topology.workload.churn)})` : '';
       log(`[${topology.name}] bringing up on ${substrate.name} with ${topology.workload.series} workload series${churning}: ${topology.description}`);

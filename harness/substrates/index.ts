@@ -13,6 +13,7 @@ import type { Env } from '../binaries/cache.ts';
 import type { Topology } from '../topology/model.ts';
 import { processSubstrate } from './process/index.ts';
 import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
+import { kubernetesCannotRun } from './kubernetes/limits.ts';
 import type { KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
 export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
@@ -41,6 +42,8 @@ export interface CurrentSubstrate {
   readonly local: boolean;
   /** Why it cannot run here, as the scenario projects' global setup found it; undefined when it can. */
   readonly unavailable: string | undefined;
+  /** Why it cannot run this topology (one line), undefined when it can: the scenario is skipped with it. */
+  cannotRun(topology: Topology): string | undefined;
   /** Brings a topology up on it. */
   up(topology: Topology, opts?: UpOptions): Promise<RunningTopology>;
   /**
@@ -55,12 +58,13 @@ export interface CurrentSubstrate {
 export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
   const name = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
   const unavailable = env[unavailableVariable(name)] || undefined;
-  if (name === 'process') return { name, local: true, unavailable, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined };
+  if (name === 'process') return { name, local: true, unavailable, cannotRun: () => undefined, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined };
   if (!isKubernetes(name)) throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
   return {
     name,
     local: false,
     unavailable,
+    cannotRun: kubernetesCannotRun,
     up: async (topology, opts) => {
       const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);
       return kubernetesSubstrate(provider).up(topology, opts);
