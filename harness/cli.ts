@@ -42,6 +42,8 @@ commands:
   images [k3s]                             build the component images locally and look for the k3s image (Docker; not part of npm test)
   images kind                              the component images, and a kind node image: kindest/node pulled, or built here
   images kind-node                         build the kind node image from upstream parts (root; harness/images/kind-node)
+  images localstack                        build thanos-ha-e2e/localstack:<pin> from the pinned localstack-core (root), the
+                                           LocalStack image kind and k3s use where localstack/localstack:4.14.0 cannot be had
   cluster up|down|status|smoke|load <tar> a local single-node Kubernetes cluster from upstream parts (root;
                                            kubeconfig in <cache>/cluster/kubeconfig; not part of npm test)
 
@@ -172,7 +174,13 @@ async function main(argv: string[]): Promise<number> {
         log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s (${image.tarFile})`);
         return 0;
       }
-      if (rest[0] !== undefined && rest[0] !== 'k3s' && rest[0] !== 'kind') fail(`unknown images target "${rest[0]}": use k3s (default), kind or kind-node`);
+      if (rest[0] === 'localstack') {
+        const { buildLocalstackImage } = await import('./images/localstack.ts');
+        const image = await buildLocalstackImage({ onProgress: log });
+        log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        return 0;
+      }
+      if (rest[0] !== undefined && rest[0] !== 'k3s' && rest[0] !== 'kind') fail(`unknown images target "${rest[0]}": use k3s (default), kind, kind-node or localstack`);
       const { buildImages } = await import('./images/index.ts');
       const result = await buildImages({ onProgress: log });
       log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
