@@ -1,4 +1,6 @@
 // Thanos Query: fans a PromQL query out to its endpoints and deduplicates replicas.
+import type { QueryTimeouts } from '../models/hung-endpoint.ts';
+import { durationMs } from '../time.ts';
 import type { Query } from '../topology/model.ts';
 import { isBefore, thanosListenFlags, type Instance, type PlanContext, processOf, yaml } from './context.ts';
 import { parse } from 'yaml';
@@ -25,6 +27,8 @@ export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPl
         : endpoints.map((e) => `--${e.strict ? 'endpoint-strict' : 'endpoint'}=${e.address}`)),
       ...c.replicaLabels.map((l) => `--query.replica-label=${l}`),
       ...(c.deduplicationFunc ? [`--deduplication.func=${c.deduplicationFunc}`] : []),
+      ...(c.storeResponseTimeout ? [`--store.response-timeout=${c.storeResponseTimeout}`] : []),
+      ...(c.queryTimeout ? [`--query.timeout=${c.queryTimeout}`] : []),
     ],
     files: sdConfig ? { 'endpoints.yml': yaml({ endpoints }) } : {},
     ports: ['http', 'grpc'],
@@ -36,4 +40,21 @@ export function queryEndpointAddresses(plan: Pick<ProcessPlan, 'args' | 'files'>
   const file = plan.files['endpoints.yml'];
   if (file) return (parse(file) as { endpoints: { address: string }[] }).endpoints.map((e) => e.address);
   return plan.args.flatMap((a) => /^--endpoint(?:-strict)?=(.*)$/.exec(a)?.[1] ?? []);
+}
+
+/**
+ * Thanos' defaults (cmd/thanos/query.go, v0.42) for the timeouts queryTimeouts reads: `--query.timeout`
+ * 2m, `--store.response-timeout` 0ms (off), and the hidden `--endpoint.info-timeout` 5s, which is
+ * also how often Query checks its endpoints (cmd/thanos/endpointset.go).
+ */
+export const QUERY_TIMEOUT_DEFAULTS: Readonly<Record<'--query.timeout' | '--store.response-timeout' | '--endpoint.info-timeout', string>> = {
+  '--query.timeout': '2m',
+  '--store.response-timeout': '0ms',
+  '--endpoint.info-timeout': '5s',
+};
+
+/** The timeouts a planned Query runs with: its flags where the plan sets them, Thanos' defaults otherwise. */
+export function queryTimeouts(plan: Pick<ProcessPlan, 'args'>): QueryTimeouts {
+  const flag = (name: keyof typeof QUERY_TIMEOUT_DEFAULTS) => durationMs(plan.args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1) ?? QUERY_TIMEOUT_DEFAULTS[name]);
+  return { queryMs: flag('--query.timeout'), storeResponseMs: flag('--store.response-timeout'), endpointInfoMs: flag('--endpoint.info-timeout') };
 }

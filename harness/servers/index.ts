@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { ExporterState, type Exporter, type ExporterOptions } from '../workload/exporter.ts';
 import { DEFAULT_WORKLOAD } from '../workload/series.ts';
+import type { LinkCutMode } from '../substrates/links.ts';
 import type { Backend, Balancing, L4Proxy } from '../substrates/process/service-proxy.ts';
 import type { Ask, Message, Request } from './worker.ts';
 
@@ -249,9 +250,9 @@ export class RemoteServiceProxy implements L4Proxy {
     await this.#servers.ask({ op: 'proxy', key: this.#key, name: this.name, backends: this.#backends, balancing: this.#balancing, port });
   }
 
-  /** Drops every open connection and refuses new ones; resolves once the worker has. */
-  async cut(): Promise<void> {
-    await this.#servers.ask({ op: 'cut', key: this.#key });
+  /** Cuts as ServiceProxy.cut does (reset: drop and refuse; hang: hold and forward nothing); resolves once the worker has. */
+  async cut(mode: LinkCutMode = 'reset'): Promise<void> {
+    await this.#servers.ask({ op: 'cut', key: this.#key, mode });
   }
 
   async restore(): Promise<void> {

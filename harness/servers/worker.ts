@@ -5,6 +5,7 @@
 // same port: a reply therefore comes after every event posted before it.
 import { parentPort } from 'node:worker_threads';
 import { WorkloadExporter, type ExporterOptions, type ScrapeEvent } from '../workload/exporter.ts';
+import type { LinkCutMode } from '../substrates/links.ts';
 import { ServiceProxy, type Backend, type Balancing } from '../substrates/process/service-proxy.ts';
 
 /** What the main thread asks; `key` names an exporter or proxy, chosen by the main thread. */
@@ -15,7 +16,8 @@ export type Ask =
   | { op: 'hold'; key: number; afterMs: number | undefined }
   | { op: 'override'; key: number; series: number; fromMs: number; value: number | undefined }
   | { op: 'proxy'; key: number; name: string; backends: Backend[]; balancing: Balancing; port: number }
-  | { op: 'cut' | 'restore'; key: number }
+  | { op: 'cut'; key: number; mode: LinkCutMode }
+  | { op: 'restore'; key: number }
   | { op: 'pin'; key: number; backend: number | undefined }
   | { op: 'close'; key: number };
 export type Request = Ask & { id: number };
@@ -61,7 +63,7 @@ async function handle(req: Request): Promise<unknown> {
       return undefined;
     }
     case 'cut':
-      return find(proxies, req.key, 'proxy').cut();
+      return find(proxies, req.key, 'proxy').cut(req.mode);
     case 'restore':
       return find(proxies, req.key, 'proxy').restore();
     case 'pin':

@@ -16,6 +16,7 @@ import type { ClusterProvider, LentCluster, UnavailableOptions } from './kuberne
 import type { KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
 export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
+export type { LinkCutMode, LinkCutOptions } from './links.ts';
 export type { LentCluster } from './kubernetes/provider.ts';
 
 // Loaded when chosen: a process run needs neither testcontainers nor the Kubernetes client.

@@ -2,6 +2,23 @@
 // cuts or restores one (RunningTopology.cutLink / restoreLink).
 import type { Topology } from '../topology/model.ts';
 
+/**
+ * How a cut link fails, as seen by the two ends of a connection across it:
+ * - `reset`: open connections break at once and new ones are refused (a reject rule, a peer that
+ *   restarted). Clients learn of it at their next packet.
+ * - `hang`: packets are dropped, nothing is reset or closed (a security-group change, a partition).
+ *   Open connections stop moving in both directions; a new one gets no answer. Clients learn of it
+ *   only from their own timeouts. On restore, what both ends still hold moves again.
+ */
+export type LinkCutMode = 'reset' | 'hang';
+
+export const LINK_CUT_MODES: readonly LinkCutMode[] = ['reset', 'hang'];
+
+export interface LinkCutOptions {
+  /** Default `reset`. */
+  mode?: LinkCutMode;
+}
+
 /** The cluster of an instance or service id ("observer/query-0" -> "observer"). */
 export const clusterOfId = (id: string): string => id.slice(0, id.indexOf('/'));
 

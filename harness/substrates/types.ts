@@ -1,6 +1,7 @@
 // What a scenario gets from any substrate: a running topology it can query, inspect and break.
 import type { Plan, PortName } from '../plan/index.ts';
 import type { Bucket } from '../s3/bucket.ts';
+import type { LinkCutOptions } from './links.ts';
 import type { Topology } from '../topology/model.ts';
 import type { Exporter } from '../workload/exporter.ts';
 
@@ -40,11 +41,17 @@ export interface RunningTopology extends AsyncDisposable {
   kill(instance: string): Promise<void>;
   start(instance: string): Promise<void>;
   /**
-   * Cuts the network between two clusters (names from topology.clusters), both directions: open
-   * connections break, new ones are refused, until restoreLink. Process: the link proxies every
-   * cross-cluster dial goes through; kind, k3s: iptables in the node containers; kube: an error.
+   * Cuts the network between two clusters (names from topology.clusters), both directions, until
+   * restoreLink. `mode` (LinkCutMode, default `reset`):
+   * - `reset`: open connections break, new ones are refused at once.
+   * - `hang`: packets are dropped: open connections stop moving, new ones get no answer, and nothing
+   *   is closed or reset; each end learns only from its own timeouts. restoreLink heals it as a
+   *   network does: connections both ends kept move on, the others close.
+   * Process: the link proxies every cross-cluster dial goes through (a hung proxy still accepts a
+   * new connection, holding it, so only the client's timeouts above TCP see the hang); kind, k3s:
+   * iptables in the node containers, REJECT with a TCP reset or DROP; kube: an error, either mode.
    */
-  cutLink(a: string, b: string): Promise<void>;
+  cutLink(a: string, b: string, options?: LinkCutOptions): Promise<void>;
   restoreLink(a: string, b: string): Promise<void>;
   /**
    * An object storage outage: S3 stops (every component's requests to it fail) and starts again at

@@ -157,6 +157,12 @@ export const QuerySpec = Base.extend({
   // the endpoint config): one that cannot be reached fails the query, or warns with partial
   // responses. Any other is left out once a check fails, silently.
   strictEndpoints: z.array(Ref).default([]),
+  // --store.response-timeout: an endpoint that sends nothing for this long within a query is given
+  // up (a warning with partial responses, an error without); unset: Thanos' default, 0s (never:
+  // over a link that hangs, only gRPC's keepalive ends the wait).
+  storeResponseTimeout: Duration.optional(),
+  // --query.timeout: the longest a query may take; unset: Thanos' default, 2m.
+  queryTimeout: Duration.optional(),
 });
 
 export const QueryFrontendSpec = Base.extend({

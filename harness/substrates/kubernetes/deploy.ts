@@ -15,7 +15,7 @@ import type { Topology } from '../../topology/model.ts';
 import { abortWaitsWhen, waitFor } from '../../wait.ts';
 import { HarnessServers, type RemoteExporter } from '../../servers/index.ts';
 import { workloadOf } from '../../workload/series.ts';
-import { checkLink } from '../links.ts';
+import { checkLink, type LinkCutOptions } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { KubernetesSubstrateName, RunningTopology, ServiceControls, Substrate, UpOptions } from '../types.ts';
 import { clusterOf, kubeAddressing, localName } from './addressing.ts';
@@ -312,19 +312,20 @@ class KubeTopology implements RunningTopology {
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
   }
 
-  async cutLink(a: string, b: string): Promise<void> {
-    await this.#link('cut', a, b);
+  async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {
+    const mode = options.mode ?? 'reset';
+    await this.#link(`cut (${mode})`, a, b, (links) => links.cut(a, b, mode));
   }
 
   async restoreLink(a: string, b: string): Promise<void> {
-    await this.#link('restore', a, b);
+    await this.#link('restore', a, b, (links) => links.restore(a, b));
   }
 
-  async #link(action: 'cut' | 'restore', a: string, b: string): Promise<void> {
+  async #link(action: string, a: string, b: string, run: (links: LinkSwitch) => Promise<void>): Promise<void> {
     checkLink(this.topology, a, b);
     if (!this.#links) throw new Error(`the ${this.substrate} substrate cannot ${action} the link ${a} <-> ${b}: it runs on clusters whose network it does not own (cut links on process, kind or k3s)`);
-    await this.#links[action](a, b);
-    this.#onProgress(`[${this.topology.name}] link ${a} <-> ${b} ${action === 'cut' ? 'cut' : 'restored'}`);
+    await run(this.#links);
+    this.#onProgress(`[${this.topology.name}] link ${a} <-> ${b} ${action === 'restore' ? 'restored' : action}`);
   }
 
   async stopS3(): Promise<void> {

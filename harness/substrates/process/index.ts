@@ -1,8 +1,8 @@
 // The process substrate: every component is a real binary on 127.0.0.1 with ports picked at run
 // time, one directory per instance (configs, data, log), Services as L4 proxies, and versitygw as
-// S3 (or LocalStack: THANOS_HA_E2E_S3=localstack, s3-server.ts). The workload exporter, the Service proxies and the link proxies serve from the run's harness
-// servers (a worker thread, servers/), apart from the test's event loop. Teardown is registered
-// before anything starts.
+// S3 (or LocalStack: THANOS_HA_E2E_S3=localstack, s3-server.ts). The workload exporter, the Service
+// proxies and the link proxies serve from the run's harness servers (a worker thread, servers/),
+// apart from the test's event loop. Teardown is registered before anything starts.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,7 +23,7 @@ import { freePort } from './ports.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
 import { restartS3Server, startS3Server } from './s3-server.ts';
 import { ClusterLinks } from './links.ts';
-import { checkLink } from '../links.ts';
+import { checkLink, type LinkCutOptions } from '../links.ts';
 import { SupervisedProcess } from './supervised-process.ts';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -117,9 +117,10 @@ class ProcessTopology implements RunningTopology {
     await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
   }
 
-  async cutLink(a: string, b: string): Promise<void> {
+  async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {
     checkLink(this.topology, a, b);
-    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut (${await this.links.cut(a, b)} link proxies)`);
+    const mode = options.mode ?? 'reset';
+    this.onProgress(`[${this.topology.name}] link ${a} <-> ${b} cut, ${mode} (${await this.links.cut(a, b, mode)} link proxies)`);
   }
 
   async restoreLink(a: string, b: string): Promise<void> {

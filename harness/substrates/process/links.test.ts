@@ -1,6 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HarnessServers } from '../../servers/index.ts';
+import { heardWithin, Listening } from '../../testdata/tcp.ts';
 import { ClusterLinks } from './links.ts';
 import { freePort } from './ports.ts';
 
@@ -79,5 +80,25 @@ describe('ClusterLinks', async () => {
     const after = await open(portOf(links.address('observer/query', 'observee/sidecar-0', 'grpc')!));
     expect(await roundTrip(after, 'series')).toBe('series');
     after.destroy();
+  });
+
+  it('hangs the link both ways in the worker: open connections go quiet, a new one is held, nothing closes; restore moves them on', async () => {
+    const toSidecar = new Listening(await open(portOf(links.address('observer/query', 'observee/sidecar-0', 'grpc')!)));
+    const toReceive = new Listening(await open(portOf(links.address('observee/prometheus-0', 'observer/receive', 'remote-write')!)));
+    toSidecar.socket.write('series');
+    toReceive.socket.write('samples');
+    await Promise.all([toSidecar.receives('series'), toReceive.receives('samples')]);
+
+    expect(await links.cut('observer', 'observee', 'hang')).toBe(2);
+    toSidecar.socket.write('+more');
+    toReceive.socket.write('+more');
+    const during = new Listening(await open(portOf(links.address('observer/query', 'observee/sidecar-0', 'grpc')!)));
+    during.socket.write('info');
+    expect(await heardWithin(400, toSidecar, toReceive, during)).toEqual([[], [], []]);
+
+    expect(await links.restore('observee', 'observer')).toBe(2);
+    // The echo servers answer what was held: it went through once the link healed.
+    await Promise.all([toSidecar.receives('series+more'), toReceive.receives('samples+more'), during.receives('info')]);
+    for (const end of [toSidecar, toReceive, during]) end.socket.destroy();
   });
 });

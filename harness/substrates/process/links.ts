@@ -1,10 +1,11 @@
 // The links between clusters on the process substrate. On Kubernetes a pod reaches another cluster
 // only through that cluster's node ports; here every dial from one cluster into another goes through
 // a link proxy, one per dialling cluster, target and port, so that the link can be cut: its proxies
-// drop open connections and refuse new ones (ServiceProxy.cut). Dials within a cluster stay direct.
+// drop open connections and refuse new ones, or hang them (ServiceProxy.cut). Dials within a cluster
+// stay direct.
 // The proxies serve where the factory given to start() puts them: in a run, the harness servers' worker.
 import type { PortName } from '../../plan/index.ts';
-import { clusterOfId } from '../links.ts';
+import { clusterOfId, type LinkCutMode } from '../links.ts';
 import type { Backend, L4Proxy, ProxyFactory } from './service-proxy.ts';
 
 interface Link {
@@ -58,10 +59,13 @@ export class ClusterLinks {
     return [...this.#links.values()].filter((l) => (l.from === a && clusterOfId(l.target) === b) || (l.from === b && clusterOfId(l.target) === a));
   }
 
-  /** Drops every open connection between a and b and refuses new ones, both directions. Returns how many link proxies that took. */
-  async cut(a: string, b: string): Promise<number> {
+  /**
+   * Cuts every connection between a and b, both directions: reset drops open ones and refuses new
+   * ones, hang holds them all and forwards nothing. Returns how many link proxies that took.
+   */
+  async cut(a: string, b: string, mode: LinkCutMode = 'reset'): Promise<number> {
     const links = this.#between(a, b);
-    await Promise.all(links.map((l) => l.proxy?.cut()));
+    await Promise.all(links.map((l) => l.proxy?.cut(mode)));
     return links.length;
   }
 
