@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { doctor, formatDoctorReport } from './binaries/doctor.ts';
 import { resolveAll } from './binaries/provision.ts';
-import { activeVersionOverrides } from './binaries/versions.ts';
+import { activeVersionOverrides, oneLine } from './binaries/versions.ts';
+import { localstackWanted, resolveLocalstack } from './binaries/localstack.ts';
 import { writeSummary } from './report/summary.ts';
 import { FINDINGS_DIR, REPORTS_DIR } from './report/paths.ts';
 import { currentSubstrate, SUBSTRATES, substrateUnavailable } from './substrates/index.ts';
@@ -37,11 +38,15 @@ commands:
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
   clean                                    kill what runs whose Node process died left behind, remove their dirs
-  setup                                    provision every pinned binary (build from the Go module proxy if needed)
+  setup [localstack]                       provision every pinned binary (build from the Go module proxy if needed);
+                                           with THANOS_HA_E2E_S3=localstack also LocalStack; \`setup localstack\`
+                                           installs LocalStack alone (localstack-core from PyPI into a virtual environment)
   doctor                                   show each binary, its version and where it comes from
   images [k3s]                             build the component images locally and look for the k3s image (Docker; not part of npm test)
   images kind                              the component images, and a kind node image: kindest/node pulled, or built here
   images kind-node                         build the kind node image from upstream parts (root; harness/images/kind-node)
+  images localstack                        build thanos-ha-e2e/localstack:<pin> from the pinned localstack-core (root), the
+                                           LocalStack image kind and k3s use where localstack/localstack:4.14.0 cannot be had
   cluster up|down|status|smoke|load <tar> a local single-node Kubernetes cluster from upstream parts (root;
                                            kubeconfig in <cache>/cluster/kubeconfig; not part of npm test)
 
@@ -148,6 +153,19 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'setup': {
       const started = Date.now();
+      if (rest[0] !== undefined && rest[0] !== 'localstack') fail(`unknown setup target "${rest[0]}": use localstack, or nothing for every binary`);
+      if (rest[0] === 'localstack' || localstackWanted()) {
+        try {
+          const ls = await resolveLocalstack({ onProgress: log });
+          log(`  ${'localstack'.padEnd(12)} ${ls.version.padEnd(8)} ${ls.source.padEnd(8)} ${ls.venv}`);
+        } catch (error) {
+          fail(oneLine(error));
+        }
+        if (rest[0] === 'localstack') {
+          log(`LocalStack ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+          return 0;
+        }
+      }
       const resolved = await resolveAll({ onProgress: log });
       for (const b of resolved) log(`  ${b.name.padEnd(12)} ${b.version.padEnd(8)} ${b.source.padEnd(8)} ${b.path}`);
       log(`all ${resolved.length} binaries ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
@@ -161,7 +179,13 @@ async function main(argv: string[]): Promise<number> {
         log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s (${image.tarFile})`);
         return 0;
       }
-      if (rest[0] !== undefined && rest[0] !== 'k3s' && rest[0] !== 'kind') fail(`unknown images target "${rest[0]}": use k3s (default), kind or kind-node`);
+      if (rest[0] === 'localstack') {
+        const { buildLocalstackImage } = await import('./images/localstack.ts');
+        const image = await buildLocalstackImage({ onProgress: log });
+        log(`${image.tag} ${image.rebuilt ? 'built' : 'up to date'} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        return 0;
+      }
+      if (rest[0] !== undefined && rest[0] !== 'k3s' && rest[0] !== 'kind') fail(`unknown images target "${rest[0]}": use k3s (default), kind, kind-node or localstack`);
       const { buildImages } = await import('./images/index.ts');
       const result = await buildImages({ onProgress: log });
       log(`${result.images.length} images ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import type { Env } from './cache.ts';
 import { findGo } from './go-build.ts';
 import { resolveBinary, type BinarySource } from './provision.ts';
+import { findPython, localstackPin, localstackWanted, resolveLocalstack } from './localstack.ts';
 import { oneLine, pinnedVersion } from './versions.ts';
 import { BINARY_NAMES, type BinaryName } from './names.ts';
 
@@ -20,7 +21,7 @@ export interface DoctorRow {
 }
 
 export interface ToolCheck {
-  tool: 'node' | 'go' | 'docker';
+  tool: 'node' | 'go' | 'docker' | 'localstack';
   /** 'warn' does not fail doctor: Go is only needed for builds, Docker is informative. */
   status: 'ok' | 'warn' | 'fail';
   detail: string;
@@ -37,12 +38,13 @@ export const MIN_GO = '1.26.0';
 
 export async function doctor(opts: { env?: Env } = {}): Promise<DoctorReport> {
   const env = opts.env ?? process.env;
-  const [rows, go, docker] = await Promise.all([
+  const [rows, go, docker, localstack] = await Promise.all([
     Promise.all(BINARY_NAMES.map((name) => binaryRow(name, env))),
     checkGo(env),
     checkDocker(env),
+    checkLocalstack(env),
   ]);
-  const tools = [checkNode(process.versions.node), go, docker];
+  const tools = [checkNode(process.versions.node), go, docker, localstack];
   const ok = rows.every((row) => row.error === undefined) && tools.every((check) => check.status !== 'fail');
   return { rows, tools, ok };
 }
@@ -95,6 +97,26 @@ async function checkDocker(env: Env): Promise<ToolCheck> {
   return { tool: 'docker', status: 'warn', detail: `${why} (informative: the process substrate needs no Docker)` };
 }
 
+/**
+ * LocalStack (the pinned localstack-core in its virtual environment): required only where
+ * THANOS_HA_E2E_S3=localstack asks for it, informative elsewhere; says which Python would install it.
+ */
+export async function checkLocalstack(env: Env): Promise<ToolCheck> {
+  const pin = localstackPin();
+  const wanted = localstackWanted(env);
+  try {
+    const found = await resolveLocalstack({ env, lookOnly: true, pin });
+    return { tool: 'localstack', status: 'ok', detail: `${found.version} (${found.source}: ${found.venv})` };
+  } catch (error) {
+    const python = await findPython(pin, env).then(
+      (p) => `Python ${p.version} at ${p.path} would install it`,
+      (e: unknown) => oneLine(e),
+    );
+    const detail = `${oneLine(error)}; ${python}`;
+    return wanted ? { tool: 'localstack', status: 'fail', detail } : { tool: 'localstack', status: 'warn', detail: `not installed (only for THANOS_HA_E2E_S3=localstack; \`setup localstack\` installs it): ${python}` };
+  }
+}
+
 /** Compares dotted numeric versions: isAtLeast('22.9.0', '22.18.0') is false. */
 export function isAtLeast(version: string, minimum: string): boolean {
   const parts = (v: string) => v.split(/[.-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
@@ -119,7 +141,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     if (row.found === undefined && pinnedVersion(row.binary).versionArgs.length > 0) notes.push(`note: ${row.binary} prints no version (an unstamped build?)`);
   }
   const lines = [...alignColumns(table), ...notes, ''];
-  for (const check of report.tools) lines.push(`${check.tool.padEnd(7)} ${check.status.padEnd(5)} ${check.detail}`);
+  for (const check of report.tools) lines.push(`${check.tool.padEnd(10)} ${check.status.padEnd(5)} ${check.detail}`);
   lines.push('', report.ok ? 'doctor: ok' : 'doctor: not ready (see above; `node harness/cli.ts setup` provisions missing binaries)');
   return lines.join('\n');
 }

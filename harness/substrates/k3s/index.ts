@@ -4,7 +4,9 @@
 //
 //   THANOS_HA_E2E_S3              localstack (default) | versitygw
 //   THANOS_HA_E2E_LOCALSTACK_IMAGE  default localstack/localstack:4.14.0, the last that starts without
-//                                 a token; LOCALSTACK_AUTH_TOKEN is passed through for newer tags
+//                                 a token, where the engine has it or can pull it, else the image built
+//                                 here from the pinned localstack-core (images/localstack.ts);
+//                                 LOCALSTACK_AUTH_TOKEN is passed through for newer tags
 //   THANOS_HA_E2E_K3S_IMAGE       default rancher/k3s:v1.33.5-k3s1 (harness/images/k3s.ts)
 //   THANOS_HA_E2E_PULL_TIMEOUT    seconds one `docker pull` of the k3s or LocalStack image may take
 //                                 (default 300), where it is not in the local engine
@@ -19,6 +21,8 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { LocalstackContainer } from '@testcontainers/localstack';
+import { chooseLocalstackImage } from '../../images/localstack.ts';
+import { localstackPin } from '../../binaries/localstack.ts';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import type { Env } from '../../binaries/cache.ts';
 import { dockerServerVersion } from '../../images/docker.ts';
@@ -36,7 +40,7 @@ import { nodeLinkSwitch } from '../kubernetes/link-cut.ts';
 import { registerCleanup } from '../teardown.ts';
 import { waitFor } from '../../wait.ts';
 
-export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
+export const DEFAULT_LOCALSTACK_IMAGE = localstackPin().image;
 const LOCALSTACK_PORT = 4566;
 const AIRGAP_DIR = '/var/lib/rancher/k3s/agent/images';
 
@@ -78,8 +82,9 @@ export function pulledImages(env: Env = process.env): string[] {
  * false; it is named in the reason only when the pull failed too. The images built here are checked
  * before anything is pulled: without them the run skips anyway, and nothing is pulled in vain.
  */
-export async function k3sUnavailable(env: Env = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
-  if (!(await dockerServerVersion(env))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
+export async function k3sUnavailable(given: Env = process.env, opts: UnavailableOptions = {}): Promise<string | undefined> {
+  if (!(await dockerServerVersion(given))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
+  const env = await withLocalstackImage(given);
   const pulled = new Set(pulledImages(env));
   const missing: string[] = [];
   for (const image of requiredImages(env)) if (!(await imageExists(image, env))) missing.push(image);
@@ -104,6 +109,19 @@ export async function k3sUnavailable(env: Env = process.env, opts: UnavailableOp
   return `image(s) neither in the local Docker engine nor pullable: ${unobtainable.join(', ')} (docker pull or docker load them, or set THANOS_HA_E2E_K3S_IMAGE / THANOS_HA_E2E_LOCALSTACK_IMAGE to images you have)`;
 }
 
+/**
+ * The environment with THANOS_HA_E2E_LOCALSTACK_IMAGE set to the LocalStack image a run would use when
+ * it is not set: the pinned upstream image where the engine has it, else the one built here from the
+ * pinned runtime (images/localstack.ts). Unchanged where neither is local (the checks then pull the
+ * upstream image, and name it if that fails) or where LocalStack is not the S3.
+ */
+async function withLocalstackImage(env: Env): Promise<Env> {
+  if (env.THANOS_HA_E2E_LOCALSTACK_IMAGE || s3Backend(env) !== 'localstack') return env;
+  // Only looks: where neither image is local, the checks below pull the upstream one as before.
+  const choice = await chooseLocalstackImage(env, { pull: false });
+  return choice.image ? { ...env, THANOS_HA_E2E_LOCALSTACK_IMAGE: choice.image } : env;
+}
+
 export const k3sProvider: ClusterProvider = {
   name: 'k3s',
 
@@ -114,7 +132,8 @@ export const k3sProvider: ClusterProvider = {
     if (unavailable) throw new Error(`the k3s substrate cannot start: ${unavailable}`);
   },
 
-  async provision(topology: Topology, { env, onProgress: progress }: ProvisionOptions): Promise<ProvidedClusters> {
+  async provision(topology: Topology, { env: given, onProgress: progress }: ProvisionOptions): Promise<ProvidedClusters> {
+    const env = await withLocalstackImage(given);
     // testcontainers reports a container's host as the Docker gateway when it runs in a container
     // itself; mapped ports are published on 127.0.0.1 too, and tests talk only to this machine.
     if (!env.DOCKER_HOST && !env.TESTCONTAINERS_HOST_OVERRIDE) env.TESTCONTAINERS_HOST_OVERRIDE = 'localhost';

@@ -3,11 +3,13 @@
 // same network; the component images loaded into every node; then the shared deploy path
 // (../kubernetes) with one kubeconfig context per cluster.
 //
-//   THANOS_HA_E2E_S3                 versitygw | localstack (default: LocalStack where its image is in
-//                                    the local engine or can be pulled, versitygw otherwise)
+//   THANOS_HA_E2E_S3                 versitygw | localstack (default: LocalStack where its upstream image
+//                                    is in the local engine or can be pulled, versitygw otherwise);
+//                                    localstack by name also takes the image built here from the pinned
+//                                    localstack-core (node harness/cli.ts images localstack)
 //   THANOS_HA_E2E_PULL_TIMEOUT       seconds one docker pull (LocalStack, kindest/node) may take (300)
-//   THANOS_HA_E2E_LOCALSTACK_IMAGE   default localstack/localstack:4.14.0 (LOCALSTACK_AUTH_TOKEN is
-//                                    passed through for newer tags)
+//   THANOS_HA_E2E_LOCALSTACK_IMAGE   default localstack/localstack:4.14.0, else thanos-ha-e2e/localstack:<pin>
+//                                    (images/localstack.ts; LOCALSTACK_AUTH_TOKEN is passed through for newer tags)
 //   THANOS_HA_E2E_KIND_NODE_IMAGE    see node-image.ts
 //   KIND_BIN                         a kind binary of your own (else provisioned like every binary)
 //
@@ -25,7 +27,9 @@ import { execa } from 'execa';
 import type { Env } from '../../binaries/cache.ts';
 import { resolveBinary } from '../../binaries/provision.ts';
 import { dockerServerVersion } from '../../images/docker.ts';
-import { imageExists, lastLine, pullImage, pullTimeoutMs, savedImageTar } from '../../images/image.ts';
+import { imageExists, lastLine, savedImageTar } from '../../images/image.ts';
+import { chooseLocalstackImage } from '../../images/localstack.ts';
+import { localstackPin } from '../../binaries/localstack.ts';
 import { PAUSE_IMAGE } from '../../images/pause.ts';
 import { Bucket } from '../../s3/bucket.ts';
 import { S3_CREDENTIALS } from '../../s3/versitygw.ts';
@@ -41,31 +45,31 @@ import { chooseNodeImage } from './node-image.ts';
 import { addressOn, createRunNetwork, docker, removeRun, removeRunCommand, removeRunNow, startS3Container, type S3Backend, type S3Container } from './run-resources.ts';
 import { nodeLinkSwitch, type LinkNode } from '../kubernetes/link-cut.ts';
 
-export const DEFAULT_LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
+/** The pinned upstream LocalStack image (fixtures/versions.json "localstack".image). */
+export const DEFAULT_LOCALSTACK_IMAGE = localstackPin().image;
 const CREATE_TIMEOUT_MS = 5 * 60_000;
 const LOAD_TIMEOUT_MS = 5 * 60_000;
 
-const localstackImage = (env: Env) => env.THANOS_HA_E2E_LOCALSTACK_IMAGE || DEFAULT_LOCALSTACK_IMAGE;
+export type S3Choice = { backend: 'versitygw'; image?: undefined } | { backend: 'localstack'; image: string; how: string };
 
 /**
- * The S3 backend: as THANOS_HA_E2E_S3 says, else LocalStack where its image is in the local engine or
- * can be pulled (opts.pull), else versitygw. A LocalStack asked for by name that is neither is an error.
+ * The S3 backend and its image: as THANOS_HA_E2E_S3 says; unset, LocalStack where its upstream image
+ * (or THANOS_HA_E2E_LOCALSTACK_IMAGE) is in the local engine or can be pulled (opts.pull), else
+ * versitygw. LocalStack asked for by name also takes the image built here from the pinned runtime
+ * (images/localstack.ts); one that none of them gives is a one-line error.
  */
-export async function s3Backend(env: Env, opts: { pull: boolean; onProgress?: (line: string) => void } = { pull: false }): Promise<S3Backend> {
+export async function s3Choice(env: Env, opts: { pull: boolean; onProgress?: (line: string) => void } = { pull: false }): Promise<S3Choice> {
   const value = env.THANOS_HA_E2E_S3;
   if (value && value !== 'localstack' && value !== 'versitygw') throw new Error(`THANOS_HA_E2E_S3="${value}" is not an S3 backend of the kind substrate: use localstack or versitygw`);
-  if (value === 'versitygw') return value;
-  const image = localstackImage(env);
-  if (await imageExists(image, env)) return 'localstack';
-  let why = 'not pulled by this check';
-  if (opts.pull) {
-    opts.onProgress?.(`pulling ${image} (at most ${Math.round(pullTimeoutMs(env) / 1000)}s)`);
-    const failed = await pullImage(image, { env, timeoutMs: pullTimeoutMs(env) });
-    if (!failed) return 'localstack';
-    why = failed;
-  }
-  if (value === 'localstack') throw new Error(`THANOS_HA_E2E_S3=localstack, but ${image} is neither in the local Docker engine nor pullable (${why}): docker load it, or use versitygw`);
-  return 'versitygw';
+  if (value === 'versitygw') return { backend: 'versitygw' };
+  const choice = await chooseLocalstackImage(env, opts);
+  if (choice.image && (value === 'localstack' || !choice.image.startsWith('thanos-ha-e2e/'))) return { backend: 'localstack', image: choice.image, how: choice.how };
+  if (value === 'localstack') throw new Error(`THANOS_HA_E2E_S3=localstack, but ${choice.why}`);
+  return { backend: 'versitygw' };
+}
+
+export async function s3Backend(env: Env, opts: { pull: boolean; onProgress?: (line: string) => void } = { pull: false }): Promise<S3Backend> {
+  return (await s3Choice(env, opts)).backend;
 }
 
 /** The images pods run, loaded into every node (the node image has its own pause and control plane). */
@@ -106,7 +110,9 @@ export const kindProvider: ClusterProvider = {
   },
 
   async provision(topology: Topology, { env, onProgress: progress }: ProvisionOptions): Promise<ProvidedClusters> {
-    const run = await startKindRun(topology.clusters.map((c) => c.name), { env, onProgress: progress, s3: await s3Backend(env) });
+    const s3Chosen = await s3Choice(env);
+    if (s3Chosen.image) progress(`S3: LocalStack ${s3Chosen.image} (${s3Chosen.how})`);
+    const run = await startKindRun(topology.clusters.map((c) => c.name), { env, onProgress: progress, s3: s3Chosen.backend, localstackImage: s3Chosen.image });
     try {
       const tars = await Promise.all(loadedImages(env).map((image) => savedImageTar(image, env)));
       await Promise.all(topology.clusters.map((c) => run.loadImages(c.name, tars)));
@@ -159,7 +165,7 @@ export interface KindRun {
  * opts.s3 names a backend. Registered for teardown, and with a reaper, before anything is created;
  * on failure everything is removed before it throws.
  */
-export async function startKindRun(names: string[], opts: { env: Env; onProgress: (line: string) => void; s3?: S3Backend }): Promise<KindRun> {
+export async function startKindRun(names: string[], opts: { env: Env; onProgress: (line: string) => void; s3?: S3Backend; localstackImage?: string }): Promise<KindRun> {
   const { env, onProgress: progress } = opts;
   const kind = env.KIND_BIN || (await resolveBinary('kind', { onProgress: progress })).path;
   const node = await chooseNodeImage(env, { pull: true, onProgress: progress });
@@ -195,7 +201,7 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
     await createRunNetwork(id, owner, env);
     progress(`kind run ${id}: ${names.length} cluster(s) (node image ${nodeImage}, ${node.how})${opts.s3 ? ` and S3 (${opts.s3})` : ''} on Docker network ${id}`);
     const s3 = opts.s3
-      ? startS3Container(opts.s3, { name: `${id}-s3`, network: id, owner, versitygwImage: componentImages(env).versitygw!, localstackImage: localstackImage(env), pauseImage: PAUSE_IMAGE, env, onProgress: progress })
+      ? startS3Container(opts.s3, { name: `${id}-s3`, network: id, owner, versitygwImage: componentImages(env).versitygw!, localstackImage: opts.localstackImage ?? DEFAULT_LOCALSTACK_IMAGE, pauseImage: PAUSE_IMAGE, env, onProgress: progress })
       : undefined;
     s3?.catch(() => undefined); // awaited by the caller; a failure must not go unhandled meanwhile
 

@@ -37,7 +37,7 @@ describe('s3ContainerArgs', () => {
     expect(holder).toBeUndefined();
     expect(valuesOf(s3, '--network')).toEqual([opts.network]);
     expect(valuesOf(s3, '-p')).toEqual(['127.0.0.1::4566']);
-    expect(valuesOf(s3, '-e')).toEqual(['SERVICES=s3', 'AWS_ACCESS_KEY_ID=thanos-ha-e2e', 'AWS_SECRET_ACCESS_KEY=thanos-ha-e2e-secret', 'LOCALSTACK_AUTH_TOKEN']);
+    expect(valuesOf(s3, '-e')).toEqual(['SERVICES=s3', 'DNS_ADDRESS=0', 'SKIP_SSL_CERT_DOWNLOAD=1', 'DISABLE_EVENTS=1', 'AWS_ACCESS_KEY_ID=thanos-ha-e2e', 'AWS_SECRET_ACCESS_KEY=thanos-ha-e2e-secret', 'LOCALSTACK_AUTH_TOKEN']);
     expect(s3.at(-1)).toBe(opts.localstackImage);
     expect(LOCALSTACK_NO_OUTAGE).toMatch(/THANOS_HA_E2E_S3=versitygw$/);
     expect(LOCALSTACK_NO_OUTAGE).not.toContain('\n');

@@ -10,6 +10,7 @@ import { S3_CREDENTIALS, versitygwArgs } from '../../s3/versitygw.ts';
 import { waitFor } from '../../wait.ts';
 import { OWNER_LABEL } from '../kubernetes/cluster.ts';
 import { LOCALSTACK_NO_OUTAGE, type S3Outage } from '../kubernetes/provider.ts';
+import { tokenDemand, tokenDemandMessage } from '../../s3/localstack.ts';
 
 /** Docker labels take the same key as the namespaces' owner label (kubernetes/janitor.ts). */
 export const RUN_OWNER_LABEL = OWNER_LABEL;
@@ -79,6 +80,10 @@ export function s3ContainerArgs(
       s3: [
         'run', '-d', '--name', opts.name, '--network', opts.network, ...labels, '-p', `127.0.0.1::${LOCALSTACK_PORT}`,
         '-e', 'SERVICES=s3',
+        // Nothing reaching out of the machine: no DNS server, certificate download or analytics.
+        '-e', 'DNS_ADDRESS=0',
+        '-e', 'SKIP_SSL_CERT_DOWNLOAD=1',
+        '-e', 'DISABLE_EVENTS=1',
         '-e', `AWS_ACCESS_KEY_ID=${S3_CREDENTIALS.accessKey}`,
         '-e', `AWS_SECRET_ACCESS_KEY=${S3_CREDENTIALS.secretKey}`,
         ...(opts.env.LOCALSTACK_AUTH_TOKEN ? ['-e', 'LOCALSTACK_AUTH_TOKEN'] : []),
@@ -144,8 +149,9 @@ async function waitS3Answers(backend: S3Backend, container: string, testUrl: str
     async (note) => {
       const state = await docker(['inspect', '--format', '{{.State.Status}}', container], env);
       if (state !== 'running') {
-        const logs = await execa('docker', ['logs', '--tail', '5', container], { reject: false, all: true, env, stdin: 'ignore' });
-        exited = `S3 container ${container} is ${state}: ${lastLine(logs.all)}`;
+        const logs = await execa('docker', ['logs', '--tail', '40', container], { reject: false, all: true, env, stdin: 'ignore' });
+        const demand = backend === 'localstack' ? tokenDemand(logs.all ?? '') : undefined;
+        exited = demand ? tokenDemandMessage(`LocalStack in container ${container}`, demand) : `S3 container ${container} is ${state}: ${lastLine(logs.all)}`;
         return undefined;
       }
       if (backend === 'versitygw') {

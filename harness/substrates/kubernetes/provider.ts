@@ -57,7 +57,7 @@ export interface S3Outage {
 }
 
 /** Why a LocalStack S3 (kind, k3s) cannot have an outage. */
-export const LOCALSTACK_NO_OUTAGE = 'LocalStack keeps S3 in memory and loses the bucket when it stops (persistence is a LocalStack Pro feature): run with THANOS_HA_E2E_S3=versitygw';
+export { LOCALSTACK_NO_OUTAGE } from '../../s3/localstack.ts';
 
 export interface ProvisionOptions {
   env: Env;

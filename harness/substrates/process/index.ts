@@ -1,12 +1,14 @@
 // The process substrate: every component is a real binary on 127.0.0.1 with ports picked at run
 // time, one directory per instance (configs, data, log), Services as L4 proxies, and versitygw as
-// S3. The workload exporter, the Service proxies and the link proxies serve from the run's harness
-// servers (a worker thread, servers/), apart from the test's event loop. Teardown is registered
-// before anything starts.
+// S3 (or LocalStack: THANOS_HA_E2E_S3=localstack, s3-server.ts). The workload exporter, the Service
+// proxies and the link proxies serve from the run's harness servers (a worker thread, servers/),
+// apart from the test's event loop. Teardown is registered before anything starts.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { resolveBinary } from '../../binaries/provision.ts';
+import { resolveLocalstack } from '../../binaries/localstack.ts';
+import { LOCALSTACK_NO_OUTAGE, processS3Backend, type S3Backend } from '../../s3/localstack.ts';
 import type { BinaryName } from '../../binaries/names.ts';
 import { planTopology, type Addressing, type Plan, type PortName, type ProcessPlan } from '../../plan/index.ts';
 import type { Bucket } from '../../s3/bucket.ts';
@@ -44,6 +46,7 @@ class ProcessTopology implements RunningTopology {
   readonly links: ClusterLinks;
   private readonly ports: Map<string, number>;
   private readonly s3: SupervisedProcess;
+  private readonly s3Backend: S3Backend;
   private readonly servers: HarnessServers;
   private readonly teardown: () => Promise<void>;
   private readonly onProgress: (line: string) => void;
@@ -60,6 +63,7 @@ class ProcessTopology implements RunningTopology {
     links: ClusterLinks;
     ports: Map<string, number>;
     s3: SupervisedProcess;
+    s3Backend: S3Backend;
     servers: HarnessServers;
     teardown: () => Promise<void>;
     onProgress: (line: string) => void;
@@ -75,6 +79,7 @@ class ProcessTopology implements RunningTopology {
     this.links = init.links;
     this.ports = init.ports;
     this.s3 = init.s3;
+    this.s3Backend = init.s3Backend;
     this.servers = init.servers;
     this.teardown = init.teardown;
     this.onProgress = init.onProgress;
@@ -141,6 +146,7 @@ class ProcessTopology implements RunningTopology {
 
   // Stopped by the harness, so failure() does not report it; its data stays in the run directory.
   async stopS3(): Promise<void> {
+    if (this.s3Backend === 'localstack') throw new Error(`the process substrate cannot stop S3: ${LOCALSTACK_NO_OUTAGE}`);
     await this.s3.stop();
   }
 
@@ -223,8 +229,10 @@ export const processSubstrate: Substrate = {
     // Binaries first: a missing one fails before anything is started.
     const binaries = new Map<BinaryName, string>();
     const binaryOf = (kind: string): BinaryName => (kind === 'prometheus' || kind === 'alertmanager' ? kind : 'thanos');
-    const needed = new Set<BinaryName>(['versitygw', ...topology.components.map((c) => binaryOf(c.kind))]);
+    const s3Backend = processS3Backend();
+    const needed = new Set<BinaryName>([...(s3Backend === 'versitygw' ? ['versitygw' as const] : []), ...topology.components.map((c) => binaryOf(c.kind))]);
     for (const name of needed) binaries.set(name, (await resolveBinary(name, { onProgress })).path);
+    const localstack = s3Backend === 'localstack' ? await resolveLocalstack({ onProgress }) : undefined;
 
     const runDir = await mkdtemp(join(RUNS_BASE, `${topology.name}-`));
     writeOwner(runDir, { pid: process.pid, keep: opts.keep ?? false });
@@ -275,7 +283,8 @@ export const processSubstrate: Substrate = {
       // The backstop if this process dies without tearing down (SIGKILL): before anything starts.
       reaper = await startReaper(runDir, opts.keep ?? false);
       const s3Port = await freePort();
-      const started = await startS3Server({ binaryPath: binaries.get('versitygw')!, runDir, port: s3Port, bucket: topology.bucket, onUnexpectedExit: announce });
+      const started = await startS3Server({ backend: s3Backend, binaryPath: binaries.get('versitygw'), localstack, runDir, port: s3Port, bucket: topology.bucket, onUnexpectedExit: announce });
+      onProgress(`S3: ${s3Backend}${localstack ? ` ${localstack.version}` : ''} on 127.0.0.1:${s3Port}, answering ${(started.startMs / 1000).toFixed(2)} s after start`);
       s3 = started.process;
       bucket = started.bucket;
       servers = await HarnessServers.start({ onFailure: (reason) => onProgress(`[${topology.name}] component failed: ${reason}`) });
@@ -330,7 +339,7 @@ export const processSubstrate: Substrate = {
         );
       }
 
-      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, servers, teardown, onProgress, configFile: addressing.configFile });
+      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, s3Backend, servers, teardown, onProgress, configFile: addressing.configFile });
       const deferred = plan.processes.filter((p) => p.deferred).length;
       onProgress(`starting ${plan.processes.length - deferred} processes of ${topology.name} in ${runDir}${deferred ? ` (${deferred} left for the scenario to start)` : ''}`);
       await startAll(running, onProgress);

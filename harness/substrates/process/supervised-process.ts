@@ -10,6 +10,8 @@ export interface ProcessSpec {
   logFile: string;
   /** Marks the child so a later run's janitor can recognise it (see janitor.ts). */
   runDir: string;
+  /** Added to the environment (LocalStack's configuration). */
+  env?: Record<string, string>;
 }
 
 function spawnLogged(spec: ProcessSpec) {
@@ -24,7 +26,7 @@ function spawnLogged(spec: ProcessSpec) {
     // Its own process group: a Ctrl-C to the terminal reaches the runner, whose teardown stops the
     // components in order, instead of killing them under it (the reaper covers a runner that dies).
     detached: true,
-    env: { THANOS_HA_E2E_RUN: spec.runDir },
+    env: { ...spec.env, THANOS_HA_E2E_RUN: spec.runDir },
   });
 }
 
