@@ -1,4 +1,5 @@
-// S3 on the process substrate: versitygw with its POSIX backend, on 127.0.0.1.
+// S3 on the process substrate: versitygw with its POSIX backend, on 127.0.0.1 (or opts.host: the
+// two-context command, kube-two-clusters.ts, serves its kind clusters on its own Docker network's gateway).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bucket, type S3Endpoint } from '../../s3/bucket.ts';
@@ -9,12 +10,15 @@ import { SupervisedProcess, type UnexpectedExitHandler } from './supervised-proc
 export async function startS3Server(opts: {
   binaryPath: string;
   runDir: string;
+  /** The address to listen on: 127.0.0.1 unless the run owns another (a Docker network's gateway of its own). */
+  host?: string;
   port: number;
   bucket: string;
   /** Called once if versitygw exits without being stopped. */
   onUnexpectedExit?: UnexpectedExitHandler;
 }): Promise<{ process: SupervisedProcess; endpoint: S3Endpoint; bucket: Bucket }> {
   const dir = join(opts.runDir, 's3');
+  const listen = `${opts.host ?? '127.0.0.1'}:${opts.port}`;
   const dataDir = join(dir, 'data');
   const metaDir = join(dir, 'meta');
   mkdirSync(dataDir, { recursive: true });
@@ -22,13 +26,13 @@ export async function startS3Server(opts: {
   const proc = new SupervisedProcess({
     id: 's3',
     binaryPath: opts.binaryPath,
-    args: versitygwArgs(`127.0.0.1:${opts.port}`, dataDir, metaDir),
+    args: versitygwArgs(`${listen}`, dataDir, metaDir),
     cwd: dir,
     logFile: join(dir, 'versitygw.log'),
     runDir: opts.runDir,
   }, opts.onUnexpectedExit);
   proc.start();
-  const endpoint: S3Endpoint = { url: `http://127.0.0.1:${opts.port}`, bucket: opts.bucket, ...S3_CREDENTIALS };
+  const endpoint: S3Endpoint = { url: `http://${listen}`, bucket: opts.bucket, ...S3_CREDENTIALS };
   const bucket = new Bucket(endpoint);
   await waitS3Accepting(endpoint.url, proc);
   await bucket.create();
