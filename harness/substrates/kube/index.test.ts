@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { connectContexts, kubeSettings, s3ForTopology } from './index.ts';
+import { connectContexts, kindClusterOfContext, kubeSettings, s3ForTopology } from './index.ts';
 
 const CONTEXTS = 'observer=eks-observer,observee=eks-observee';
 const S3 = {
@@ -150,3 +150,11 @@ describe('a context that does not exist', () => {
   });
 });
 
+
+describe('a kind cluster given as a context', () => {
+  it('is recognised by the name kind gives its contexts, for loading images with kind (the operator scenario needs its own)', () => {
+    expect(kindClusterOfContext('kind-thanos-ha-e2e-abc123-observee')).toBe('thanos-ha-e2e-abc123-observee');
+    expect(kindClusterOfContext('kind-kind')).toBe('kind');
+    for (const other of ['eks-observee', 'kind-', 'thanos-ha-e2e-local', 'arn:aws:eks:eu-west-1:1:cluster/kind-x', 'kind-UPPER']) expect(kindClusterOfContext(other), other).toBeUndefined();
+  });
+});

@@ -23,13 +23,15 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { execa } from 'execa';
 import type { Env } from '../../binaries/cache.ts';
+import { resolveBinary } from '../../binaries/provision.ts';
 import type { Topology } from '../../topology/model.ts';
 import type { S3Access } from '../../plan/index.ts';
 import { apiMessage, KubeCluster, OWNER_LABEL, RUN_LABEL } from '../kubernetes/cluster.ts';
 import { componentImages } from '../kubernetes/component-images.ts';
 import { cleanAbandonedNamespaces, ownerLabel } from '../kubernetes/janitor.ts';
-import type { ClusterProvider, ProvidedClusters, ProvisionOptions } from '../kubernetes/provider.ts';
+import type { ClusterProvider, LentCluster, ProvidedClusters, ProvisionOptions } from '../kubernetes/provider.ts';
 import { checkS3Reachable } from './s3-reach.ts';
 
 export interface KubeSettings {
@@ -135,7 +137,7 @@ export const kubeProvider: ClusterProvider = {
     const server = kc.getCurrentCluster()?.server ?? '';
     const local = server === 'https://127.0.0.1:6443';
     const loadImages = async (tars: string[], onProgress: (line: string) => void) => (await import('../../local-cluster/index.ts')).loadImages(tars, { env, onProgress });
-    return { kubeConfig: kc, context, server, loadImages: local ? loadImages : undefined, release: undefined };
+    return { kubeConfig: kc, context, server, loadImages: local ? loadImages : await kindImageLoader(context, env), release: undefined };
   },
 
   async check(topology: Topology, { env }: ProvisionOptions): Promise<void> {
@@ -240,6 +242,32 @@ function s3ReachableOnce(kube: KubeCluster, s3: S3Access, opts: { namespacePrefi
     s3Checked.set(key, checked);
   }
   return checked;
+}
+
+/** The kind cluster a context names (kind calls its contexts kind-<cluster>), or undefined. */
+export function kindClusterOfContext(context: string): string | undefined {
+  return /^kind-([a-z0-9][a-z0-9.-]*)$/.exec(context)?.[1];
+}
+
+/**
+ * A kind cluster of this machine given as a context (npm run test:kube-two-clusters gives two) can
+ * have images loaded onto its nodes as the kind substrate does, with `kind load image-archive`.
+ * Only where the context is named as kind names them and `kind get clusters` lists the cluster.
+ */
+async function kindImageLoader(context: string, env: Env): Promise<LentCluster['loadImages']> {
+  const name = kindClusterOfContext(context);
+  if (!name) return undefined;
+  const kind = env.KIND_BIN || (await resolveBinary('kind', {}).catch(() => undefined))?.path;
+  if (!kind) return undefined;
+  const listed = await execa(kind, ['get', 'clusters'], { env, reject: false, stdin: 'ignore', timeout: 30_000 });
+  if (listed.exitCode !== 0 || !listed.stdout.split('\n').includes(name)) return undefined;
+  return async (tars, onProgress) => {
+    for (const tar of tars) {
+      const loaded = await execa(kind, ['load', 'image-archive', tar, '--name', name], { env, reject: false, all: true, stdin: 'ignore', timeout: 5 * 60_000 });
+      if (loaded.exitCode !== 0) throw new Error(`kind load image-archive ${tar} --name ${name} exited ${loaded.exitCode}: ${(loaded.all ?? '').trim().split('\n').at(-1)}`);
+    }
+    onProgress(`  ${tars.length} image(s) loaded into kind cluster ${name}`);
+  };
 }
 
 function failNow(message: string): never {
