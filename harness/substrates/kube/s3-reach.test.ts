@@ -41,6 +41,16 @@ describe('reading the finished check pod', () => {
     expect(s3CheckVerdict(finished('Failed'), thanosError('Access Denied.'))).toEqual({ reachable: true, note: 'Access Denied.' });
   });
 
+  it("reads Thanos 0.42.4's own log of an S3 that refuses connections (captured from the binary)", () => {
+    const log = [
+      'ts=2026-12-07T03:32:45.52416654Z caller=factory.go:39 level=info msg="loading bucket configuration"',
+      'ts=2026-12-07T03:32:50.55079406Z caller=main.go:143 level=error err="Get \\"http://127.0.0.1:1/thanos-ha-e2e/?delimiter=%2F&encoding-type=url&fetch-owner=true&list-type=2&prefix=\\": dial tcp 127.0.0.1:1: connect: connection refused\\nBaseFetcher: iter bucket\\ngithub.com/thanos-io/thanos/pkg/block.(*BaseFetcher).fetchMetadata\\n\\tgithub.com/thanos-io/thanos/pkg/block/fetcher.go:593"',
+    ].join('\n');
+    const why = 'Get "http://127.0.0.1:1/thanos-ha-e2e/?delimiter=%2F&encoding-type=url&fetch-owner=true&list-type=2&prefix=": dial tcp 127.0.0.1:1: connect: connection refused';
+    expect(failureLine(log)).toBe(why);
+    expect(s3CheckVerdict(finished('Failed'), log)).toEqual({ reachable: false, why });
+  });
+
   it('says not reachable on a network error, and on a pod that ran out of time', () => {
     for (const err of [
       'Get "http://172.18.0.1:7070/thanos-ha-e2e/": dial tcp 172.18.0.1:7070: connect: connection refused',
