@@ -141,7 +141,8 @@ describe('a context that does not exist', () => {
       }),
     );
     vi.stubEnv('KUBECONFIG', kubeconfig);
-    const missing = await connectContexts({ observee: 'kind-nope' }, dir, { KUBECONFIG: kubeconfig }).then(
+    // Named before the existing context's API server (127.0.0.1:1, refusing) is dialled.
+    const missing = await connectContexts({ observer: 'kind-observer', observee: 'kind-nope' }, dir, { KUBECONFIG: kubeconfig }).then(
       () => undefined,
       (err: Error) => err.message,
     );

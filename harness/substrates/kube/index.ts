@@ -76,6 +76,16 @@ export function kubeSettings(env: Env = process.env): KubeSettings {
 export async function connectContexts(contexts: Record<string, string>, dir: string, env: Env = process.env): Promise<Record<string, KubeCluster>> {
   const byContext = new Map<string, KubeCluster>();
   const clusters: Record<string, KubeCluster> = {};
+  // Every context named must exist before any API server is dialled: a typo is named as such, not
+  // hidden behind another context's unreachable server.
+  const known = new KubeConfig();
+  known.loadFromDefault();
+  for (const [cluster, context] of Object.entries(contexts)) {
+    if (!known.getContextObject(context)) {
+      const where = env.KUBECONFIG || '~/.kube/config';
+      throw new Error(`no kubeconfig context "${context}" (for ${cluster}) in ${where}: have ${known.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+    }
+  }
   for (const [cluster, context] of Object.entries(contexts)) {
     let kube = byContext.get(context);
     if (!kube) {
