@@ -84,7 +84,7 @@ describe('the environment of the vitest run', () => {
 
   it('is what the kube substrate reads: two contexts and the S3 on the gateway, plain http, a fresh bucket per topology', () => {
     const env = kubeTwoClustersEnv({ PATH: '/usr/bin', HOME: '/root' }, run);
-    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/root', THANOS_HA_E2E_SUBSTRATE: 'kube', KUBECONFIG: run.kubeconfig });
+    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/root', THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1', KUBECONFIG: run.kubeconfig });
     expect(contextsVariable(run.contexts)).toBe('observer=kind-a-observer,observee=kind-a-observee');
     // Read by the kube substrate's own parser: no error, the contexts and the S3 as meant.
     expect(kubeSettings(env)).toEqual({

@@ -118,6 +118,8 @@ export function kubeTwoClustersEnv(base: Env, run: { kubeconfig: string; context
   return {
     ...env,
     THANOS_HA_E2E_SUBSTRATE: 'kube',
+    // Contexts that cannot be reached fail the run in one line instead of skipping every file.
+    THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1',
     KUBECONFIG: run.kubeconfig,
     THANOS_HA_E2E_KUBE_CONTEXTS: contextsVariable(run.contexts),
     THANOS_HA_E2E_S3_ENDPOINT: run.s3Endpoint,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentSubstrate } from './index.ts';
 import { kubeProvider } from './kube/index.ts';
+import { substrateRefusal } from './vitest-substrate-check.ts';
 
 const contexts = (value: string) => ({ THANOS_HA_E2E_KUBE_CONTEXTS: value });
 
@@ -46,6 +47,13 @@ describe('currentSubstrate: the one seam', () => {
     for (const r of [link, s3]) expect(r).not.toContain('\n');
     // The other substrates cause both (kind's LocalStack refuses its outage at bring-up).
     for (const name of ['process', 'kind', 'k3s']) expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['cutLink', 'stopS3']), name).toBeUndefined();
+  });
+
+  it('fails a run that required its substrate (test:kube, test:kube-two-clusters) with the line that would have skipped it', () => {
+    const reason = 'no kubeconfig context "kind-nope" (for observee) in /tmp/kubeconfig: have kind-a-observer, kind-a-observee';
+    expect(substrateRefusal('kube', reason, { THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1' })).toBe(`the kube substrate cannot run: ${reason}`);
+    expect(substrateRefusal('kube', reason, {})).toBeUndefined(); // npm test: skipped, as before
+    expect(substrateRefusal('kube', undefined, { THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1' })).toBeUndefined();
   });
 
   it("takes the kube role's context from THANOS_HA_E2E_KUBE_CONTEXTS and names what is wrong in one line", async () => {
