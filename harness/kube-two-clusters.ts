@@ -30,6 +30,7 @@ import { OBSERVEE, OBSERVER } from './presets/conventions.ts';
 import { S3_CREDENTIALS } from './s3/versitygw.ts';
 import { kindClustersUnavailable, loadComponentImages, startKindRun, type KindRun } from './substrates/kind/index.ts';
 import { gatewayOf } from './substrates/kind/run-resources.ts';
+import { killRun } from './substrates/process/janitor.ts';
 import { freePort } from './substrates/process/ports.ts';
 import { startS3Server } from './substrates/process/s3-server.ts';
 import { registerCleanup } from './substrates/teardown.ts';
@@ -226,6 +227,7 @@ async function main(argv: string[]): Promise<number> {
     return code;
   } finally {
     for (const step of teardown.reverse()) await step().catch((err: unknown) => log(`kube-two-clusters: teardown: ${err instanceof Error ? err.message : String(err)}`));
+    killRun(run.dir); // an S3 that failed to start before its cleanup was registered (it carries the run's marker)
     await run.release();
   }
 }
