@@ -30,6 +30,9 @@ commands:
   matrix [finding|scenario...]             run them once per version set (the note's, the previous minor, the pins:
                                            fixtures/versions.json) and write the findings x versions table
                                            into reports/matrix-latest/
+  audit --query URL [--frontend URL] [--probe S] [--range D] [--tries K] ...
+                                           read-only checks of a running Thanos Query, one per finding
+                                           (audit --help); exit 0 clean, 1 a finding, 2 bad input
   up <preset|file.yaml> [--substrate S] [--keep] [--series N [--churn F/P]]
                                            bring a topology up and print its endpoints; Ctrl-C tears it down
   topologies                               list the preset topologies
@@ -81,6 +84,8 @@ function stopWithParent(): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // audit has options of its own (harness/audit/run.ts), and touches no substrate.
+  if (argv[0] === 'audit') return audit(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -269,6 +274,24 @@ async function main(argv: string[]): Promise<number> {
     }
     default:
       fail(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+async function audit(argv: string[]): Promise<number> {
+  const { AUDIT_USAGE, parseAuditArgs, runAudit } = await import('./audit/run.ts');
+  const { BadInput } = await import('./audit/gather.ts');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(AUDIT_USAGE);
+    return 0;
+  }
+  try {
+    const { run, lines, report } = await runAudit(parseAuditArgs(argv), { onProgress: log });
+    for (const line of lines) console.log(line);
+    console.log(`${run.requests} GET requests; report: ${report.index} (${report.json})`);
+    return run.exitCode;
+  } catch (err) {
+    if (err instanceof BadInput) fail(`audit: ${err.message}`);
+    throw err;
   }
 }
 

@@ -73,7 +73,7 @@ export function thanosListenFlags(addressing: Addressing, id: string, grpc: bool
 export function processOf(
   c: Component,
   inst: Instance,
-  own: Pick<ProcessPlan, 'binary' | 'args' | 'files' | 'ports'> & Partial<Pick<ProcessPlan, 'after' | 'pod' | 'externalLabels' | 'ready' | 'stopGraceMs'>>,
+  own: Pick<ProcessPlan, 'binary' | 'args' | 'files' | 'ports'> & Partial<Pick<ProcessPlan, 'after' | 'pod' | 'externalLabels' | 'ready' | 'stopGraceMs' | 'deferred' | 'grownFiles'>>,
 ): ProcessPlan {
   return {
     id: inst.id,

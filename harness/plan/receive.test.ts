@@ -54,3 +54,41 @@ describe('plan of a Receive: the ingest options', () => {
     expect(graceOf('observer/router')).toBeUndefined();
   });
 });
+
+describe('plan of a hashring that grows (replicas joining later)', () => {
+  const endpointsOf = (files: Record<string, string> | undefined) =>
+    (JSON.parse(files!['hashrings.json']!) as { endpoints: { address: string }[] }[])[0]!.endpoints.map((e) => e.address);
+
+  it('leaves the joining replica out of the ring and out of bring-up; it starts with the grown ring, the others get it to write later', () => {
+    const t = validateTopology(topologyWith({ name: 'receive', replicas: 4, joining: 1, mode: 'hashring', replicationFactor: 3 }));
+    const plan = planTopology(t, addressing);
+    const [first, , , joiner] = plan.processes as [(typeof plan.processes)[number], unknown, unknown, (typeof plan.processes)[number]];
+    expect(plan.processes.map((p) => p.deferred ?? false)).toEqual([false, false, false, true]);
+    expect(endpointsOf(first.files)).toHaveLength(3);
+    expect(endpointsOf(first.grownFiles)).toHaveLength(4);
+    expect(endpointsOf(joiner.files)).toEqual(endpointsOf(first.grownFiles));
+    expect(joiner.grownFiles).toBeUndefined();
+    expect(endpointsOf(first.grownFiles).slice(0, 3)).toEqual(endpointsOf(first.files));
+  });
+
+  it('grows a router\'s ring over its ingesters, and leaves a ring that does not grow alone', () => {
+    const t = validateTopology(
+      topologyWith({ name: 'ingester', replicas: 4, joining: 1, mode: 'ingester' }, { name: 'router', mode: 'router', ingesters: 'ingester', replicationFactor: 3, hashringsAlgorithm: 'ketama' }),
+    );
+    const plan = planTopology(t, addressing);
+    const router = plan.processes.find((p) => p.id === 'observer/router')!;
+    expect(endpointsOf(router.files)).toHaveLength(3);
+    expect(endpointsOf(router.grownFiles)).toHaveLength(4);
+    expect(plan.processes.filter((p) => p.deferred).map((p) => p.id)).toEqual(['observer/ingester-3']);
+    const still = planTopology(validateTopology(topologyWith({ name: 'receive', replicas: 3, mode: 'hashring', replicationFactor: 3 })), addressing);
+    expect(still.processes.every((p) => p.grownFiles === undefined && !p.deferred)).toBe(true);
+  });
+
+  it('refuses in one line a joining replica without a ring to join, all replicas joining, and a replication factor the first ring cannot hold', () => {
+    expect(() => validateTopology(topologyWith({ name: 'receive', replicas: 2, joining: 1 }))).toThrow('components.0.joining needs a hashring to join (mode "hashring" or "ingester"), not "standalone"');
+    expect(() => validateTopology(topologyWith({ name: 'receive', replicas: 2, joining: 2, mode: 'hashring' }))).toThrow('components.0.joining 2 of 2 replicas: at least one must be in the ring from the start');
+    expect(() => validateTopology(topologyWith({ name: 'receive', replicas: 3, joining: 1, mode: 'hashring', replicationFactor: 3 }))).toThrow(
+      'components.0.replicationFactor 3 exceeds the 2 receives of the hashring at bring-up (1 join later)',
+    );
+  });
+});

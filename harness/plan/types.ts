@@ -30,6 +30,10 @@ export interface ProcessPlan {
    * uploads it).
    */
   stopGraceMs?: number;
+  /** Not started at bring-up: the scenario starts it (a receive that joins a hashring later). */
+  deferred?: boolean;
+  /** Config files as they are once the hashring grows (RunningTopology.growHashrings writes them over `files`). */
+  grownFiles?: Record<string, string>;
 }
 
 export interface ServicePlan {

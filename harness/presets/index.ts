@@ -11,6 +11,8 @@ import { linkCut } from './link-cut.ts';
 import { queryFrontendCache } from './query-frontend-cache.ts';
 import { BACKLOG_VARIANTS, receiveBacklog } from './receive-backlog.ts';
 import { FUTURE_SAMPLE_VARIANTS, receiveFutureSample } from './receive-future-sample.ts';
+import { GROWTH_VARIANTS, receiveHashringGrowth } from './receive-hashring-growth.ts';
+import { INGESTER_LOSS_VARIANTS, receiveIngesterLoss } from './receive-ingester-loss.ts';
 import { JITTER_VARIANTS, receiveJitter } from './receive-jitter.ts';
 import { receiveReplication } from './receive-replication.ts';
 import { s3Outage } from './s3-outage.ts';
@@ -32,6 +34,8 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ['link-cut', () => linkCut().topology] as const,
   ...BACKLOG_VARIANTS.map((v) => [`backlog-${v}`, () => receiveBacklog(v).topology] as const),
   ...FUTURE_SAMPLE_VARIANTS.map((v) => [`future-sample-${v}`, () => receiveFutureSample(v).topology] as const),
+  ...INGESTER_LOSS_VARIANTS.map((v) => [`ingester-loss-${v}`, () => receiveIngesterLoss(v).topology] as const),
+  ...GROWTH_VARIANTS.map((v) => [`hashring-growth-${v}`, () => receiveHashringGrowth(v).topology] as const),
 ]);
 
 export function presetByName(name: string): Topology {

@@ -41,7 +41,7 @@ export function findingRows(records: readonly FindingRecord[]) {
   });
 }
 
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+export const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:12px 0;width:100%}th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f3f3f3}.yes{color:#1b7f1b;font-weight:600}.none{color:#777}
 code{font-size:12px}figure.plot{margin:10px 0 18px}figcaption{font-weight:600;margin-bottom:4px}

@@ -167,6 +167,8 @@ export async function writeAsClient(t: RunningTopology, receive: string, series:
   }
 }
 
+const NOTHING_YET: ReceiveSide = { samplesByCode: {}, requestsByCode: {}, headMaxTimeMs: undefined, appended: 0, outOfBounds: 0, outOfOrderAppended: 0, headMinTimeMs: undefined };
+
 /** Every counter of b minus a's: what happened between two snapshots. */
 export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
   const byCode = (x: Record<string, number>, y: Record<string, number>) =>
@@ -179,7 +181,8 @@ export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
     },
     receives: Object.fromEntries(
       Object.keys(b.receives).map((r) => {
-        const [x, y] = [a.receives[r]!, b.receives[r]!];
+        // A receive first read in b (one that joined since a) counts from zero.
+        const [x, y] = [a.receives[r] ?? NOTHING_YET, b.receives[r]!];
         return [
           r,
           {
@@ -193,4 +196,114 @@ export function sidesDelta(a: IngestSnapshot, b: IngestSnapshot) {
       }),
     ),
   };
+}
+
+/** Both sides' counters at one moment of a running experiment (not necessarily quiet). */
+export interface TimelinePoint {
+  atMs: number;
+  /** Summed over the Prometheus given. */
+  prometheus: RemoteWriteCounters;
+  /** The receive Prometheus writes to (the router): requests and samples it answered, by status code. */
+  front: Pick<ReceiveCounters, 'requestsByCode' | 'samplesByCode'>;
+}
+
+/**
+ * Reads Prometheus' remote-write counters and the front receive's answers by status code every
+ * intervalMs in the background, from start() until stop() (at most maxPoints readings, and never
+ * past maxMs: it stops itself). For the plots over time and the window of non-2xx answers; the
+ * exact counts come from quietSnapshot. A reading that fails (a receive restarting) is skipped.
+ */
+export class IngestTimeline {
+  readonly points: TimelinePoint[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #stopAt = 0;
+
+  readonly #t: RunningTopology;
+  readonly #prometheus: string[];
+  readonly #front: string;
+  readonly #tenant: string;
+  readonly #opts: { intervalMs: number; maxPoints: number; maxMs: number };
+
+  constructor(t: RunningTopology, prometheus: string[], front: string, tenant: string, opts = { intervalMs: 500, maxPoints: 600, maxMs: 300_000 }) {
+    this.#t = t;
+    this.#prometheus = prometheus;
+    this.#front = front;
+    this.#tenant = tenant;
+    this.#opts = opts;
+  }
+
+  start(): this {
+    this.#stopAt = Date.now() + this.#opts.maxMs;
+    let busy = false;
+    this.#timer = setInterval(() => {
+      if (busy) return;
+      if (this.points.length >= this.#opts.maxPoints || Date.now() > this.#stopAt) return this.stop();
+      busy = true;
+      Promise.all([prometheusSide(this.#t, this.#prometheus), receiveCounters(this.#t, this.#front, this.#tenant)])
+        .then(([prometheus, c]) => this.points.push({ atMs: Date.now(), prometheus, front: { requestsByCode: c.requestsByCode, samplesByCode: c.samplesByCode } }))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, this.#opts.intervalMs);
+    this.#timer.unref(); // never what keeps the test process alive
+    return this;
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /**
+   * The front's answers other than 200 over the timeline: how many requests and samples, and the
+   * window from the last reading before the first of them to the first reading after the last
+   * (undefined if there were none).
+   */
+  refusals(): { requests: number; samples: number; byCode: Record<string, number>; fromMs: number; toMs: number } | undefined {
+    const non200 = (x: Record<string, number>) => Object.entries(x).reduce((n, [code, v]) => n + (code === '200' ? 0 : v), 0);
+    let first: number | undefined;
+    let last: number | undefined;
+    for (let k = 1; k < this.points.length; k++) {
+      if (non200(this.points[k]!.front.requestsByCode) > non200(this.points[k - 1]!.front.requestsByCode)) {
+        first ??= k;
+        last = k;
+      }
+    }
+    if (first === undefined || last === undefined) return undefined;
+    const a = this.points[first - 1]!;
+    const b = this.points[last]!;
+    const byCode: Record<string, number> = {};
+    for (const [code, v] of Object.entries(b.front.requestsByCode)) if (code !== '200') byCode[code] = v - (a.front.requestsByCode[code] ?? 0);
+    return {
+      requests: non200(b.front.requestsByCode) - non200(a.front.requestsByCode),
+      samples: non200(b.front.samplesByCode) - non200(a.front.samplesByCode),
+      byCode,
+      fromMs: a.atMs,
+      toMs: b.atMs,
+    };
+  }
+
+  /**
+   * Per bucket of bucketMs from the first reading: samples Prometheus sent and kept, retried and
+   * failed; samples the front answered 200 and otherwise (by code). The plot "over time".
+   */
+  buckets(bucketMs: number): { fromMs: number; sentKept: number; retried: number; failed: number; front: Record<string, number> }[] {
+    const out: { fromMs: number; sentKept: number; retried: number; failed: number; front: Record<string, number> }[] = [];
+    if (this.points.length < 2) return out;
+    const t0 = this.points[0]!.atMs;
+    let prev = this.points[0]!;
+    for (const p of this.points.slice(1)) {
+      const from = t0 + Math.floor((p.atMs - t0) / bucketMs) * bucketMs;
+      let b = out.at(-1);
+      if (!b || b.fromMs !== from) out.push((b = { fromMs: from, sentKept: 0, retried: 0, failed: 0, front: {} }));
+      const sent = p.prometheus.samplesTotal - prev.prometheus.samplesTotal;
+      const failed = p.prometheus.samplesFailed - prev.prometheus.samplesFailed;
+      const retried = p.prometheus.samplesRetried - prev.prometheus.samplesRetried;
+      b.sentKept += sent - failed - retried;
+      b.retried += retried;
+      b.failed += failed;
+      for (const [code, v] of Object.entries(p.front.samplesByCode)) b.front[code] = (b.front[code] ?? 0) + v - (prev.front.samplesByCode[code] ?? 0);
+      prev = p;
+    }
+    return out;
+  }
 }

@@ -5,7 +5,9 @@
 // (a kill, a cut, an outage), which `up` leaves to the person.
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { arch1, ARCH1_VARIANTS } from '../presets/arch1.ts';
+import { arch2, ARCH2_VARIANTS } from '../presets/arch2.ts';
 import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
+import { linkCut } from '../presets/link-cut.ts';
 import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
 import { storePartitions } from '../presets/store-partitions.ts';
@@ -13,6 +15,7 @@ import type { RunningTopology } from '../substrates/index.ts';
 import { HOUR_MS } from '../time.ts';
 import { oneBlockWindow } from '../workload/promtool-blocks.ts';
 import { prepareArch1 } from './arch1.ts';
+import { prepareArch2 } from './arch2.ts';
 import { populateWorkload } from './history.ts';
 import { goLive, goLiveOnAFreshSlot } from './live.ts';
 import { waitForRemoteWriteOfSlot } from './remote-write.ts';
@@ -42,6 +45,15 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
     }),
   ),
   ...Object.fromEntries(
+    ARCH2_VARIANTS.map((v) => [
+      `arch2-${v}`,
+      {
+        prepare: (t: RunningTopology, log: (line: string) => void) => prepareArch2(t, arch2(v), log),
+        state: '6h of history through the sidecars and in Receive, live data remote-written: a Query with only the note\'s replica labels counts every series twice (finding D)',
+      },
+    ]),
+  ),
+  ...Object.fromEntries(
     JITTER_VARIANTS.flatMap((v) => [
       [`jitter-${v}`, { prepare: liveRemoteWrite, state: `remote write live into two receives (${v}); repeated queries through the frontend show finding B where the receives hold different samples` }],
       [`jitter-default-queue-${v}`, { prepare: liveRemoteWrite, state: `10k series with Prometheus' default queue, remote write live into two receives (${v})` }],
@@ -57,6 +69,13 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
       return prepareArch1(t, { ...preset, queries: [preset.query] }, log);
     },
     state: 'Arch 1 with history and live data behind the two cached frontends (finding G)',
+  },
+  'link-cut': {
+    prepare: (t, log) => {
+      const preset = linkCut();
+      return prepareArch1(t, { ...preset, queries: Object.values(preset.paths).map((p) => p.query) }, log);
+    },
+    state: 'Arch 1 served through both Queries (sidecars as plain and as strict endpoints), the link intact: the cut is yours to make (finding G)',
   },
   'store-partitions': {
     prepare: async (t, log) => {

@@ -47,6 +47,13 @@ export interface RunningTopology extends AsyncDisposable {
   kill(instance: string): Promise<void>;
   start(instance: string): Promise<void>;
   /**
+   * Grows every hashring that has replicas joining later (a receive's `joining`): rewrites each
+   * hashrings file that omits them with the ring that names them, in place (Receive watches its
+   * file), and returns the instances whose file changed. The joining instances are not started at
+   * bring-up: start() them first. Process only; the Kubernetes substrates refuse such a topology.
+   */
+  growHashrings(): Promise<string[]>;
+  /**
    * Cuts the network between two clusters (names from topology.clusters), both directions, until
    * restoreLink. `mode` (LinkCutMode, default `reset`):
    * - `reset`: open connections break, new ones are refused at once.

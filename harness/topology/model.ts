@@ -125,6 +125,10 @@ export const ReceiveSpec = Base.extend({
   blockDuration: Duration.optional(),
   // --receive.hashrings-algorithm (upstream hashmod); ketama is what upstream recommends for routers.
   hashringsAlgorithm: z.enum(['hashmod', 'ketama']).optional(),
+  // A hashring that grows: the last `joining` replicas are neither started at bring-up nor named in
+  // any hashrings file until the scenario starts them and grows the ring (RunningTopology.growHashrings).
+  // Mode hashring (they join their own ring) or ingester (they join the ring of the routers in front).
+  joining: z.number().int().min(0).default(0),
 });
 
 export const RulerSpec = Base.extend({
@@ -451,11 +455,17 @@ function validateReceive(
   } else if (c.ingesters) {
     fail(`${at}.ingesters`, 'is only for mode "router"');
   }
+  if (c.joining > 0) {
+    if (c.mode !== 'hashring' && c.mode !== 'ingester') fail(`${at}.joining`, `needs a hashring to join (mode "hashring" or "ingester"), not "${c.mode}"`);
+    if (c.joining >= c.replicas) fail(`${at}.joining`, `${c.joining} of ${c.replicas} replicas: at least one must be in the ring from the start`);
+  }
   if (c.mode === 'standalone' || c.mode === 'ingester') {
     if (c.replicationFactor !== 1) fail(`${at}.replicationFactor`, `needs a hashring (mode "hashring" or "router"), not "${c.mode}"`);
     if (c.hashringsAlgorithm) fail(`${at}.hashringsAlgorithm`, `needs a hashring (mode "hashring" or "router"), not "${c.mode}"`);
     return;
   }
-  const ring = c.mode === 'router' ? (byRef.get(ingesterRef) as Receive).replicas : c.replicas;
-  if (c.replicationFactor > ring) fail(`${at}.replicationFactor`, `${c.replicationFactor} exceeds the ${ring} receives of the hashring`);
+  // The ring at bring-up: without the replicas that join later.
+  const members = c.mode === 'router' ? (byRef.get(ingesterRef) as Receive) : c;
+  const ring = members.replicas - members.joining;
+  if (c.replicationFactor > ring) fail(`${at}.replicationFactor`, `${c.replicationFactor} exceeds the ${ring} receives of the hashring${members.joining ? ` at bring-up (${members.joining} join later)` : ''}`);
 }

@@ -5,6 +5,7 @@
 // port-forward, so nothing depends on node addresses being reachable from it. Pods keep their data on
 // a PersistentVolumeClaim where the Kubernetes cluster has a default StorageClass (storage.ts), so a
 // stopped or killed instance restarts with it; on an emptyDir otherwise.
+import { kubernetesCannotRun } from './limits.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,8 @@ const fsName = (id: string) => id.replace('/', '_');
 const podName = (p: ProcessPlan) => `${localName(p.pod)}-0`;
 
 export async function deployTopology(topology: Topology, opts: KubeDeployOptions): Promise<RunningTopology> {
+  const refused = kubernetesCannotRun(topology);
+  if (refused) throw new Error(`${topology.name} cannot run on ${opts.substrate}: ${refused}`);
   const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const runId = opts.namespacePrefix;
   const namespaceOf = (cluster: string) => `${opts.namespacePrefix}-${cluster}`.slice(0, 63);
@@ -310,6 +313,10 @@ class KubeTopology implements RunningTopology {
     await cluster.scale(namespace, localName(p.pod), 0);
     if (kill) await cluster.deletePodFast(namespace, podName(p));
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
+  }
+
+  async growHashrings(): Promise<string[]> {
+    throw new Error(`${this.topology.name} on ${this.substrate}: ${kubernetesCannotRun(this.topology) ?? 'it has no hashring that grows'}`);
   }
 
   async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {

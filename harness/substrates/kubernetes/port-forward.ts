@@ -4,6 +4,7 @@
 //   forwardLocalPort  a 127.0.0.1 listener; each accepted connection becomes one port-forward stream
 //                     to the pod the resolver names at that moment (a restarted pod is found again)
 //   dialPod           one stream to a pod's port as a pair of Node streams
+import { inspect } from 'node:util';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
@@ -36,7 +37,7 @@ export async function forwardLocalPort(kubeConfig: KubeConfig, resolve: () => Pr
         webSocket?.on('error', () => socket.destroy());
         socket.on('close', () => webSocket?.close());
       } catch (err) {
-        onError?.(`port-forward failed: ${err instanceof Error ? err.message : String(err)}`);
+        onError?.(`port-forward failed: ${describeError(err)}`);
         socket.destroy();
       }
     })();
@@ -52,6 +53,16 @@ export async function forwardLocalPort(kubeConfig: KubeConfig, resolve: () => Pr
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/**
+ * The client's WebSocket rejects with an ErrorEvent, not an Error: its message (or the event itself,
+ * shown shallowly) rather than "[object Object]".
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' && (err as { message: string }).message) return (err as { message: string }).message;
+  return typeof err === 'object' ? inspect(err, { depth: 1, breakLength: Infinity }) : String(err);
 }
 
 export interface PodStream {

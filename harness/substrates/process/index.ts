@@ -47,6 +47,7 @@ class ProcessTopology implements RunningTopology {
   private readonly servers: HarnessServers;
   private readonly teardown: () => Promise<void>;
   private readonly onProgress: (line: string) => void;
+  private readonly configFile: Addressing['configFile'];
 
   constructor(init: {
     topology: Topology;
@@ -62,6 +63,7 @@ class ProcessTopology implements RunningTopology {
     servers: HarnessServers;
     teardown: () => Promise<void>;
     onProgress: (line: string) => void;
+    configFile: Addressing['configFile'];
   }) {
     this.topology = init.topology;
     this.plan = init.plan;
@@ -76,6 +78,7 @@ class ProcessTopology implements RunningTopology {
     this.servers = init.servers;
     this.teardown = init.teardown;
     this.onProgress = init.onProgress;
+    this.configFile = init.configFile;
   }
 
   url(target: string, port: PortName = 'http'): string {
@@ -110,6 +113,19 @@ class ProcessTopology implements RunningTopology {
     proc.start();
     const plan = this.plan.processes.find((p) => p.id === instance)!;
     await waitReady(plan, proc, this.url(instance, plan.ready.port), this.onProgress);
+  }
+
+  async growHashrings(): Promise<string[]> {
+    const grown: string[] = [];
+    for (const p of this.plan.processes) {
+      if (!p.grownFiles) continue;
+      // In place, not by rename: Receive watches the file itself (fsnotify on its path), and a
+      // rename would leave it watching the replaced inode until its 5m fallback refresh.
+      for (const [name, content] of Object.entries(p.grownFiles)) await writeFile(this.configFile(p.id, name), content);
+      grown.push(p.id);
+    }
+    this.onProgress(`[${this.topology.name}] hashrings grown: ${grown.join(', ') || 'none had replicas joining'}`);
+    return grown;
   }
 
   async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {
@@ -178,9 +194,12 @@ async function waitReady(plan: ProcessPlan, proc: SupervisedProcess, baseUrl: st
 /** Start instances in waves: an instance starts once everything in its `after` list is ready. */
 async function startAll(topology: ProcessTopology, onProgress: (l: string) => void): Promise<void> {
   const ready = new Set<string>();
-  let remaining = [...topology.plan.processes];
+  // A receive that joins a hashring later is started by its scenario (RunningTopology.start):
+  // nothing waits for it (a Prometheus writing through a Service over its ring does not).
+  const deferred = new Set(topology.plan.processes.filter((p) => p.deferred).map((p) => p.id));
+  let remaining = topology.plan.processes.filter((p) => !deferred.has(p.id));
   while (remaining.length) {
-    const wave = remaining.filter((p) => p.after.every((a) => ready.has(a)));
+    const wave = remaining.filter((p) => p.after.every((a) => ready.has(a) || deferred.has(a)));
     if (!wave.length) throw new Error(`circular start order among ${remaining.map((p) => p.id).join(', ')}`);
     for (const p of wave) topology.processes.get(p.id)!.start();
     await Promise.all(
@@ -311,8 +330,9 @@ export const processSubstrate: Substrate = {
         );
       }
 
-      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, servers, teardown, onProgress });
-      onProgress(`starting ${plan.processes.length} processes of ${topology.name} in ${runDir}`);
+      running = new ProcessTopology({ topology, plan, runDir, bucket, exporter, processes, proxies, links, ports, s3, servers, teardown, onProgress, configFile: addressing.configFile });
+      const deferred = plan.processes.filter((p) => p.deferred).length;
+      onProgress(`starting ${plan.processes.length - deferred} processes of ${topology.name} in ${runDir}${deferred ? ` (${deferred} left for the scenario to start)` : ''}`);
       await startAll(running, onProgress);
       return running;
     } catch (err) {
