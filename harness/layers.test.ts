@@ -32,7 +32,7 @@ const LAYERS: { name: string; prefixes: string[] }[] = [
   { name: 'steps', prefixes: ['harness/steps/'] },
   { name: 'report', prefixes: ['harness/report/', 'harness/scale/report.ts', 'harness/scale/plan.ts', 'harness/scale/figures.ts'] },
   { name: 'lifecycle', prefixes: ['harness/scenario.ts', 'harness/scenario-selection.ts', 'harness/testdata/'] },
-  { name: 'tools', prefixes: ['harness/scale/', 'harness/matrix/', 'harness/audit/', 'harness/bench', 'harness/cli.ts'] },
+  { name: 'tools', prefixes: ['harness/scale/', 'harness/matrix/', 'harness/audit/', 'harness/bench', 'harness/cli.ts', 'harness/kube-two-clusters'] },
   { name: 'scenarios', prefixes: ['scenarios/'] },
 ];
 

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { REPORTS_DIR } from './report/paths.ts';
-import { currentSubstrate, type LentCluster, type RunningTopology } from './substrates/index.ts';
+import { currentSubstrate, type Fault, type LentCluster, type RunningTopology } from './substrates/index.ts';
 import type { Topology } from './topology/model.ts';
 import { CHURN_VARIABLE, churnFromEnv, churnText, SERIES_VARIABLE, seriesFromEnv, withSeries } from './topology/series-override.ts';
 
@@ -81,6 +81,8 @@ function useLifecycle<B extends Brought, T>(name: string, skip: string | undefin
 export interface UseTopologyOptions {
   /** The file's checks hold at any series count: it takes `--series N` (THANOS_HA_E2E_SERIES), and `--churn` (THANOS_HA_E2E_CHURN). */
   scales?: boolean;
+  /** The faults the file causes that some substrate refuses (cutLink, stopS3): where one is refused, every test is skipped with one line saying why, before bring-up. */
+  faults?: readonly Fault[];
 }
 
 /**
@@ -99,9 +101,12 @@ export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) 
   const substrate = currentSubstrate();
   const keep = process.env.THANOS_HA_E2E_KEEP === '1';
   const logsOnFailure = join(REPORTS_DIR, 'runs', topology.name, 'logs');
+  const cannotRun = substrate.unavailable ? undefined : substrate.cannotRun(topology);
+  const skip = substrate.unavailable ? `${substrate.name} substrate unavailable: ${substrate.unavailable}` : cannotRun ? `not on ${substrate.name}: ${cannotRun}` : substrate.refuses(opts.faults ?? []);
+  if (skip && !substrate.unavailable) log(`[${topology.name}] skipped: ${skip}`);
   return useLifecycle<RunningTopology, T | RunningTopology>(
     topology.name,
-    substrate.unavailable ? `${substrate.name} substrate unavailable: ${substrate.unavailable}` : substrate.cannotRun(topology) && `not on ${substrate.name}: ${substrate.cannotRun(topology)}`,
+    skip,
     () => {
       const churning = topology.workload.churn ? ` (churn ${churnText(topology.workload.churn)})` : '';
       log(`[${topology.name}] bringing up on ${substrate.name} with ${topology.workload.series} workload series${churning}: ${topology.description}`);

@@ -33,7 +33,7 @@ describe('audit of the link cut: plain endpoints are flagged for the silent part
     await waitForStores(preset.paths.plain.query.ref, client(preset.paths.plain), { type: 'sidecar', count: sidecars, checkedAfter: restoredAt }, { onProgress: log });
     const restored = await auditPath(t, caseOf(preset.topology.name, 'sidecars as plain endpoints, the link restored'), pathUrls(t, preset.paths.plain));
     return { plain, strict, restored };
-  });
+  }, { faults: ['cutLink'] });
   it('plain endpoints, cut: A, E and partial (HTTP 200 without a warning even with partial_response=false)', () => expectCase(audited().plain));
   it('strict endpoints, cut: A and E, and Query says so (partial ok)', () => expectCase(audited().strict));
   it('the link restored: clean', () => expectCase(audited().restored));

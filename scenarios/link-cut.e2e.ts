@@ -172,7 +172,7 @@ async function measure(t: RunningTopology) {
   return { r, observed: o as Record<Name, Observation>, hang: h as Record<Name, HangObservation> };
 }
 
-const measured = useTopology(topology, measure);
+const measured = useTopology(topology, measure, { faults: ['cutLink'] });
 const where = (o: Observation) => `${topology.name} ${o.path.ref}`;
 
 function analyse(r: Arch1Run, asked: Asked): RangeAnalysis {

@@ -115,7 +115,7 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
       analysis: analyseWindow(answer.result, w, window),
       warnings: answer.warnings ?? [],
     };
-  });
+  }, { faults: ['cutLink'] });
 
   const n = () => run().t.workload.workload.seriesCount;
   const delta = () => sidesDelta(run().before, run().after);

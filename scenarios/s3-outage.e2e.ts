@@ -146,7 +146,7 @@ async function prepareS3Outage(t: RunningTopology): Promise<OutageRun> {
   return { t, history, outageMs, sides: done, query, storeBlocks: blocks.length };
 }
 
-const run = useTopology(topology, prepareS3Outage);
+const run = useTopology(topology, prepareS3Outage, { faults: ['stopS3'] });
 
 const hours = (ms: number) => +(ms / HOUR_MS).toFixed(2);
 const ranges = (blocks: { minTime: number; maxTime: number }[]) => blocks.map((b) => [iso(b.minTime), iso(b.maxTime)]);

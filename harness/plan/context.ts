@@ -1,7 +1,7 @@
 // Shared helpers for the per-component planners.
 import { stringify } from 'yaml';
 import type { Component, Topology } from '../topology/model.ts';
-import type { Addressing, ProcessPlan } from './types.ts';
+import type { Addressing, ProcessPlan, S3Access } from './types.ts';
 
 export interface Instance {
   id: string;
@@ -42,7 +42,11 @@ export const PROMETHEUS_REPLICA_LABEL = 'prometheus_replica';
 
 /** Thanos' objstore config: one bucket, a prefix per cluster (as in the note). */
 export function objstoreConfig(addressing: Addressing, prefix: string): string {
-  const s3 = addressing.s3;
+  return s3ObjstoreConfig(addressing.s3, prefix);
+}
+
+/** The same for an S3 given directly (the kube substrate's reachability check runs Thanos against it). */
+export function s3ObjstoreConfig(s3: S3Access, prefix: string): string {
   return yaml({
     type: 'S3',
     prefix,

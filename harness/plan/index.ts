@@ -16,6 +16,7 @@ import type { Addressing, Plan, ProcessPlan, ServicePlan } from './types.ts';
 
 export type { Addressing, Plan, PortName, ProcessPlan, S3Access, ServicePlan } from './types.ts';
 export type { PlanVersions } from './context.ts';
+export { s3ObjstoreConfig } from './context.ts';
 
 /** The versions this process provisions and runs: fixtures/versions.json with the environment's overrides. */
 export const runVersions = (): PlanVersions => ({ thanos: pinnedVersion('thanos').version, prometheus: pinnedVersion('prometheus').version });

@@ -13,10 +13,11 @@ import type { Env } from '../binaries/cache.ts';
 import type { Topology } from '../topology/model.ts';
 import { processSubstrate } from './process/index.ts';
 import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
+import { kubeRefuses } from './kube/refusals.ts';
 import { kubernetesCannotRun } from './kubernetes/limits.ts';
-import type { KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
+import type { Fault, KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
-export type { RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
+export type { Fault, RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
 export type { LinkCutMode, LinkCutOptions } from './links.ts';
 export type { LentCluster } from './kubernetes/provider.ts';
 
@@ -28,6 +29,12 @@ const CLUSTER_PROVIDERS: Record<KubernetesSubstrateName, () => Promise<ClusterPr
 };
 /** The substrates that lend one Kubernetes cluster to a scenario that is not a topology (ClusterProvider.lendCluster). */
 const LENDS_CLUSTERS: readonly KubernetesSubstrateName[] = ['kind', 'kube'];
+/**
+ * The faults a substrate refuses whatever the topology, known from the environment before bring-up
+ * (light modules: no provider is loaded for this). Absent: it causes every fault, or finds out only
+ * at bring-up (kind's LocalStack, whose outage it refuses then).
+ */
+const REFUSES: Partial<Record<SubstrateName, (fault: Fault, env: Env) => string | undefined>> = { kube: kubeRefuses };
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);
 
@@ -52,19 +59,32 @@ export interface CurrentSubstrate {
    * role's context. Undefined where the substrate has none to lend (process, k3s).
    */
   readonly kubernetesCluster: ((role: string, onProgress: (line: string) => void) => Promise<LentCluster>) | undefined;
+  /** Why it cannot cause one of these faults here, in one line (the first refused); undefined when it can cause them all. */
+  refuses(faults: readonly Fault[]): string | undefined;
+}
+
+function refusalOf(name: SubstrateName, faults: readonly Fault[], env: Env): string | undefined {
+  const refuses = REFUSES[name];
+  for (const fault of refuses ? faults : []) {
+    const why = refuses!(fault, env);
+    if (why) return why;
+  }
+  return undefined;
 }
 
 /** The substrate this process runs on: THANOS_HA_E2E_SUBSTRATE, default process. */
 export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
   const name = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
   const unavailable = env[unavailableVariable(name)] || undefined;
-  if (name === 'process') return { name, local: true, unavailable, cannotRun: () => undefined, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined };
+  const refuses = (faults: readonly Fault[]) => refusalOf(name as SubstrateName, faults, env);
+  if (name === 'process') return { name, local: true, unavailable, cannotRun: () => undefined, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined, refuses };
   if (!isKubernetes(name)) throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
   return {
     name,
     local: false,
     unavailable,
     cannotRun: kubernetesCannotRun,
+    refuses,
     up: async (topology, opts) => {
       const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);
       return kubernetesSubstrate(provider).up(topology, opts);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentSubstrate } from './index.ts';
 import { kubeProvider } from './kube/index.ts';
+import { substrateRefusal } from './vitest-substrate-check.ts';
 
 const contexts = (value: string) => ({ THANOS_HA_E2E_KUBE_CONTEXTS: value });
 
@@ -28,6 +29,31 @@ describe('currentSubstrate: the one seam', () => {
     expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBe('no Docker engine answers');
     // Per substrate: another one's record does not count.
     expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBeUndefined();
+  });
+
+  it('refuses, before bring-up and in one line, the faults kube cannot cause: a link cut always, an S3 outage of a foreign S3', () => {
+    const kube = (env: Record<string, string> = {}) => currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube', ...env });
+    const link = kube().refuses(['cutLink']);
+    expect(link).toBe('the kube substrate cannot cut a link: it runs on clusters whose network it does not own (this file runs on process, kind or k3s)');
+    // The run's own S3 (no endpoint) can be stopped; a foreign one cannot.
+    expect(kube().refuses(['stopS3'])).toBeUndefined();
+    const s3 = kube({ THANOS_HA_E2E_S3_ENDPOINT: '172.18.0.1:7070' }).refuses(['stopS3']);
+    expect(s3).toBe(
+      "the kube substrate cannot stop S3: 172.18.0.1:7070 (THANOS_HA_E2E_S3_ENDPOINT) is not run by the harness; unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3 (both contexts one cluster)",
+    );
+    // The first refused is named; none asked for, none refused.
+    expect(kube({ THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['stopS3', 'cutLink'])).toBe(s3!.replace('172.18.0.1:7070', 'x:1'));
+    expect(kube().refuses([])).toBeUndefined();
+    for (const r of [link, s3]) expect(r).not.toContain('\n');
+    // The other substrates cause both (kind's LocalStack refuses its outage at bring-up).
+    for (const name of ['process', 'kind', 'k3s']) expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['cutLink', 'stopS3']), name).toBeUndefined();
+  });
+
+  it('fails a run that required its substrate (test:kube, test:kube-two-clusters) with the line that would have skipped it', () => {
+    const reason = 'no kubeconfig context "kind-nope" (for observee) in /tmp/kubeconfig: have kind-a-observer, kind-a-observee';
+    expect(substrateRefusal('kube', reason, { THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1' })).toBe(`the kube substrate cannot run: ${reason}`);
+    expect(substrateRefusal('kube', reason, {})).toBeUndefined(); // npm test: skipped, as before
+    expect(substrateRefusal('kube', undefined, { THANOS_HA_E2E_REQUIRE_SUBSTRATE: '1' })).toBeUndefined();
   });
 
   it("takes the kube role's context from THANOS_HA_E2E_KUBE_CONTEXTS and names what is wrong in one line", async () => {

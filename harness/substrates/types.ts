@@ -9,6 +9,12 @@ import type { Exporter } from '../workload/exporter.ts';
 export type KubernetesSubstrateName = 'kind' | 'k3s' | 'kube';
 export type SubstrateName = 'process' | KubernetesSubstrateName;
 
+/**
+ * A fault a scenario causes that not every substrate can (RunningTopology.cutLink, stopS3): a file
+ * declares the ones it needs (useTopology's `faults`) and is skipped in one line where they are refused.
+ */
+export type Fault = 'cutLink' | 'stopS3';
+
 export interface UpOptions {
   /** Progress lines during long waits (bring-up, builds). */
   onProgress?: (line: string) => void;

@@ -77,17 +77,34 @@ function loadedImages(env: Env): string[] {
   return [...new Set(Object.values(componentImages(env)).filter((i): i is string => i !== undefined))];
 }
 
-/** Why kind cannot run here, in one line; undefined when it can. Pulls LocalStack and the node image where they are missing, unless opts.pull is false. */
-export async function kindUnavailable(env: Env, opts: UnavailableOptions = {}): Promise<string | undefined> {
+/**
+ * Why kind clusters with the component images cannot be made here, in one line (Docker, the images,
+ * the node image); undefined when they can. Also for the two-context command (kube-two-clusters.ts),
+ * whose S3 is not a container.
+ */
+export async function kindClustersUnavailable(env: Env, opts: UnavailableOptions = {}): Promise<string | undefined> {
   if (!(await dockerServerVersion(env))) return 'no Docker engine answers (start dockerd, or set DOCKER_HOST)';
   const missing: string[] = [];
   for (const image of loadedImages(env)) if (!(await imageExists(image, env))) missing.push(image);
   if (missing.length) return `image(s) not in the local Docker engine: ${missing.join(', ')} (node harness/cli.ts images kind builds them)`;
+  const node = await chooseNodeImage(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  return node.why;
+}
+
+/** Why kind cannot run here, in one line; undefined when it can. Pulls LocalStack and the node image where they are missing, unless opts.pull is false. */
+export async function kindUnavailable(env: Env, opts: UnavailableOptions = {}): Promise<string | undefined> {
+  const clusters = await kindClustersUnavailable(env, opts);
+  if (clusters) return clusters;
   const backend = await s3Backend(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   // versitygw runs in a pause container's network namespace (run-resources.ts), on the host's engine.
   if (backend === 'versitygw' && !(await imageExists(PAUSE_IMAGE, env))) return `image(s) not in the local Docker engine: ${PAUSE_IMAGE} (node harness/cli.ts images kind builds it)`;
-  const node = await chooseNodeImage(env, { pull: opts.pull ?? true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-  return node.why;
+  return undefined;
+}
+
+/** Loads the component images (their saved tars) into every named cluster of the run, each cluster in parallel. */
+export async function loadComponentImages(run: Pick<KindRun, 'loadImages'>, clusters: string[], env: Env): Promise<void> {
+  const tars = await Promise.all(loadedImages(env).map((image) => savedImageTar(image, env)));
+  await Promise.all(clusters.map((c) => run.loadImages(c, tars)));
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
@@ -114,8 +131,7 @@ export const kindProvider: ClusterProvider = {
     if (s3Chosen.image) progress(`S3: LocalStack ${s3Chosen.image} (${s3Chosen.how})`);
     const run = await startKindRun(topology.clusters.map((c) => c.name), { env, onProgress: progress, s3: s3Chosen.backend, localstackImage: s3Chosen.image });
     try {
-      const tars = await Promise.all(loadedImages(env).map((image) => savedImageTar(image, env)));
-      await Promise.all(topology.clusters.map((c) => run.loadImages(c.name, tars)));
+      await loadComponentImages(run, topology.clusters.map((c) => c.name), env);
       const s3 = await run.s3!;
       const bucket = new Bucket({ url: s3.testUrl, bucket: topology.bucket, ...S3_CREDENTIALS });
       await bucket.create();

@@ -48,6 +48,14 @@ export function removeRunNow(network: string): void {
   spawnSync('sh', ['-c', removeRunCommand(network)], { stdio: 'ignore', timeout: 30_000 });
 }
 
+/** The gateway of a network: the host's own address on it (what the network's containers reach the host at). */
+export async function gatewayOf(network: string, env: Env): Promise<string> {
+  const ip = await docker(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}', network], env);
+  const v4 = ip.split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+  if (!v4) throw new Error(`Docker network ${network} has no IPv4 gateway (got "${ip}")`);
+  return v4;
+}
+
 /** A container's address on a network. */
 export async function addressOn(container: string, network: string, env: Env): Promise<string> {
   const ip = await docker(['inspect', '--format', `{{ (index .NetworkSettings.Networks ${JSON.stringify(network)}).IPAddress }}`, container], env);

@@ -151,7 +151,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       };
     }
     bucket = new Bucket(s3.test);
-    if (!opts.s3) await bucket.create();
+    if (!opts.s3 || opts.s3.createBucket) await bucket.create();
 
     const addressing = kubeAddressing(topology, {
       namespace: namespaceOf,

@@ -30,7 +30,7 @@ export interface ProvidedClusters {
   /** Cuts and restores the network between two topology clusters (link-cut.ts). Absent: the provider cannot (kube: clusters it does not own). */
   links?: LinkSwitch;
   /** The S3 every cluster reaches, as pods and the test process reach it. Absent: the run's own versitygw in the first cluster's namespace (one Kubernetes cluster only). */
-  s3?: { pods: S3Access; test: S3Endpoint };
+  s3?: { pods: S3Access; test: S3Endpoint; /** The bucket is new: the deploy path creates it (kube's THANOS_HA_E2E_S3_CREATE_BUCKET). */ createBucket?: boolean };
   /**
    * Stops and starts that S3 (RunningTopology.stopS3/startS3: same address, data kept), or why it
    * cannot be (one line naming the fix). Absent with `s3`: an S3 the harness does not run (kube's

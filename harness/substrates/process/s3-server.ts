@@ -1,7 +1,8 @@
 // S3 on the process substrate, on 127.0.0.1 at a port chosen at run time: versitygw with its POSIX
 // backend (default), or LocalStack (THANOS_HA_E2E_S3=localstack), the pinned localstack-core run from
 // its virtual environment with S3 alone. Either is a supervised process of the run, its files in the
-// run directory, stopped and removed with the run however it ends.
+// run directory, stopped and removed with the run however it ends. On 127.0.0.1, or opts.host: the
+// two-context command (kube-two-clusters.ts) serves its kind clusters on its own Docker network's gateway.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { venvPython, type ResolvedLocalstack } from '../../binaries/localstack.ts';
@@ -27,6 +28,8 @@ export async function startS3Server(opts: {
   /** LocalStack's virtual environment. */
   localstack?: ResolvedLocalstack;
   runDir: string;
+  /** The address to listen on: 127.0.0.1 unless the run owns another (a Docker network's gateway of its own). */
+  host?: string;
   port: number;
   bucket: string;
   /** Called once if S3 exits without being stopped. */
@@ -35,7 +38,7 @@ export async function startS3Server(opts: {
   const backend = opts.backend ?? 'versitygw';
   const dir = join(opts.runDir, 's3');
   mkdirSync(dir, { recursive: true });
-  const listen = `127.0.0.1:${opts.port}`;
+  const listen = `${opts.host ?? '127.0.0.1'}:${opts.port}`;
   let proc: SupervisedProcess;
   if (backend === 'localstack') {
     if (!opts.localstack) throw new Error('startS3Server: LocalStack asked for without its virtual environment');

@@ -1,0 +1,17 @@
+// The faults the kube substrate cannot cause, known from the environment alone, before anything is
+// brought up: a scenario that needs one is skipped in one line instead of failing after minutes of
+// bring-up. No Kubernetes client here: the seam (../index.ts) imports this for every run.
+import type { Env } from '../../binaries/cache.ts';
+import type { Fault } from '../types.ts';
+
+/** Why the kube substrate cannot cause `fault` with this environment; undefined when it can. */
+export function kubeRefuses(fault: Fault, env: Env): string | undefined {
+  if (fault === 'cutLink') {
+    return "the kube substrate cannot cut a link: it runs on clusters whose network it does not own (this file runs on process, kind or k3s)";
+  }
+  const endpoint = env.THANOS_HA_E2E_S3_ENDPOINT;
+  if (fault === 'stopS3' && endpoint) {
+    return `the kube substrate cannot stop S3: ${endpoint} (THANOS_HA_E2E_S3_ENDPOINT) is not run by the harness; unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3 (both contexts one cluster)`;
+  }
+  return undefined;
+}
