@@ -60,6 +60,17 @@ const TAIL_MS = 2_000;
 /** Bound on each wait for remote write to catch up with a scrape: a few retries' backoff. */
 const DELIVERY_TIMEOUT_MS = 4 * RETRY_BACKOFF_MS;
 /**
+ * Prometheus' remote_timeout (default 30s; the plan sets none). Where the dead receive's connection
+ * is reset (process: its socket closes with it) Prometheus retries within RETRY_BACKOFF_MS; where
+ * nothing answers for the deleted pod's address (kind: the pod's network is gone, no reset comes
+ * back), the request in flight waits out this timeout first. Measured on kind at 0ef5e58 and again
+ * at 0c6a43f: with the 2-receive hashring nothing was delivered for 34 s after the kill, so a
+ * 20 s bound restarted the receive before any write of the outage had landed.
+ */
+const REMOTE_TIMEOUT_MS = 30_000;
+/** Bound on remote write resuming during the outage: a request waiting out remote_timeout, then a retry. */
+const OUTAGE_DELIVERY_TIMEOUT_MS = REMOTE_TIMEOUT_MS + DELIVERY_TIMEOUT_MS;
+/**
  * Bound on the restarted receive storing forwarded samples again: the others' gRPC connections to
  * it reconnect with gRPC's backoff (1 s, growing 1.6-fold per failed attempt during the outage).
  */
@@ -248,7 +259,12 @@ async function runReceiveOutage(t: RunningTopology, p: ReplicationPreset, log: (
   const outageUntilMs = firstSlotAfterKillMs + OUTAGE_SAMPLES_MS;
   await waitForLiveUpTo(t, [PROMETHEUS], outageUntilMs, log);
   const outageScrapedAtMs = Date.now();
-  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], outageScrapedAtMs, log, DELIVERY_TIMEOUT_MS), log);
+  await tryWait(waitForRemoteWriteUpTo(t, [PROMETHEUS], outageScrapedAtMs, log, OUTAGE_DELIVERY_TIMEOUT_MS), log);
+  // ...and the receive stays down for FORWARD_TIMEOUT_MS of scrapes after that delivery, so that the
+  // writes of the outage were surely completed (not still forwarded) when the restart begins. On the
+  // process substrate delivery resumes within a retry's backoff; on kind only after remote_timeout.
+  await t.workload.sync();
+  await waitForLiveUpTo(t, [PROMETHEUS], t.workload.servedUpTo(PROMETHEUS)! + FORWARD_TIMEOUT_MS + step, log);
   const beforeRestart = await snapshot(t, p);
 
   const restartBeganAtMs = Date.now();
