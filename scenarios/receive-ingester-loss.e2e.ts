@@ -66,13 +66,17 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
     const everyone = { prometheus, receives: [preset.router.ref, ...preset.ingesters.instances], tenant };
     const before = await quietSnapshot(t, everyone, liveFromMs + step, log);
 
-    // The experiment: kill one ingester at once after the quiet reading (a test checks that the
-    // next slot was not served yet), let Prometheus scrape OUTAGE_SLOTS more, restart it.
+    // The experiment: kill one ingester right after the quiet reading, let Prometheus scrape
+    // OUTAGE_SLOTS more, restart it. The exporter holds the next slot back until the ingester is
+    // dead (a test checks that it was not served): a kill takes milliseconds on the process
+    // substrate but seconds on Kubernetes (the pod deleted, then gone), where a scrape came first.
     const timeline = new IngestTimeline(t, prometheus, preset.router.ref, tenant).start();
+    await t.workload.holdAfter(before.slotMs);
     const killedAtMs = Date.now();
     await t.kill(victim);
     await t.workload.sync();
     const servedAtKill = t.workload.servedUpTo(prometheus[0]!)!;
+    await t.workload.release();
     const outageUntilMs = before.slotMs + OUTAGE_SLOTS * step;
     await waitForLiveUpTo(t, prometheus, outageUntilMs, log);
     // Fixed: the router takes every write, so the outage slots are delivered (to the two alive
