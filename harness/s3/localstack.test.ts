@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOCALSTACK_NO_OUTAGE, localstackEnv, processS3Backend, s3Healthy, tokenDemand, tokenDemandMessage } from './localstack.ts';
+import { LOCALSTACK_NO_OUTAGE, localstackEnv, localstackOutageRefusal, processS3Backend, s3Healthy, tokenDemand, tokenDemandMessage } from './localstack.ts';
 
 describe('THANOS_HA_E2E_S3 on the process substrate', () => {
   it('is versitygw by default, localstack when asked', () => {
@@ -69,5 +69,16 @@ describe('LocalStack and the S3 outage', () => {
     expect(s3Healthy({ services: { s3: 'available' } })).toBe(true);
     expect(s3Healthy({ services: { s3: 'disabled' } })).toBe(false);
     expect(s3Healthy(undefined)).toBe(false);
+  });
+});
+
+describe('localstackOutageRefusal', () => {
+  it('refuses the S3 outage before bring-up where LocalStack is known to be the S3, and nowhere else', () => {
+    expect(localstackOutageRefusal('process', { THANOS_HA_E2E_S3: 'localstack' })).toMatch(/^the process substrate cannot stop S3: LocalStack keeps S3 in memory.*THANOS_HA_E2E_S3=versitygw$/);
+    expect(localstackOutageRefusal('kind', { THANOS_HA_E2E_S3: 'localstack' })).toMatch(/^the kind substrate cannot stop S3/);
+    expect(localstackOutageRefusal('k3s', {})).toMatch(/^the k3s substrate cannot stop S3/);
+    expect(localstackOutageRefusal('process', {})).toBeUndefined();
+    expect(localstackOutageRefusal('kind', {})).toBeUndefined();
+    expect(localstackOutageRefusal('k3s', { THANOS_HA_E2E_S3: 'versitygw' })).toBeUndefined();
   });
 });

@@ -23,6 +23,17 @@ export const LOCALSTACK_NO_OUTAGE =
   'LocalStack keeps S3 in memory and loses the bucket when it stops (PERSISTENCE=1 too: measured with localstack-core 2026.3.0, persistence is a LocalStack Pro feature): run with THANOS_HA_E2E_S3=versitygw';
 
 /**
+ * Why `substrate` cannot stop S3 with this environment, known before bring-up: LocalStack asked for
+ * by name (THANOS_HA_E2E_S3=localstack), or k3s, whose default it is. Where LocalStack is chosen only
+ * at bring-up (kind with THANOS_HA_E2E_S3 unset and the upstream image present), the outage refuses then.
+ */
+export function localstackOutageRefusal(substrate: string, env: Record<string, string | undefined>): string | undefined {
+  const asked = env.THANOS_HA_E2E_S3;
+  const localstack = asked === 'localstack' || (substrate === 'k3s' && !asked);
+  return localstack ? `the ${substrate} substrate cannot stop S3: ${LOCALSTACK_NO_OUTAGE}` : undefined;
+}
+
+/**
  * The environment LocalStack runs with: S3 alone, listening where asked; no DNS server (it would
  * bind port 53), no certificate download and no analytics (nothing leaves the machine). In
  * `hostDirs`, a process on this host: its files under that directory, not /var/lib/localstack.

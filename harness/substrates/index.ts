@@ -14,6 +14,7 @@ import type { Topology } from '../topology/model.ts';
 import { processSubstrate } from './process/index.ts';
 import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
 import { kubeRefuses } from './kube/refusals.ts';
+import { localstackOutageRefusal } from '../s3/localstack.ts';
 import { kubernetesCannotRun } from './kubernetes/limits.ts';
 import type { Fault, KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
@@ -34,7 +35,13 @@ const LENDS_CLUSTERS: readonly KubernetesSubstrateName[] = ['kind', 'kube'];
  * (light modules: no provider is loaded for this). Absent: it causes every fault, or finds out only
  * at bring-up (kind's LocalStack, whose outage it refuses then).
  */
-const REFUSES: Partial<Record<SubstrateName, (fault: Fault, env: Env) => string | undefined>> = { kube: kubeRefuses };
+const localstackRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env) => (fault === 'stopS3' ? localstackOutageRefusal(substrate, env) : undefined);
+const REFUSES: Partial<Record<SubstrateName, (fault: Fault, env: Env) => string | undefined>> = {
+  process: localstackRefuses('process'),
+  kind: localstackRefuses('kind'),
+  k3s: localstackRefuses('k3s'),
+  kube: kubeRefuses,
+};
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);
 

@@ -45,8 +45,14 @@ describe('currentSubstrate: the one seam', () => {
     expect(kube({ THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['stopS3', 'cutLink'])).toBe(s3!.replace('172.18.0.1:7070', 'x:1'));
     expect(kube().refuses([])).toBeUndefined();
     for (const r of [link, s3]) expect(r).not.toContain('\n');
-    // The other substrates cause both (kind's LocalStack refuses its outage at bring-up).
-    for (const name of ['process', 'kind', 'k3s']) expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['cutLink', 'stopS3']), name).toBeUndefined();
+    // The other substrates cause both with versitygw; where LocalStack is known to be the S3 (asked
+    // for, or k3s' default) the outage is refused before bring-up too (kind's LocalStack chosen only
+    // at bring-up refuses it then).
+    for (const name of ['process', 'kind', 'k3s']) expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3: 'versitygw', THANOS_HA_E2E_S3_ENDPOINT: 'x:1' }).refuses(['cutLink', 'stopS3']), name).toBeUndefined();
+    for (const name of ['process', 'kind']) expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name }).refuses(['cutLink', 'stopS3']), name).toBeUndefined();
+    for (const name of ['process', 'kind', 'k3s']) {
+      expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3: 'localstack' }).refuses(['cutLink', 'stopS3']), name).toMatch(new RegExp(`^the ${name} substrate cannot stop S3: LocalStack`));
+    }
   });
 
   it('fails a run that required its substrate (test:kube, test:kube-two-clusters) with the line that would have skipped it', () => {
