@@ -5,8 +5,10 @@
 // faulty for and nothing else, its fixed twin clean. The README's preset x check table is rendered
 // from those cases.
 //
-// The link between the clusters is cut once Arch 1 is served (the fault the finding is about),
-// and restored after.
+// One bring-up for both ways a link fails: once Arch 1 is served the link between the clusters is
+// cut (connections reset), then restored; then it hangs (packets dropped, nothing reset, as after a
+// security-group change: the link-cut scenario's hang variant), and is restored again. Each faulty
+// path is audited once its Query's own check of the sidecars has failed.
 import { describe, it } from 'vitest';
 import { auditPath, caseOf, expectCase, pathUrls } from '../harness/audit/proof.ts';
 import type { QueryPathHandle } from '../harness/presets/handles.ts';
@@ -16,7 +18,7 @@ import { waitForStores } from '../harness/promql/wait-metrics.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { PREPARATIONS } from '../harness/steps/preparations.ts';
 
-describe('audit of the link cut: plain endpoints are flagged for the silent partial answer, strict ones not, the restored link clean', () => {
+describe('audit of the link cut and of the link hanging: plain endpoints are flagged for the silent partial answer, strict ones not, the restored link clean', () => {
   const preset = linkCut();
   const audited = useTopology(preset.topology, async (t) => {
     await PREPARATIONS[preset.topology.name]!.prepare(t, log);
@@ -32,9 +34,24 @@ describe('audit of the link cut: plain endpoints are flagged for the silent part
     await t.restoreLink(preset.clusters.observer, preset.clusters.observee);
     await waitForStores(preset.paths.plain.query.ref, client(preset.paths.plain), { type: 'sidecar', count: sidecars, checkedAfter: restoredAt }, { onProgress: log });
     const restored = await auditPath(t, caseOf(preset.topology.name, 'sidecars as plain endpoints, the link restored'), pathUrls(t, preset.paths.plain));
-    return { plain, strict, restored };
+
+    // The same link hanging, once both Queries read the sidecars again.
+    await waitForStores(preset.paths.strict.query.ref, client(preset.paths.strict), { type: 'sidecar', count: sidecars, checkedAfter: restoredAt }, { onProgress: log });
+    await t.cutLink(preset.clusters.observer, preset.clusters.observee, { mode: 'hang' });
+    try {
+      await Promise.all(paths.map((p) => waitForStores(p.query.ref, client(p), { type: 'sidecar', count: sidecars, failing: true }, { onProgress: log })));
+      const hang = {
+        plain: await auditPath(t, caseOf(preset.topology.name, 'sidecars as plain endpoints, the link hanging'), pathUrls(t, preset.paths.plain)),
+        strict: await auditPath(t, caseOf(preset.topology.name, 'sidecars as strict endpoints (store response timeout 3s), the link hanging'), pathUrls(t, preset.paths.strict)),
+      };
+      return { plain, strict, restored, hang };
+    } finally {
+      await t.restoreLink(preset.clusters.observer, preset.clusters.observee);
+    }
   }, { faults: ['cutLink'] });
   it('plain endpoints, cut: A, E and partial (HTTP 200 without a warning even with partial_response=false)', () => expectCase(audited().plain));
   it('strict endpoints, cut: A and E, and Query says so (partial ok)', () => expectCase(audited().strict));
   it('the link restored: clean', () => expectCase(audited().restored));
+  it('plain endpoints, hanging: A, E and partial', () => expectCase(audited().hang.plain));
+  it('strict endpoints, hanging: A and E, and Query says so (partial ok)', () => expectCase(audited().hang.strict));
 });
