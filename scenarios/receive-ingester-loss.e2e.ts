@@ -8,10 +8,13 @@
 // What Thanos 0.42.4 answers (pkg/receive/handler.go fanoutForward): a series is written once
 // `writeQuorum` of its replicas stored it (RF=3: 2); a request fails only for series that can no
 // longer reach it, with 409 when enough replicas refused for good (conflicts, since #8803) and 503
-// when a replica was unavailable (writeErrors.Cause prefers the retryable cause). Prometheus
-// retries a 503 and drops a 409.
+// when a replica was unavailable (gRPC code Unavailable; writeErrors.Cause prefers the retryable
+// cause); any other error is a 500 (handler.go's default case, logged "internal server error").
+// Prometheus retries every 5xx and drops every 4xx, 409 among them.
 // - Faulty, Thanos' default replication factor (1): every request holds series of the dead
-//   ingester, so the router answers 503 to all of them until it is back; Prometheus retries the
+//   ingester, so the router refuses all of them until it is back: 503 where the dial to it fails
+//   at once (the process substrate: connection refused); on Kubernetes, where the pod's address
+//   stops answering, 500 as well (docs/receive-ingest.md has what the router logged). Prometheus retries the
 //   same batch and delivers nothing newer, for every series, not only the dead one's third.
 //   Nothing is lost once it is back (no 409: nothing conflicts).
 // - Fixed, replication factor 3 (#8727's): the two others make the quorum; every request is
@@ -52,6 +55,10 @@ const BUCKET_MS = 5_000;
 const TIMELINE_INTERVAL_MS = 500;
 /** Prometheus' remote-write max_backoff (default 5s): the longest it waits before retrying. */
 const PROMETHEUS_MAX_BACKOFF_MS = 5_000;
+
+/** The status codes other than 200 the router answered for some samples, in order. */
+const refusedCodes = (samplesByCode: Record<string, number>) => Object.keys(samplesByCode).filter((code) => code !== '200' && samplesByCode[code]).sort();
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, routers in front, %s', (variant) => {
   const preset = receiveIngesterLoss(variant);
@@ -174,21 +181,24 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
   });
 
   if (variant === 'faulty') {
-    it('refuses every write while the ingester is down with 503, never 409: Prometheus retries, drops nothing, delivers nothing newer', () => {
+    it('refuses every write while the ingester is down with a 5xx (503 where the dial fails at once), never 409: Prometheus retries, drops nothing, delivers nothing newer', () => {
       const { prometheus } = delta();
       const r = routerDelta();
       const w = refusals();
       expect(prometheus.failed).toBe(0);
       expect(prometheus.retried).toBeGreaterThan(0);
-      expect(Object.keys(r.samplesByCode).filter((code) => code !== '200' && r.samplesByCode[code])).toEqual(['503']);
-      // Both sides count the same refused samples: what the router answered 503 is what Prometheus sent again.
-      expect(r.samplesByCode['503']).toBe(prometheus.retried);
+      // Only codes Prometheus retries (5xx), 503 among them; never one it drops (4xx: 409 is #8727's).
+      const refused = refusedCodes(r.samplesByCode);
+      expect(refused, JSON.stringify(r.samplesByCode)).toContain('503');
+      for (const code of refused) expect(code, JSON.stringify(r.samplesByCode)).toMatch(/^5\d\d$/);
+      // Both sides count the same refused samples: what the router refused is what Prometheus sent again.
+      expect(sum(refused.map((c) => r.samplesByCode[c]!))).toBe(prometheus.retried);
       // Nothing scraped after the kill was delivered until the restart, for any series.
       expect(run().atRestart.highestSentMs).toBe(run().before.prometheus.highestSentMs);
-      // The window of 503s spans the outage: it opens at the first scrape after the kill and lasts
-      // at least until Prometheus' last retry before the restart (its retries are at most 5 s apart).
+      // The window of refusals spans the outage: it opens at the first scrape after the kill and
+      // lasts at least until Prometheus' last retry before the restart (its retries are at most 5 s apart).
       expect(w).toBeDefined();
-      expect(w!.byCode).toEqual({ '503': r.requestsByCode['503'] });
+      expect(w!.byCode).toEqual(Object.fromEntries(refused.map((c) => [c, r.requestsByCode[c]])));
       expect(w!.fromMs).toBeGreaterThanOrEqual(run().killedAtMs - TIMELINE_INTERVAL_MS);
       expect(w!.toMs).toBeGreaterThanOrEqual(run().restartBeganAtMs - PROMETHEUS_MAX_BACKOFF_MS);
     });
@@ -218,7 +228,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
         configuration: 'faulty',
         observed:
           `replication factor ${preset.replicationFactor} (Thanos' default) behind a ketama router, ${victim} killed for ${outageSeconds()} s: ` +
-          `the router answered 503 to every write for ${((w.toMs - w.fromMs) / 1000).toFixed(1)} s (${r.requestsByCode['503']} requests, ${r.samplesByCode['503']} samples; 0 answered 409), ` +
+          `the router refused every write for ${((w.toMs - w.fromMs) / 1000).toFixed(1)} s (${refusedCodes(r.samplesByCode).map((c) => `${c}: ${r.requestsByCode[c]} requests, ${r.samplesByCode[c]} samples`).join('; ')}; 0 answered 409), ` +
           `Prometheus retried those ${prometheus.retried} samples, failed 0, and delivered nothing newer for any series until the ingester was back; then nothing was lost: all ${dedup.summary.presentPoints} points answer, each series on one ingester (${held.join(' / ')})`,
         figures: {
           series: n(),
@@ -226,8 +236,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
           'outage s': outageSeconds(),
           'router reached it again s after restart (at most)': reachedAgainSeconds(),
           'non-2xx window s': +((w.toMs - w.fromMs) / 1000).toFixed(1),
-          'router 503 requests': r.requestsByCode['503'] ?? 0,
-          'router 503 samples': r.samplesByCode['503'] ?? 0,
+          ...Object.fromEntries(refusedCodes(r.samplesByCode).flatMap((c) => [[`router ${c} requests`, r.requestsByCode[c] ?? 0], [`router ${c} samples`, r.samplesByCode[c]!]])),
           'router 409 samples': r.samplesByCode['409'] ?? 0,
           'Prometheus samples retried': prometheus.retried,
           'Prometheus samples failed': prometheus.failed,
