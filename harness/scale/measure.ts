@@ -27,6 +27,7 @@ import { OBSERVEE } from '../presets/conventions.ts';
 import { SCALE_SWEEP, scaleSweepHandles } from '../presets/scale.ts';
 import { waitFor } from '../wait.ts';
 import { HOUR_MS } from '../time.ts';
+import { RECEIVE_STOP_GRACE_MS } from '../plan/receive.ts';
 import { waitForHistoryShipped } from '../steps/history.ts';
 import { lingeringAt, seriesLabels, seriesOfPod, slotSelector, workloadSelector, type Workload } from '../workload/series.ts';
 
@@ -297,14 +298,18 @@ export async function measurePoint(t: RunningTopology, log: (l: string) => void,
   const rwSamples = rwTexts.reduce((n, text) => n + (metricSum(text, 'prometheus_remote_storage_samples_total') ?? 0), 0);
 
   // Receive uploads its head as a block when it stops (its own 2h cut may not have come yet).
+  const stopping = Date.now();
   await t.stop(SCALE_SWEEP.receive);
+  const stopSeconds = ((Date.now() - stopping) / 1000).toFixed(1);
+  log(`  [${w.seriesCount} series] ${SCALE_SWEEP.receive} stopped in ${stopSeconds} s (its head cut into blocks and uploaded)`);
   const shipped = await t.bucket.blocks(OBSERVEE);
   const bySource = (blocks: BlockMeta[], source: string) => blocks.filter((b) => b.thanos.source === source);
   const cost = async (blocks: BlockMeta[]) => bucketCostOf((await blocksCost(t.bucket, OBSERVEE, blocks)).bytes, blocks, w.seriesCount);
   const sidecar = await cost(bySource(shipped, 'sidecar'));
   // No block would read as 0 bytes per series-hour: a figure never measured (at 100k series a stop
   // that SIGKILLed Receive 5 s into its upload did exactly that).
-  if (bySource(shipped, 'receive').length === 0) throw new Error(`${SCALE_SWEEP.receive} stopped without uploading a block of its head: Arch 3's bucket bytes cannot be measured`);
+  if (bySource(shipped, 'receive').length === 0)
+    throw new Error(`${SCALE_SWEEP.receive} stopped (in ${stopSeconds} s; SIGKILL comes after ${RECEIVE_STOP_GRACE_MS / 1000} s) without uploading a block of its head: Arch 3's bucket bytes cannot be measured (its log is kept with the sweep's report)`);
   const receiveBlocks = await cost(bySource(shipped, 'receive'));
 
   await t.start(SCALE_SWEEP.compactor);

@@ -145,6 +145,12 @@ export async function runSweep(opts: SweepOptions): Promise<{ dir: string; resul
     } catch (err) {
       const reason = lowMemory ?? (signalled ? `stopped at ${n} series by ${signalled}` : `failed at ${n} series: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       if (reason !== lowMemory) log(reason); // the watch said it already
+      // What the components said is what tells why a point failed: kept with the report.
+      if (t) {
+        const logs = join(dir, `logs-${series}`);
+        const kept = await t.collectLogs(logs).catch((e: unknown) => (log(`could not keep the logs: ${e instanceof Error ? e.message : String(e)}`), []));
+        if (kept.length) log(`the logs of the failed point: ${logs} (${kept.length} files)`);
+      }
       results.points.push({ series, status: 'failed', reason, peakBytes: peak, seconds: (Date.now() - pointStarted) / 1000 });
     } finally {
       clearInterval(watch);
