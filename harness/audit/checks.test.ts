@@ -186,7 +186,7 @@ describe('A: coverage', () => {
     expect(statuses(r)).toEqual({ A: 'finding', D: 'ok', B: 'ok', E: 'ok', partial: 'ok', cache: 'unchecked' });
     const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
     expect(r.A.details[0]).toContain(`a hole in what object storage serves, from ${iso(boundary)} (the newest of 127.0.0.1:10905) to ${iso(boundary + HOUR)} (the oldest of 127.0.0.1:10915), 60m: no endpoint serves it`);
-    expect(r.A.figures.probeGaps).toBe(1);
+    expect(r.A.figures).toMatchObject({ storeHoles: 1, probeGaps: 1 });
     expect(r.A.plots[0]).toMatchObject({ kind: 'timeline', marks: [{ label: 'hole between Stores', from: boundary, to: boundary + HOUR }, { label: 'probe: gap' }] });
   });
 
@@ -207,7 +207,7 @@ describe('A: coverage', () => {
     const old = { store: [partition('127.0.0.1:10905', NOW - 12 * HOUR, NOW - 9 * HOUR), partition('127.0.0.1:10915', NOW - 8 * HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
     expect((await audit({ stores: old, series: workload(10, NOW) })).A.status).toBe('ok');
     // Thanos advertises MaxInt64..MinInt64 for a Store with no block: it neither fills nor makes a hole.
-    const empty = { store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), { name: '127.0.0.1:10925', labelSets: replicas, minTime: 'none', maxTime: 'none', empty: true }, partition('127.0.0.1:10915', boundary + HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
+    const empty = { store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), { name: '127.0.0.1:10925', labelSets: replicas, minTime: 'none', maxTime: 'none', empty: true } satisfies StoreEntry, partition('127.0.0.1:10915', boundary + HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
     const flagged = await audit({ stores: empty, series: workload(10, NOW) });
     expect(flagged.A.details[0]).toContain('a hole in what object storage serves');
   });

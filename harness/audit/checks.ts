@@ -279,6 +279,7 @@ export function checkCoverage(inputs: AuditInputs): CheckResult {
   const findings: string[] = [];
   const marks: { label: string; from: number; to: number }[] = [];
   const groups = coverageGroups(inputs.stores, replica.labels, nowMs);
+  let storeHoleCount = 0;
   for (const g of groups) {
     if (g.live.length === 0 && g.historicalMaxTime !== undefined && g.historicalMaxTime >= nowMs - options.rangeMs) {
       findings.push(
@@ -294,10 +295,11 @@ export function checkCoverage(inputs: AuditInputs): CheckResult {
         `${labelsText(g.labels)}: a hole in what object storage serves, from ${isoOf(h.startMs)} (the newest of ${h.before.join(', ')}) to ${isoOf(h.endMs)} (the oldest of ${h.after.join(', ')}), ${durationText(h.endMs - h.startMs)}: no endpoint serves it (Stores partitioned by --min-time/--max-time with a hole between them?)`,
       );
       marks.push({ label: 'hole between Stores', from: h.startMs, to: h.endMs });
+      storeHoleCount++;
     }
   }
   const plots: Plot[] = [];
-  const figures: Record<string, number | string> = { labelSets: groups.length };
+  const figures: Record<string, number | string> = { labelSets: groups.length, storeHoles: storeHoleCount };
   let probeLine: string;
   if (!probe.answer.ok) {
     probeLine = `the probe ${options.probe} could not be asked: ${probe.answer.error}`;

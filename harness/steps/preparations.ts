@@ -11,6 +11,8 @@ import { linkCut } from '../presets/link-cut.ts';
 import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
 import { storePartitions } from '../presets/store-partitions.ts';
+import { PromApiClient } from '../promql/client.ts';
+import { waitForStores } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { HOUR_MS } from '../time.ts';
 import { oneBlockWindow } from '../workload/promtool-blocks.ts';
@@ -80,9 +82,13 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
   'store-partitions': {
     prepare: async (t, log) => {
       await populateWorkload(t, { onProgress: log });
-      await Promise.all(Object.values(storePartitions().stores).map((s) => waitForStoreSynced(t, s, log)));
+      const preset = storePartitions();
+      await Promise.all(Object.values(preset.stores).map((s) => waitForStoreSynced(t, s, log)));
+      // Query refreshes its endpoints' time ranges every few seconds: a check made after every Store synced.
+      const syncedAt = Date.now();
+      await Promise.all(Object.values(preset.slicings).map(({ query, stores }) => waitForStores(query.ref, new PromApiClient(t.url(query.ref)), { type: 'store', count: stores.length, checkedAfter: syncedAt }, { onProgress: log })));
     },
-    state: 'history in the bucket, synced by each time-partitioned Store (finding G)',
+    state: "history in the bucket, synced by each time-partitioned Store, each Query's Stores page current (finding G)",
   },
   'compactor-overlap': {
     prepare: (t, log) => populateWorkload(t, { historyMs: 5 * HOUR_MS, onProgress: log }),
