@@ -84,6 +84,8 @@ export const AUDIT_CASES: AuditCase[] = [
     byConstruction: ['A'],
     note: "A: no hole between the Stores, but the newest hours (from the newest shipped block on) missing: the preset's Queries read Stores alone, so that no sidecar fills a hole, which is arch1's Store-only finding; cache: no Query Frontend",
   },
+  { preset: 'compactor-overlap', path: "the same-labels pair's sidecars (identical external labels)", configuration: 'faulty', expected: { ...clean, E: 'finding' } },
+  { preset: 'compactor-overlap', path: "the replica-labels pair's sidecars (prometheus_replica)", configuration: 'fixed', expected: clean },
 ];
 
 const WORD: Record<CheckStatus, string> = { ok: 'ok', finding: '**FINDING**', unchecked: 'could not check' };
