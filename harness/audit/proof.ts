@@ -37,7 +37,7 @@ export const pathUrls = (t: RunningTopology, p: QueryPathHandle) => ({ query: t.
 export const queryUrl = (t: RunningTopology, q: Handle<'query'>) => ({ query: t.url(q.ref) });
 
 /**
- * The audit of one query path: the Query's and the frontend's URLs, the workload's metric as the
+ * The audit of one query path: the Query's and the frontend's URLs (or the Query's alone), the workload's metric as the
  * probe (its values change every slot, so equal samples mean copies), the workload's grid as the
  * step (at least MIN_STEP_MS), the defaults otherwise; no wait before the cache check's repeat
  * (a test that needs one holds the ingestion back and releases it in afterFirstCacheAsk).
