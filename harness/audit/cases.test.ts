@@ -9,12 +9,18 @@ import { AUDIT_CASES, auditTable } from './cases.ts';
 import { CHECKS } from './checks.ts';
 
 describe('the audit cases', () => {
-  it('are presets `up` brings to their finding state, each faulty case with a finding and each fixed one clean', () => {
+  it('are presets `up` brings to their finding state, each faulty case with a finding and each fixed one clean but for what its preset is built with, explained', () => {
     for (const c of AUDIT_CASES) {
       expect(Object.keys(PRESETS), c.preset).toContain(c.preset);
       expect(Object.keys(PREPARATIONS), c.preset).toContain(c.preset);
       const findings = CHECKS.filter((k) => c.expected[k] === 'finding');
-      expect(findings.length > 0, `${c.preset} ${c.path}`).toBe(c.configuration === 'faulty');
+      if (c.configuration === 'faulty') expect(findings.length, `${c.preset} ${c.path}`).toBeGreaterThan(0);
+      else expect(findings, `${c.preset} ${c.path}`).toEqual((c.byConstruction ?? []).filter((k) => findings.includes(k)));
+      if (c.byConstruction?.length) {
+        expect(c.configuration, `${c.preset} ${c.path}: only a fixed path needs to declare what it is built with`).toBe('fixed');
+        expect(c.byConstruction.every((k) => c.expected[k] === 'finding'), `${c.preset} ${c.path}: declared and expected`).toBe(true);
+        for (const k of c.byConstruction) expect(c.note, `${c.preset} ${c.path}: the note explains ${k}`).toMatch(new RegExp(`(^|; )${k}: `));
+      }
     }
   });
 

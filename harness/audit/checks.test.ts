@@ -55,11 +55,13 @@ interface StoreEntry {
   minTime: number | 'none';
   maxTime: number | 'none';
   lastError?: string;
+  /** A Store with no block: Thanos advertises MaxInt64..MinInt64. */
+  empty?: boolean;
 }
 /** /api/v1/stores as Thanos writes it: int64 bounds as bare numbers (MinInt64/MaxInt64 for none). */
 function storesBody(page: Record<string, StoreEntry[]>): { status: number; body: string } {
   const entry = (e: StoreEntry) =>
-    `{"name":${JSON.stringify(e.name)},"lastCheck":"2026-12-07T11:59:58Z","lastError":${e.lastError ? JSON.stringify(e.lastError) : 'null'},"labelSets":${JSON.stringify(e.labelSets)},"minTime":${e.minTime === 'none' ? MIN_INT64 : e.minTime},"maxTime":${e.maxTime === 'none' ? MAX_INT64 : e.maxTime}}`;
+    `{"name":${JSON.stringify(e.name)},"lastCheck":"2026-12-07T11:59:58Z","lastError":${e.lastError ? JSON.stringify(e.lastError) : 'null'},"labelSets":${JSON.stringify(e.labelSets)},"minTime":${e.empty ? MAX_INT64 : e.minTime === 'none' ? MIN_INT64 : e.minTime},"maxTime":${e.empty ? MIN_INT64 : e.maxTime === 'none' ? MAX_INT64 : e.maxTime}}`;
   const data = Object.entries(page).map(([type, es]) => `${JSON.stringify(type)}:[${es.map(entry).join(',')}]`).join(',');
   return { status: 200, body: `{"status":"success","data":{${data}}}` };
 }
@@ -76,8 +78,11 @@ interface Series {
   /** Which steps have a value: [from, to] ms, both included. */
   from: number;
   to: number;
+  /** Steps in [from, to] (both included) without a value. */
+  missing?: [number, number];
   value?: (t: number) => number;
 }
+const has = (s: Series, t: number) => t >= s.from && t <= s.to && !(s.missing && t >= s.missing[0] && t <= s.missing[1]);
 const matrixBody = (url: URL, series: Series[]) => {
   const start = Number(url.searchParams.get('start')) * 1000;
   const end = Number(url.searchParams.get('end')) * 1000;
@@ -86,14 +91,14 @@ const matrixBody = (url: URL, series: Series[]) => {
     resultType: 'matrix',
     result: series.map((s, i) => {
       const values: [number, string][] = [];
-      for (let t = start; t <= end; t += step) if (t >= s.from && t <= s.to) values.push([t / 1000, String((s.value ?? ((x: number) => value(i, x)))(t))]);
+      for (let t = start; t <= end; t += step) if (has(s, t)) values.push([t / 1000, String((s.value ?? ((x: number) => value(i, x)))(t))]);
       return { metric: s.metric, values };
     }).filter((s) => s.values.length),
   });
 };
 const vectorBody = (url: URL, series: Series[], warnings?: string[]) => {
   const t = Number(url.searchParams.get('time')) * 1000;
-  return success({ resultType: 'vector', result: series.flatMap((s, i) => (t >= s.from && t <= s.to ? [{ metric: s.metric, value: [t / 1000, String((s.value ?? ((x: number) => value(i, x)))(t))] }] : [])) }, warnings);
+  return success({ resultType: 'vector', result: series.flatMap((s, i) => (has(s, t) ? [{ metric: s.metric, value: [t / 1000, String((s.value ?? ((x: number) => value(i, x)))(t))] }] : [])) }, warnings);
 };
 
 interface Fixture {
@@ -168,6 +173,43 @@ describe('A: coverage', () => {
     const r = await audit({ stores: { store: [store], sidecar: late }, series: workload(10, NOW) });
     expect(r.A.status).toBe('finding');
     expect(r.A.summary).toContain('a hole from');
+  });
+
+  // Store time partitions (store-partitions): Stores over one bucket, each bounded by --min-time/--max-time.
+  const boundary = NOW - 4 * HOUR;
+  const partition = (name: string, minTime: number, maxTime: number): StoreEntry => ({ name, labelSets: replicas, minTime, maxTime });
+
+  it('faulty (Store partitions with an hour between them): the hole between the Stores named, beside the probe gap it leaves', async () => {
+    const stores = { store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), partition('127.0.0.1:10915', boundary + HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
+    const series = workload(10, NOW).map((s): Series => ({ ...s, missing: [boundary + LOOKBACK + 1, boundary + HOUR - 1] }));
+    const r = await audit({ stores, series });
+    expect(statuses(r)).toEqual({ A: 'finding', D: 'ok', B: 'ok', E: 'ok', partial: 'ok', cache: 'unchecked' });
+    const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+    expect(r.A.details[0]).toContain(`a hole in what object storage serves, from ${iso(boundary)} (the newest of 127.0.0.1:10905) to ${iso(boundary + HOUR)} (the oldest of 127.0.0.1:10915), 60m: no endpoint serves it`);
+    expect(r.A.figures).toMatchObject({ storeHoles: 1, probeGaps: 1 });
+    expect(r.A.plots[0]).toMatchObject({ kind: 'timeline', marks: [{ label: 'hole between Stores', from: boundary, to: boundary + HOUR }, { label: 'probe: gap' }] });
+  });
+
+  it('fixed (the partitions meet at one boundary; a third Store overlapping both): no hole', async () => {
+    const stores = {
+      store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), partition('127.0.0.1:10915', boundary, storeMax), partition('127.0.0.1:10925', boundary - HOUR, boundary + HOUR)],
+      sidecar: sidecars,
+    };
+    const r = await audit({ stores, series: workload(10, NOW) });
+    expect(statuses(r)).toEqual({ A: 'ok', D: 'ok', B: 'ok', E: 'ok', partial: 'ok', cache: 'unchecked' });
+  });
+
+  it('what a live endpoint serves is no hole; a hole older than --range is not judged; a Store with no block serves nothing', async () => {
+    // Between the partitions, but the sidecars hold it.
+    const covered = { store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), partition('127.0.0.1:10915', boundary + HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: boundary - HOUR })) };
+    expect((await audit({ stores: covered, series: workload(10, NOW) })).A.status).toBe('ok');
+    // An hour's hole 9h ago, under a 6h --range.
+    const old = { store: [partition('127.0.0.1:10905', NOW - 12 * HOUR, NOW - 9 * HOUR), partition('127.0.0.1:10915', NOW - 8 * HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
+    expect((await audit({ stores: old, series: workload(10, NOW) })).A.status).toBe('ok');
+    // Thanos advertises MaxInt64..MinInt64 for a Store with no block: it neither fills nor makes a hole.
+    const empty = { store: [partition('127.0.0.1:10905', NOW - 6 * HOUR, boundary), { name: '127.0.0.1:10925', labelSets: replicas, minTime: 'none', maxTime: 'none', empty: true } satisfies StoreEntry, partition('127.0.0.1:10915', boundary + HOUR, storeMax)], sidecar: sidecars.map((s) => ({ ...s, minTime: storeMax - 10 * 60_000 })) };
+    const flagged = await audit({ stores: empty, series: workload(10, NOW) });
+    expect(flagged.A.details[0]).toContain('a hole in what object storage serves');
   });
 
   it('gaps: runs of missing steps after a series began, shared by half the series or more', () => {

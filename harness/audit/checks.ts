@@ -205,6 +205,8 @@ export interface CoverageGroup {
   liveMinTime: number | 'unbounded' | undefined;
   live: string[];
   historical: string[];
+  /** Each Store's range for it, as the Stores page shows it ("unbounded" as an infinite bound). */
+  historicalRanges: { name: string; minTime: number; maxTime: number }[];
 }
 
 /** Per label set (replica labels left out): who serves it, from object storage and live. */
@@ -217,13 +219,15 @@ export function coverageGroups(stores: Record<string, StoreEndpoint[]>, replicaL
     for (const ls of x.e.labelSets) {
       const labels = without(ls, replicaLabels);
       const key = labelsKey(labels);
-      const g = groups.get(key) ?? { labels, historicalMaxTime: undefined, historicalMinTime: undefined, liveMinTime: undefined, live: [], historical: [] };
+      const g = groups.get(key) ?? { labels, historicalMaxTime: undefined, historicalMinTime: undefined, liveMinTime: undefined, live: [], historical: [], historicalRanges: [] };
       if (live) {
         if (!g.live.includes(x.e.name)) g.live.push(x.e.name);
         const min = x.e.minTime;
         g.liveMinTime = g.liveMinTime === undefined ? min : min === 'unbounded' || g.liveMinTime === 'unbounded' ? 'unbounded' : Math.min(g.liveMinTime, min);
       } else {
         if (!g.historical.includes(x.e.name)) g.historical.push(x.e.name);
+        // A Store with no block advertises MaxInt64..MinInt64: it serves nothing.
+        if (x.e.exactMinTime <= x.e.exactMaxTime && !g.historicalRanges.some((r) => r.name === x.e.name)) g.historicalRanges.push({ name: x.e.name, minTime: x.e.minTime === 'unbounded' ? -Infinity : x.e.minTime, maxTime: x.e.maxTime === 'unbounded' ? Infinity : x.e.maxTime });
         if (typeof x.e.maxTime === 'number') g.historicalMaxTime = Math.max(g.historicalMaxTime ?? -Infinity, x.e.maxTime);
         if (typeof x.e.minTime === 'number') g.historicalMinTime = Math.min(g.historicalMinTime ?? Infinity, x.e.minTime);
       }
@@ -233,6 +237,41 @@ export function coverageGroups(stores: Record<string, StoreEndpoint[]>, replicaL
   return [...groups.values()].sort((a, b) => labelsKey(a.labels).localeCompare(labelsKey(b.labels)));
 }
 
+export interface StoreHole {
+  startMs: number;
+  endMs: number;
+  /** The Stores whose newest time is its start, and those whose oldest is its end. */
+  before: string[];
+  after: string[];
+}
+
+/**
+ * Holes in what object storage serves a label set: stretches between two Stores' ranges (Stores
+ * partitioned by --min-time/--max-time with a hole between them) that no Store serves, longer
+ * than a step, within [fromMs, toMs], and ending before the live endpoints' oldest (what a live
+ * endpoint serves is not missing; the stretch up to it is the Store/live hole).
+ */
+export function storeHoles(g: CoverageGroup, window: { fromMs: number; toMs: number; stepMs: number }): StoreHole[] {
+  const ranges = [...g.historicalRanges].filter((r) => r.minTime <= r.maxTime).sort((a, b) => a.minTime - b.minTime);
+  const liveFrom = g.liveMinTime === undefined ? Infinity : g.liveMinTime === 'unbounded' ? -Infinity : g.liveMinTime;
+  const holes: StoreHole[] = [];
+  let covered = -Infinity;
+  let newest: string[] = [];
+  for (const r of ranges) {
+    if (covered > -Infinity && r.minTime > covered + window.stepMs) {
+      const end = Math.min(r.minTime, liveFrom);
+      if (end > covered + window.stepMs && end > window.fromMs && covered < window.toMs) {
+        holes.push({ startMs: covered, endMs: end, before: newest, after: ranges.filter((x) => x.minTime === r.minTime).map((x) => x.name) });
+      }
+    }
+    if (r.maxTime > covered) {
+      covered = r.maxTime;
+      newest = [r.name];
+    } else if (r.maxTime === covered && !newest.includes(r.name)) newest.push(r.name);
+  }
+  return holes;
+}
+
 export function checkCoverage(inputs: AuditInputs): CheckResult {
   const { nowMs, options, probe } = inputs;
   const replica = replicaLabelsOf(inputs);
@@ -240,6 +279,7 @@ export function checkCoverage(inputs: AuditInputs): CheckResult {
   const findings: string[] = [];
   const marks: { label: string; from: number; to: number }[] = [];
   const groups = coverageGroups(inputs.stores, replica.labels, nowMs);
+  let storeHoleCount = 0;
   for (const g of groups) {
     if (g.live.length === 0 && g.historicalMaxTime !== undefined && g.historicalMaxTime >= nowMs - options.rangeMs) {
       findings.push(
@@ -250,9 +290,16 @@ export function checkCoverage(inputs: AuditInputs): CheckResult {
       findings.push(`${labelsText(g.labels)}: a hole from ${isoOf(g.historicalMaxTime)} (Store's newest) to ${isoOf(g.liveMinTime)} (the live endpoints' oldest: ${g.live.join(', ')}), ${durationText(g.liveMinTime - g.historicalMaxTime)}`);
       marks.push({ label: 'hole', from: g.historicalMaxTime, to: g.liveMinTime });
     }
+    for (const h of storeHoles(g, { fromMs: nowMs - options.rangeMs, toMs: nowMs, stepMs: options.stepMs })) {
+      findings.push(
+        `${labelsText(g.labels)}: a hole in what object storage serves, from ${isoOf(h.startMs)} (the newest of ${h.before.join(', ')}) to ${isoOf(h.endMs)} (the oldest of ${h.after.join(', ')}), ${durationText(h.endMs - h.startMs)}: no endpoint serves it (Stores partitioned by --min-time/--max-time with a hole between them?)`,
+      );
+      marks.push({ label: 'hole between Stores', from: h.startMs, to: h.endMs });
+      storeHoleCount++;
+    }
   }
   const plots: Plot[] = [];
-  const figures: Record<string, number | string> = { labelSets: groups.length };
+  const figures: Record<string, number | string> = { labelSets: groups.length, storeHoles: storeHoleCount };
   let probeLine: string;
   if (!probe.answer.ok) {
     probeLine = `the probe ${options.probe} could not be asked: ${probe.answer.error}`;

@@ -33,14 +33,16 @@ export interface Audited {
 }
 
 export const pathUrls = (t: RunningTopology, p: QueryPathHandle) => ({ query: t.url(p.query.ref), frontend: t.url(p.frontend.ref) });
+/** A Query with no Query Frontend in front of it: audited without --frontend (the cache check cannot be made). */
+export const queryUrl = (t: RunningTopology, q: Handle<'query'>) => ({ query: t.url(q.ref) });
 
 /**
- * The audit of one query path: the Query's and the frontend's URLs, the workload's metric as the
+ * The audit of one query path: the Query's and the frontend's URLs (or the Query's alone), the workload's metric as the
  * probe (its values change every slot, so equal samples mean copies), the workload's grid as the
  * step (at least MIN_STEP_MS), the defaults otherwise; no wait before the cache check's repeat
  * (a test that needs one holds the ingestion back and releases it in afterFirstCacheAsk).
  */
-export async function auditPath(t: RunningTopology, c: AuditCase, urls: { query: string; frontend: string }, hooks: Parameters<typeof runAudit>[1] = {}): Promise<Audited> {
+export async function auditPath(t: RunningTopology, c: AuditCase, urls: { query: string; frontend?: string }, hooks: Parameters<typeof runAudit>[1] = {}): Promise<Audited> {
   const dir = join(AUDIT_REPORTS, `${AUDIT_CASES.indexOf(c)}-${c.preset}-${c.configuration}`);
   const outcome = await runAudit(
     { ...urls, probe: t.workload.workload.metric, rangeMs: 6 * HOUR_MS, stepMs: Math.max(t.workload.workload.stepMs, MIN_STEP_MS), tries: 20, agoMs: AGO_MS, timeoutMs: 30_000, cacheWaitMs: 0, out: dir },

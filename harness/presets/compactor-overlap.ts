@@ -3,8 +3,8 @@
 // deduplication and the overlap halt side by side.
 import { PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { validateTopology, type Topology } from '../topology/model.ts';
-import { OBSERVER, TEST_STORE_SYNC } from './conventions.ts';
-import { handle, type Handle } from './handles.ts';
+import { OBSERVER, queryPath, TEST_STORE_SYNC } from './conventions.ts';
+import { handle, queryPathHandle, type Handle, type QueryPathHandle } from './handles.ts';
 
 // The harness starts a Compactor only once every block it is meant to see is uploaded in full
 // (thanos_shipper_uploads_total, or its own upload), so the upstream 30m guard against half-uploaded
@@ -20,6 +20,11 @@ export interface CompactedObservee {
   prefix: string;
   prometheus: Handle<'prometheus'>;
   compactor: Handle<'compactor'>;
+  /**
+   * A Query over the pair's sidecars, behind a frontend: where the pair is read live, as Arch 1's
+   * fixed Query reads it (the shared label set shows on its Stores page; what `audit` reads).
+   */
+  sidecars: QueryPathHandle;
 }
 
 export interface CompactorOverlapPreset {
@@ -34,11 +39,14 @@ export interface CompactorOverlapPreset {
   replicaLabel: string;
 }
 
+const sidecarsQuery = (cluster: string) => `query-${cluster}-sidecars`;
+
 /**
  * Two observees, each an HA pair whose sidecars ship to its own prefix, with a Compactor there:
  * "same-labels" (prometheus-operator's replica label cleared) ships overlapping blocks of one label
  * set, and its Compactor halts; "replica-labels" ships one block set per replica, and its Compactor
- * merges them vertically on prometheus_replica. The observer's Store and Query read replica-labels.
+ * merges them vertically on prometheus_replica. The observer's Store and Query read replica-labels;
+ * a Query per pair (with a frontend) reads its sidecars.
  * The Compactor's default merge (--deduplication.func="", one sample per timestamp) is exact here:
  * both replicas store the same (t, v), the workload's explicit timestamps; a real pair scrapes at
  * different moments, which upstream's "penalty" merge is for.
@@ -63,6 +71,7 @@ export function compactorOverlap(): CompactorOverlapPreset {
       ...observee(replicaLabels, true, [PROMETHEUS_REPLICA_LABEL]),
       { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: replicaLabels, syncInterval: TEST_STORE_SYNC },
       { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/store`], replicaLabels: [PROMETHEUS_REPLICA_LABEL] },
+      ...[sameLabels, replicaLabels].flatMap((cluster) => queryPath(sidecarsQuery(cluster), [`${cluster}/sidecar`], [PROMETHEUS_REPLICA_LABEL])),
     ],
   });
   const compacted = (cluster: string): CompactedObservee => ({
@@ -70,6 +79,7 @@ export function compactorOverlap(): CompactorOverlapPreset {
     prefix: cluster,
     prometheus: handle(topology, 'prometheus', `${cluster}/prometheus`),
     compactor: handle(topology, 'compactor', `${cluster}/compactor`),
+    sidecars: queryPathHandle(topology, `${OBSERVER}/${sidecarsQuery(cluster)}`),
   });
   return {
     topology,

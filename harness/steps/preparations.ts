@@ -4,13 +4,18 @@
 // one comes up with the live workload only: its scenario's experiment is a fault it drives itself
 // (a kill, a cut, an outage), which `up` leaves to the person.
 import { clusterLabels, PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
+import { queryEndpointCount } from '../plan/index.ts';
 import { arch1, ARCH1_VARIANTS } from '../presets/arch1.ts';
 import { arch2, ARCH2_VARIANTS } from '../presets/arch2.ts';
 import { compactorDownsampling } from '../presets/compactor-downsampling.ts';
+import { compactorOverlap } from '../presets/compactor-overlap.ts';
+import type { Handle } from '../presets/handles.ts';
 import { linkCut } from '../presets/link-cut.ts';
 import { queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { JITTER_VARIANTS } from '../presets/receive-jitter.ts';
 import { storePartitions } from '../presets/store-partitions.ts';
+import { PromApiClient } from '../promql/client.ts';
+import { waitForStores } from '../promql/wait-metrics.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 import { HOUR_MS } from '../time.ts';
 import { oneBlockWindow } from '../workload/promtool-blocks.ts';
@@ -23,6 +28,15 @@ import { waitForStoreSynced } from './stores.ts';
 import { uploadPromtoolHistory } from './uploads.ts';
 
 type Preparation = (t: RunningTopology, log: (line: string) => void) => Promise<unknown>;
+
+/**
+ * A Query over an HA pair's sidecars, current: every sidecar checked and serving its Prometheus'
+ * data (a bounded minTime: a sidecar re-reads its Prometheus' lowest timestamp every 30 s, and
+ * read the empty TSDB's at start, which the Stores page shows as "no block yet").
+ */
+async function waitForSidecarsServing(t: RunningTopology, query: Handle<'query'>, log: (line: string) => void): Promise<void> {
+  await waitForStores(query.ref, new PromApiClient(t.url(query.ref)), { type: 'sidecar', count: queryEndpointCount(t.topology, query.ref), covering: Date.now() }, { onProgress: log });
+}
 
 /** Live remote write: the workload from a slot every Prometheus sends, that slot delivered. */
 const liveRemoteWrite: Preparation = async (t, log) => {
@@ -80,13 +94,22 @@ export const PREPARATIONS: Record<string, { prepare: Preparation; state: string 
   'store-partitions': {
     prepare: async (t, log) => {
       await populateWorkload(t, { onProgress: log });
-      await Promise.all(Object.values(storePartitions().stores).map((s) => waitForStoreSynced(t, s, log)));
+      const preset = storePartitions();
+      await Promise.all(Object.values(preset.stores).map((s) => waitForStoreSynced(t, s, log)));
+      // Query refreshes its endpoints' time ranges every few seconds: a check made after every Store synced.
+      const syncedAt = Date.now();
+      await Promise.all(Object.values(preset.slicings).map(({ query, stores }) => waitForStores(query.ref, new PromApiClient(t.url(query.ref)), { type: 'store', count: stores.length, checkedAfter: syncedAt }, { onProgress: log })));
     },
-    state: 'history in the bucket, synced by each time-partitioned Store (finding G)',
+    state: "history in the bucket, synced by each time-partitioned Store, each Query's Stores page current (finding G)",
   },
   'compactor-overlap': {
-    prepare: (t, log) => populateWorkload(t, { historyMs: 5 * HOUR_MS, onProgress: log }),
-    state: "both HA pairs' blocks shipped; each Compactor's next iteration (every 5m) halts on them or merges them (finding G)",
+    prepare: async (t, log) => {
+      const populated = await populateWorkload(t, { historyMs: 5 * HOUR_MS, onProgress: log });
+      const preset = compactorOverlap();
+      await Promise.all([preset.sameLabels, preset.replicaLabels].map((o) => waitForSidecarsServing(t, o.sidecars.query, log)));
+      return populated;
+    },
+    state: "both HA pairs' blocks shipped, each pair read live through its sidecars' Query (identical label sets on the faulty pair's); each Compactor's next iteration (every 5m) halts on the blocks or merges them (finding G)",
   },
   'compactor-downsampling': {
     prepare: (t, log) => {

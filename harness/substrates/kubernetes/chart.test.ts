@@ -237,7 +237,7 @@ describe(`charts/thanos-ha-e2e for every preset and cluster, against Kubernetes 
     // Every "<cluster>-k3s:<node port>" in one cluster's arguments and files is a NodePort Service of that cluster.
     for (const r of renders) {
       const text = r.plan.processes.filter((p) => p.cluster === r.cluster).map((p) => [...p.args, ...Object.values(p.files)].join('\n')).join('\n');
-      for (const [, cluster, port] of text.matchAll(/\b([a-z]+)-k3s:(\d+)/g)) {
+      for (const [, cluster, port] of text.matchAll(/\b([a-z][a-z-]*)-k3s:(\d+)/g)) {
         const other = renders.find((o) => o.preset === r.preset && o.cluster === cluster && storageName(o.storage) === storageName(r.storage))!;
         const nodePorts = other.manifests
           .filter((m) => m.kind === 'Service' && (m.spec as { type: string }).type === 'NodePort')
