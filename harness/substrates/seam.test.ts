@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { arch1 } from '../presets/arch1.ts';
+import { compactorOverlap } from '../presets/compactor-overlap.ts';
 import { currentSubstrate } from './index.ts';
 import { kubeProvider } from './kube/index.ts';
 import { substrateRefusal } from './vitest-substrate-check.ts';
@@ -29,6 +31,20 @@ describe('currentSubstrate: the one seam', () => {
     expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBe('no Docker engine answers');
     // Per substrate: another one's record does not count.
     expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_UNAVAILABLE_KIND: 'no Docker engine answers' }).unavailable).toBeUndefined();
+  });
+
+  it('skips, in one line, a topology with a cluster kube has no context for (compactor-overlap on the two contexts)', () => {
+    const kube = currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kube', THANOS_HA_E2E_KUBE_CONTEXTS: 'observer=kind-a-observer,observee=kind-a-observee' });
+    const overlap = compactorOverlap();
+    const missing = overlap.topology.clusters.map((c) => c.name).filter((n) => n !== 'observer' && n !== 'observee');
+    expect(missing.length).toBeGreaterThan(0);
+    const why = kube.cannotRun(overlap.topology)!;
+    for (const m of missing) expect(why).toContain(`${m}=<context>`);
+    expect(why).not.toContain('\n');
+    // The note's two clusters are given: Arch 1 runs.
+    expect(kube.cannotRun(arch1('side-by-side').topology)).toBeUndefined();
+    // kind makes every cluster a topology names.
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'kind' }).cannotRun(overlap.topology)).toBeUndefined();
   });
 
   it('refuses, before bring-up and in one line, the faults kube cannot cause: a link cut always, an S3 outage of a foreign S3', () => {
