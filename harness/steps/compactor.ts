@@ -4,7 +4,7 @@ import { PromApiClient } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
-import type { ModelBlock } from '../models/compaction.ts';
+import type { CompactorOptions, ModelBlock } from '../models/compaction.ts';
 import type { Handle } from '../presets/handles.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 
@@ -56,6 +56,13 @@ export const modelBlockOf = (b: BlockMeta): ModelBlock => ({
   labels: b.thanos.labels,
   resolution: b.thanos.downsample?.resolution ?? 0,
   sources: [b.ulid],
+});
+
+/** The model's options: what the Compactor's spec (its flags) says it does. */
+export const compactorOptionsOf = (c: Handle<'compactor'>): CompactorOptions => ({
+  replicaLabels: c.spec.deduplicationReplicaLabels,
+  downsampling: c.spec.downsampling,
+  verticalCompaction: c.spec.verticalCompaction,
 });
 
 export async function prefixState(t: RunningTopology, prefix: string): Promise<PrefixState> {
