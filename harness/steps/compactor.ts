@@ -8,6 +8,12 @@ import type { CompactorOptions, ModelBlock } from '../models/compaction.ts';
 import type { Handle } from '../presets/handles.ts';
 import type { RunningTopology } from '../substrates/index.ts';
 
+// How a Compactor says it halted on overlapping blocks: Thanos' HaltError around the group's overlap
+// check (pkg/compact/compact.go Group.compact), logged by cmd/thanos/compact.go; the error names
+// every overlapping block's ULID and range (tsdb.Overlaps).
+export const OVERLAP_ERROR = 'pre compaction overlap check';
+export const HALT_LOG = 'critical error detected; halting';
+
 /** What a prefix holds: its blocks (oldest first) and the bytes of every object under it. */
 export interface PrefixState {
   blocks: BlockMeta[];
