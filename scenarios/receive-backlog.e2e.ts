@@ -116,7 +116,10 @@ describe.each(BACKLOG_VARIANTS)('a remote-write backlog after a link outage (#48
   const preset = receiveBacklog(variant);
   const head: HeadOptions = { blockMs: durationMs(preset.blockDuration), outOfOrderWindowMs: durationMs(preset.outOfOrderWindow), tooFarInFutureWindowMs: 0 };
   const run = useTopology(preset.topology, async (t) => {
-    // Bring-up: the workload live, two slots delivered and read on both sides with nothing in flight.
+    // Bring-up: the Compactors (fixed variant) stopped at once: each ran its first iteration as it
+    // started, over a prefix Receive had shipped nothing to yet, and runs again only when started below.
+    for (const c of preset.compaction ? [preset.compaction.halting, preset.compaction.vertical] : []) await t.stop(c.ref);
+    // The workload live, two slots delivered and read on both sides with nothing in flight.
     const w = t.workload.workload;
     const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
     const writers = { prometheus, receives: [preset.receive.ref], tenant: tenantOf(preset.receive) };
