@@ -71,10 +71,12 @@ async function compactTheBacklog(t: RunningTopology, c: BacklogCompaction, recei
   // its head's oldest sample is 1.5 of them old), never when it stops: so first one such cut after
   // the backlog landed; then Receive is stopped, which cuts the rest of its in-order head and
   // uploads every block it holds. The prefix then holds all the query above read, and stays so.
+  const startedMs = Date.now();
   const outOfOrderCompactions = await waitForOutOfOrderCompaction(t, receive, log);
+  const outOfOrderCutMs = Date.now() - startedMs;
   await t.stop(receive.ref);
   const landed = await prefixState(t, c.prefix);
-  log(`  ${c.prefix}/ holds ${landed.blocks.length} blocks, ${landed.blocks.filter(fromOutOfOrder).length} of them from the out-of-order head`);
+  log(`  Receive cut its out-of-order head ${(outOfOrderCutMs / 1000).toFixed(1)} s after the query; stopped, ${c.prefix}/ holds ${landed.blocks.length} blocks, ${landed.blocks.filter(fromOutOfOrder).length} of them from the out-of-order head`);
 
   // The Compactor without vertical compaction: one iteration, read while it runs (its log too: on
   // Kubernetes a stopped pod's log is gone), then stopped before the other starts.
@@ -95,7 +97,10 @@ async function compactTheBacklog(t: RunningTopology, c: BacklogCompaction, recei
   const query = new PromApiClient(t.url(c.storeQuery.ref));
   await waitForStores(c.storeQuery.ref, query, { type: 'store', count: 1, checkedAfter: Date.now() }, { onProgress: log });
   const answer = await query.queryRange(workloadSelector(t.workload.workload), { ...window, dedup: true, partialResponse: false });
+  const totalMs = Date.now() - startedMs;
+  log(`  the Compactor side took ${(totalMs / 1000).toFixed(1)} s, ${(outOfOrderCutMs / 1000).toFixed(1)} s of it waiting for Receive's out-of-order cut`);
   return {
+    timings: { outOfOrderCutMs, totalMs },
     outOfOrderCompactions,
     landed,
     halting: { metrics: haltingMetrics, haltLines, after: afterHalting, expected: modelCompactorIteration(landed.blocks.map(modelBlockOf), compactorOptionsOf(c.halting)) },
