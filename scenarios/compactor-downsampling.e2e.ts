@@ -22,7 +22,7 @@ import { equals, waitForStores, waitSumMetrics } from '../harness/promql/wait-me
 import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { modelBlockOf, prefixState, waitForFirstIteration } from '../harness/steps/compactor.ts';
+import { compactorOptionsOf, modelBlockOf, prefixState, waitForFirstIteration } from '../harness/steps/compactor.ts';
 import { uploadPromtoolHistory } from '../harness/steps/uploads.ts';
 import { HOUR_MS } from '../harness/time.ts';
 import { oneBlockWindow } from '../harness/workload/promtool-blocks.ts';
@@ -41,8 +41,7 @@ const run = useTopology(topology, async (t) => {
   const labels = { ...clusterLabels(preset.uploadedAs.cluster), [PROMETHEUS_REPLICA_LABEL]: preset.uploadedAs.replica };
   const { blocks: raw, timings } = await uploadPromtoolHistory(t, { prefix: preset.prefix, labels }, history, log);
   const before = await prefixState(t, preset.prefix);
-  const spec = preset.compactor.spec;
-  const expected = modelCompactorIteration(before.blocks.map(modelBlockOf), { replicaLabels: spec.deduplicationReplicaLabels, downsampling: spec.downsampling });
+  const expected = modelCompactorIteration(before.blocks.map(modelBlockOf), compactorOptionsOf(preset.compactor));
 
   // The experiment: one iteration of the Compactor over it.
   await t.start(preset.compactor.ref);

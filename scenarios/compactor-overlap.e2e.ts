@@ -21,7 +21,7 @@ import { recordFinding } from '../harness/report/findings.ts';
 import { TRADE_OFFS } from '../harness/report/trade-offs.ts';
 import type { BlockMeta } from '../harness/s3/bucket.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { modelBlockOf, prefixState, waitForFirstIteration, type CompactorMetrics, type PrefixState } from '../harness/steps/compactor.ts';
+import { compactorOptionsOf, HALT_LOG, modelBlockOf, OVERLAP_ERROR, prefixState, waitForFirstIteration, type CompactorMetrics, type PrefixState } from '../harness/steps/compactor.ts';
 import { populateWorkload } from '../harness/steps/history.ts';
 import { logLines } from '../harness/steps/logs.ts';
 import { alignDown, alignUp, HOUR_MS } from '../harness/time.ts';
@@ -83,12 +83,11 @@ const run = useTopology(topology, async (t) => {
   const compactions = new Map<CompactedObservee, ObserveeCompaction>();
   for (const [i, o] of observees.entries()) {
     const b = before.get(o)!;
-    const spec = o.compactor.spec;
     compactions.set(o, {
       ...o,
       before: b,
       after: await prefixState(t, o.prefix),
-      expected: modelCompactorIteration(b.blocks.map(modelBlockOf), { replicaLabels: spec.deduplicationReplicaLabels, downsampling: spec.downsampling }),
+      expected: modelCompactorIteration(b.blocks.map(modelBlockOf), compactorOptionsOf(o.compactor)),
       metrics: metrics[i]!,
     });
   }
@@ -108,9 +107,6 @@ const run = useTopology(topology, async (t) => {
 type OverlapRun = ReturnType<typeof run>;
 
 const where = (o: ObserveeCompaction) => `${topology.name} ${o.cluster}`;
-// Halting is Thanos' HaltError around the group's overlap check (pkg/compact/compact.go, cmd/thanos/compact.go).
-const OVERLAP_ERROR = 'pre compaction overlap check';
-const HALT_LOG = 'critical error detected; halting';
 
 /** A row per block, oldest first, for the report's timeline: the replica's copies before, the merged blocks after. */
 const blockRows = (when: string, blocks: BlockMeta[]) =>

@@ -6,7 +6,7 @@
 // - Groups: blocks with the same external labels, less the --deduplication.replica-label ones, and the
 //   same resolution. A group of one block is skipped.
 // - A group whose blocks overlap halts the Compactor ("pre compaction overlap check") unless vertical
-//   compaction is on, which a replica label turns on.
+//   compaction is on: --compact.enable-vertical-compaction, or a replica label, which implies it.
 // - Each compaction of a group merges one plan: the first run of overlapping blocks (by minTime) if any,
 //   otherwise, leaving out the newest block, the first part of an aligned range (2h, 8h, 2d, 14d) with
 //   at least two blocks that fills the range or ends before the newest block left starts. The iteration
@@ -37,8 +37,10 @@ export interface ModelBlock {
 }
 
 export interface CompactorOptions {
-  /** --deduplication.replica-label values: also what turns vertical compaction on. */
+  /** --deduplication.replica-label values: any turns vertical compaction on too. */
   replicaLabels: string[];
+  /** --compact.enable-vertical-compaction: overlapping blocks of one label set are merged, not halted on. */
+  verticalCompaction: boolean;
   /** false: --downsampling.disable. */
   downsampling: boolean;
 }
@@ -121,7 +123,7 @@ const strip = (labels: Record<string, string>, replicaLabels: string[]) =>
 
 /** One Compactor iteration (--wait runs one at start, then one every --wait-interval) over a prefix's blocks. */
 export function modelCompactorIteration(input: ModelBlock[], opts: CompactorOptions): IterationOutcome {
-  const vertical = opts.replicaLabels.length > 0;
+  const vertical = opts.verticalCompaction || opts.replicaLabels.length > 0;
   const groups = new Map<string, ModelBlock[]>();
   for (const b of input) {
     const labels = strip(b.labels, opts.replicaLabels);

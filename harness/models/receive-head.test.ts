@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { afterAppend, kept, minValidTimeMs, verdictOf, type HeadOptions, type HeadState } from './receive-head.ts';
+import { afterAppend, kept, minValidTimeMs, outOfOrderBlockRanges, outOfOrderCompactedSince, verdictOf, type HeadOptions, type HeadState } from './receive-head.ts';
 
 const H = 3_600_000;
 const NOW = 1_800_000_000_000;
@@ -47,5 +47,31 @@ describe("the model of a Receive head's verdict on a sample", () => {
 
   it('appends anything to an empty head', () => {
     expect(verdictOf(NOW - 10 * H, NOW, { maxTimeMs: undefined }, defaults)).toBe('appended');
+  });
+});
+
+describe("the model of where a Receive's out-of-order samples go", () => {
+  const M = 60_000;
+  const T = Date.UTC(2026, 11, 7, 6);
+
+  it('cuts one block per block-aligned range that holds any of them, and none for a range between', () => {
+    expect(outOfOrderBlockRanges([T + 50_000, T + 55_000, T + 57_500, T + 60_000, T + 3 * M], M)).toEqual([
+      { minTime: T, maxTime: T + M },
+      { minTime: T + M, maxTime: T + 2 * M },
+      { minTime: T + 3 * M, maxTime: T + 4 * M },
+    ]);
+    expect(outOfOrderBlockRanges([], M)).toEqual([]);
+  });
+
+  it('knows an out-of-order compaction begun since a reading finished: a new WBL segment, and as many truncations', () => {
+    const idle = { segment: 2, truncations: 2 };
+    expect(outOfOrderCompactedSince(idle, idle)).toBe(false);
+    expect(outOfOrderCompactedSince(idle, { segment: 3, truncations: 2 })).toBe(false); // begun, not finished
+    expect(outOfOrderCompactedSince(idle, { segment: 3, truncations: 3 })).toBe(true);
+    // One under way when first read (segment cut, no truncation yet): its end alone does not count.
+    const busy = { segment: 3, truncations: 2 };
+    expect(outOfOrderCompactedSince(busy, { segment: 3, truncations: 3 })).toBe(false);
+    expect(outOfOrderCompactedSince(busy, { segment: 4, truncations: 3 })).toBe(false);
+    expect(outOfOrderCompactedSince(busy, { segment: 4, truncations: 4 })).toBe(true);
   });
 });

@@ -59,3 +59,35 @@ export const kept = (v: Verdict): boolean => v === 'appended' || v === 'out-of-o
 export function afterAppend(head: HeadState, tMs: number): HeadState {
   return { ...head, maxTimeMs: head.maxTimeMs === undefined ? tMs : Math.max(head.maxTimeMs, tMs) };
 }
+
+// Where the samples appended out of order go (Thanos 0.42.4 pkg/receive/multitsdb.go
+// startPeriodicHeadCompaction; Prometheus 3.16.0 tsdb/db.go compactOOOHead, compactOOO): Receive
+// cuts its head itself, every block length, once the head's oldest sample is 1.5 block lengths
+// old, and after those in-order blocks it cuts the out-of-order head into blocks: one per
+// block-aligned range that holds any of its samples, marked "from-out-of-order" in meta.json, level
+// 1, which the shipper uploads as any other. A Receive that stops cuts only its in-order head
+// (tenant.flushHead): what is still in its out-of-order head stays in its write-behind log (WBL).
+
+/** The block-aligned ranges [minTime, maxTime) the out-of-order head cuts its samples into, oldest first. */
+export function outOfOrderBlockRanges(sampleTimesMs: Iterable<number>, blockMs: number): { minTime: number; maxTime: number }[] {
+  const starts = new Set([...sampleTimesMs].map((t) => Math.floor(t / blockMs) * blockMs));
+  return [...starts].sort((a, b) => a - b).map((minTime) => ({ minTime, maxTime: minTime + blockMs }));
+}
+
+/**
+ * One tenant's out-of-order compactions as its WBL counts them: each begins by cutting a new WBL
+ * segment (NewOOOCompactionHead, prometheus_tsdb_out_of_order_wbl_segment_current) and, its blocks
+ * written and loaded, ends by truncating the WBL (truncateOOO,
+ * prometheus_tsdb_out_of_order_wbl_truncations_total). A new WBL starts at segment 0, and nothing
+ * else cuts one before it reaches its 128 MiB: so segment counts the compactions begun, and
+ * truncations those finished.
+ */
+export interface OutOfOrderCompactions {
+  segment: number;
+  truncations: number;
+}
+
+/** Whether an out-of-order compaction begun after `before` was read has finished by `now`, with none under way. */
+export function outOfOrderCompactedSince(before: OutOfOrderCompactions, now: OutOfOrderCompactions): boolean {
+  return now.segment > before.segment && now.truncations >= now.segment;
+}

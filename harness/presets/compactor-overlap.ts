@@ -12,7 +12,7 @@ import { handle, queryPathHandle, type Handle, type QueryPathHandle } from './ha
 export const TEST_CONSISTENCY_DELAY = '0s';
 // Upstream keeps a compacted-away block 48h, marked, for Stores still serving it: the bucket's bytes
 // would not drop within a run. 0s deletes it in the same iteration, once its replacement is uploaded.
-const TEST_DELETE_DELAY = '0s';
+export const TEST_DELETE_DELAY = '0s';
 
 /** One observee: an HA pair whose sidecars ship to the cluster's own prefix, and a Compactor there. */
 export interface CompactedObservee {

@@ -1,7 +1,8 @@
 // Issue 20, the Receive ingest path under load (FINDINGS.md G and H): #4831, #4077, #2114, a
 // remote-write backlog after an outage.
-import { validateTopology, type Topology } from '../topology/model.ts';
-import { NOTE_CLUSTERS, OBSERVEE, OBSERVER } from './conventions.ts';
+import { validateTopology, type Topology, type TopologyInput } from '../topology/model.ts';
+import { TEST_CONSISTENCY_DELAY, TEST_DELETE_DELAY } from './compactor-overlap.ts';
+import { NOTE_CLUSTERS, OBSERVEE, OBSERVER, TEST_STORE_SYNC } from './conventions.ts';
 import { handle, type Handle } from './handles.ts';
 
 export const BACKLOG_VARIANTS = ['faulty', 'fixed'] as const;
@@ -18,6 +19,22 @@ export const BACKLOG_BLOCK = '1m';
 export const BACKLOG_OUT_OF_ORDER_WINDOW = '10m';
 export const BACKLOG_SERIES = 10_000;
 
+/**
+ * The fixed variant's second half: Receive ships its blocks to the bucket, the in-order ones and
+ * those its out-of-order head cuts over the same minutes, and two Compactors take turns on them.
+ */
+export interface BacklogCompaction {
+  /** Receive's prefix in the bucket. */
+  prefix: string;
+  /** Without --compact.enable-vertical-compaction: halts on the overlapping blocks (upstream's warning). */
+  halting: Handle<'compactor'>;
+  /** With it, as the flag's help asks for next to an out-of-order window: merges them. */
+  vertical: Handle<'compactor'>;
+  /** A Store over the prefix, and a Query over that Store alone, to read what was merged. */
+  store: Handle<'store'>;
+  storeQuery: Handle<'query'>;
+}
+
 export interface BacklogPreset {
   topology: Topology;
   /** The Prometheus whose link to the Receive is cut, and the two clusters the link joins. */
@@ -28,6 +45,8 @@ export interface BacklogPreset {
   /** The Receive's head block length and out-of-order window (0s: off, Thanos' default). */
   blockDuration: string;
   outOfOrderWindow: string;
+  /** Fixed variant only: the Compactor side of the fix. */
+  compaction?: BacklogCompaction;
 }
 
 /**
@@ -40,6 +59,12 @@ export interface BacklogPreset {
  * on each sample depends on the other writer alone (with several shards, one shard ahead of another
  * moves the head too); a 5 s grid and a 1 s batch deadline, so that both sides can be read with
  * nothing in flight (steps/ingest.ts).
+ *
+ * The fixed variant's Receive also ships to the bucket (the observee's prefix), where its
+ * out-of-order blocks overlap its in-order ones; a Compactor without vertical compaction and one
+ * with it read that prefix, one after the other (never two on one prefix at once), and a Store and
+ * a Query over it alone read what the second left. The faulty variant has none of them: Receive
+ * refused the backlog, so nothing overlaps.
  */
 export function receiveBacklog(variant: BacklogVariant): BacklogPreset {
   const outOfOrderWindow = variant === 'fixed' ? BACKLOG_OUT_OF_ORDER_WINDOW : undefined;
@@ -56,8 +81,9 @@ export function receiveBacklog(variant: BacklogVariant): BacklogPreset {
       // the default tenant's TSDB is still opening: a nil dereference (multitsdb.go:346
       // shouldBeMarkedInactive) that killed a Receive started at 20:16:46 here. At 2h blocks it
       // runs once every 4 hours; retention only ever deletes blocks, which this scenario never has.
-      { kind: 'receive', name: 'receive', cluster: OBSERVER, blockDuration: BACKLOG_BLOCK, retention: '0s', ...(outOfOrderWindow ? { outOfOrderWindow } : {}) },
-      { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: ['receive_replica'] },
+      { kind: 'receive', name: 'receive', cluster: OBSERVER, blockDuration: BACKLOG_BLOCK, retention: '0s', ...(outOfOrderWindow ? { outOfOrderWindow, bucketPrefix: OBSERVEE } : {}) },
+      { kind: 'query', name: 'query', cluster: OBSERVER, endpoints: [`${OBSERVER}/receive`], replicaLabels: [RECEIVE_REPLICA_LABEL] },
+      ...(outOfOrderWindow ? compactionComponents() : []),
     ],
   });
   return {
@@ -68,5 +94,33 @@ export function receiveBacklog(variant: BacklogVariant): BacklogPreset {
     query: handle(topology, 'query', `${OBSERVER}/query`),
     blockDuration: BACKLOG_BLOCK,
     outOfOrderWindow: outOfOrderWindow ?? '0s',
+    ...(outOfOrderWindow
+      ? {
+          compaction: {
+            prefix: OBSERVEE,
+            halting: handle(topology, 'compactor', `${OBSERVER}/compactor`),
+            vertical: handle(topology, 'compactor', `${OBSERVER}/compactor-vertical`),
+            store: handle(topology, 'store', `${OBSERVER}/store`),
+            storeQuery: handle(topology, 'query', `${OBSERVER}/query-store`),
+          },
+        }
+      : {}),
   };
+}
+
+const RECEIVE_REPLICA_LABEL = 'receive_replica';
+
+/**
+ * Two Compactors on Receive's prefix, alike but for --compact.enable-vertical-compaction, with the
+ * harness's test delays (a block is judged as soon as it is uploaded, and a merged-away one deleted
+ * in the same iteration); and a Store over the prefix with a Query over it alone.
+ */
+function compactionComponents(): TopologyInput['components'] {
+  const compactor = { kind: 'compactor' as const, cluster: OBSERVER, bucketPrefix: OBSERVEE, consistencyDelay: TEST_CONSISTENCY_DELAY, deleteDelay: TEST_DELETE_DELAY };
+  return [
+    { ...compactor, name: 'compactor', verticalCompaction: false },
+    { ...compactor, name: 'compactor-vertical', verticalCompaction: true },
+    { kind: 'store', name: 'store', cluster: OBSERVER, bucketPrefix: OBSERVEE, syncInterval: TEST_STORE_SYNC },
+    { kind: 'query', name: 'query-store', cluster: OBSERVER, endpoints: [`${OBSERVER}/store`], replicaLabels: [RECEIVE_REPLICA_LABEL] },
+  ];
 }

@@ -21,7 +21,8 @@ export interface BlockMeta {
   ulid: string;
   minTime: number;
   maxTime: number;
-  compaction: { level: number };
+  /** hints: "from-out-of-order" on a block a TSDB cut from its out-of-order head. */
+  compaction: { level: number; hints?: string[] };
   stats?: { numSamples: number; numSeries: number; numChunks: number };
   thanos: { labels: Record<string, string>; source: string; downsample?: { resolution: number } };
 }

@@ -4,9 +4,15 @@ import { PromApiClient } from '../promql/client.ts';
 import { metricSum } from '../promql/metrics.ts';
 import { greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import type { BlockMeta } from '../s3/bucket.ts';
-import type { ModelBlock } from '../models/compaction.ts';
+import type { CompactorOptions, ModelBlock } from '../models/compaction.ts';
 import type { Handle } from '../presets/handles.ts';
 import type { RunningTopology } from '../substrates/index.ts';
+
+// How a Compactor says it halted on overlapping blocks: Thanos' HaltError around the group's overlap
+// check (pkg/compact/compact.go Group.compact), logged by cmd/thanos/compact.go; the error names
+// every overlapping block's ULID and range (tsdb.Overlaps).
+export const OVERLAP_ERROR = 'pre compaction overlap check';
+export const HALT_LOG = 'critical error detected; halting';
 
 /** What a prefix holds: its blocks (oldest first) and the bytes of every object under it. */
 export interface PrefixState {
@@ -56,6 +62,13 @@ export const modelBlockOf = (b: BlockMeta): ModelBlock => ({
   labels: b.thanos.labels,
   resolution: b.thanos.downsample?.resolution ?? 0,
   sources: [b.ulid],
+});
+
+/** The model's options: what the Compactor's spec (its flags) says it does. */
+export const compactorOptionsOf = (c: Handle<'compactor'>): CompactorOptions => ({
+  replicaLabels: c.spec.deduplicationReplicaLabels,
+  downsampling: c.spec.downsampling,
+  verticalCompaction: c.spec.verticalCompaction,
 });
 
 export async function prefixState(t: RunningTopology, prefix: string): Promise<PrefixState> {

@@ -12,9 +12,11 @@ import { metricSum } from '../promql/metrics.ts';
 import { equals, greaterOrEqual, waitSumMetrics } from '../promql/wait-metrics.ts';
 import { waitFor } from '../wait.ts';
 import type { RunningTopology } from '../substrates/index.ts';
-import { alignDown } from '../time.ts';
+import { alignDown, durationMs } from '../time.ts';
+import type { Handle } from '../presets/handles.ts';
 import { RemoteWriteError, remoteWrite, type WriteSeries } from '../workload/remote-write.ts';
 import { receiveCounters, remoteWriteCounters, type ReceiveCounters, type RemoteWriteCounters } from './remote-write.ts';
+import { outOfOrderCompactedSince, type OutOfOrderCompactions } from '../models/receive-head.ts';
 
 /**
  * Samples one scrape adds beside the target's own: up, scrape_duration_seconds,
@@ -165,6 +167,36 @@ export async function writeAsClient(t: RunningTopology, receive: string, series:
     if (err instanceof RemoteWriteError) return { status: err.status, body: err.body.trim(), writtenAtMs };
     throw err;
   }
+}
+
+/** A Receive tenant's out-of-order compactions begun and finished, as its WBL counts them (models/receive-head.ts). */
+export async function outOfOrderCompactions(t: RunningTopology, receive: string, tenant: string): Promise<OutOfOrderCompactions> {
+  const text = await new PromApiClient(t.url(receive)).metrics();
+  return {
+    segment: metricSum(text, 'prometheus_tsdb_out_of_order_wbl_segment_current', { tenant }) ?? 0,
+    truncations: metricSum(text, 'prometheus_tsdb_out_of_order_wbl_truncations_total', { tenant }) ?? 0,
+  };
+}
+
+/**
+ * Waits until a Receive has cut its out-of-order head into blocks since this call: an out-of-order
+ * compaction begun after it, finished. Receive does so on its own schedule, every block length
+ * once its head's oldest sample is 1.5 block lengths old, so this takes up to about three.
+ * Says nothing about which blocks it cut: the bucket does.
+ */
+export async function waitForOutOfOrderCompaction(t: RunningTopology, receive: Handle<'receive'>, log: (line: string) => void): Promise<OutOfOrderCompactions> {
+  const tenant = receive.spec.defaultTenant;
+  const before = await outOfOrderCompactions(t, receive.ref, tenant);
+  const blockMs = durationMs(receive.spec.blockDuration ?? '2h');
+  return await waitFor(
+    `${receive.ref} to cut its out-of-order head into blocks (WBL segment above ${before.segment}, truncated as often)`,
+    async (note) => {
+      const now = await outOfOrderCompactions(t, receive.ref, tenant);
+      note(`WBL segment ${now.segment}, truncations ${now.truncations}`);
+      return outOfOrderCompactedSince(before, now) ? now : undefined;
+    },
+    { timeoutMs: 3 * blockMs, intervalMs: 500, onProgress: log },
+  );
 }
 
 const NOTHING_YET: ReceiveSide = { samplesByCode: {}, requestsByCode: {}, headMaxTimeMs: undefined, appended: 0, outOfBounds: 0, outOfOrderAppended: 0, headMinTimeMs: undefined };
