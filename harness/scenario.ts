@@ -101,8 +101,7 @@ export function useTopology<T>(declared: Topology, setup?: (t: RunningTopology) 
   const substrate = currentSubstrate();
   const keep = process.env.THANOS_HA_E2E_KEEP === '1';
   const logsOnFailure = join(REPORTS_DIR, 'runs', topology.name, 'logs');
-  const cannotRun = substrate.unavailable ? undefined : substrate.cannotRun(topology);
-  const skip = substrate.unavailable ? `${substrate.name} substrate unavailable: ${substrate.unavailable}` : cannotRun ? `not on ${substrate.name}: ${cannotRun}` : substrate.refuses(opts.faults ?? []);
+  const skip = substrate.unavailable ? `${substrate.name} substrate unavailable: ${substrate.unavailable}` : substrate.refuses(opts.faults ?? []);
   if (skip && !substrate.unavailable) log(`[${topology.name}] skipped: ${skip}`);
   return useLifecycle<RunningTopology, T | RunningTopology>(
     topology.name,

@@ -15,7 +15,6 @@ import { processSubstrate } from './process/index.ts';
 import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
 import { kubeRefuses } from './kube/refusals.ts';
 import { localstackOutageRefusal } from '../s3/localstack.ts';
-import { kubernetesCannotRun } from './kubernetes/limits.ts';
 import type { Fault, KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
 export type { Fault, RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
@@ -56,8 +55,6 @@ export interface CurrentSubstrate {
   readonly local: boolean;
   /** Why it cannot run here, as the scenario projects' global setup found it; undefined when it can. */
   readonly unavailable: string | undefined;
-  /** Why it cannot run this topology (one line), undefined when it can: the scenario is skipped with it. */
-  cannotRun(topology: Topology): string | undefined;
   /** Brings a topology up on it. */
   up(topology: Topology, opts?: UpOptions): Promise<RunningTopology>;
   /**
@@ -84,13 +81,12 @@ export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
   const name = env.THANOS_HA_E2E_SUBSTRATE ?? 'process';
   const unavailable = env[unavailableVariable(name)] || undefined;
   const refuses = (faults: readonly Fault[]) => refusalOf(name as SubstrateName, faults, env);
-  if (name === 'process') return { name, local: true, unavailable, cannotRun: () => undefined, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined, refuses };
+  if (name === 'process') return { name, local: true, unavailable, up: (topology, opts) => processSubstrate.up(topology, opts), kubernetesCluster: undefined, refuses };
   if (!isKubernetes(name)) throw new Error(`unknown substrate "${name}" in THANOS_HA_E2E_SUBSTRATE: choose one of ${SUBSTRATES.join(', ')}`);
   return {
     name,
     local: false,
     unavailable,
-    cannotRun: kubernetesCannotRun,
     refuses,
     up: async (topology, opts) => {
       const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);
