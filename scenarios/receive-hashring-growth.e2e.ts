@@ -1,7 +1,8 @@
 // Issue 20, finding 3: a hashring that grows under load (thanos-io/thanos #3141, #5905, #5639).
 //
 // Three receives hold the observee's 10k series with replication factor 3; a fourth is started and
-// the hashrings files are rewritten to name it while Prometheus writes on (Receive watches its file).
+// the hashrings files are rewritten to name it while Prometheus writes on (Receive watches its file:
+// on Kubernetes each ConfigMap is patched and its pod annotated, so that the kubelet projects it at once).
 // - Faulty: receives that route and ingest (Thanos' default hashmod). Thanos 0.42.4 flushes a
 //   receive's head when its hashring changes unless the algorithm is ketama (cmd/thanos/receive.go
 //   startTSDBAndUpload): it answers 503 while it flushes, and afterwards its head starts past the
@@ -14,7 +15,7 @@
 // checked point by point against the workload; and, with dedup=false, how many receives hold
 // each series after the change (the replication factor, one of them possibly the new one).
 import { describe, expect, it } from 'vitest';
-import { IngestTimeline, quietSnapshot, receiveSide, sidesDelta } from '../harness/steps/ingest.ts';
+import { IngestTimeline, quietSnapshot, receiveSide, sidesDelta, type IngestSnapshot } from '../harness/steps/ingest.ts';
 import { analyseWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { equals, greaterOrEqual, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
@@ -34,7 +35,11 @@ const HELD_SLOTS = 2;
 const HOLD_TIMEOUT_MS = 20_000;
 /** Slots Prometheus delivers after the ones behind the heads before the final reading. */
 const AFTER_SLOTS = 2;
-/** Bound on every receive taking the grown ring (fsnotify on its file; a flush of a minute's head). */
+/**
+ * Bound on every receive taking the grown ring: fsnotify on its file, or on Kubernetes the kubelet's
+ * projection of the patched ConfigMap, prompted by the pod's annotation (about a second); then a
+ * flush of a minute's head.
+ */
 const RING_TIMEOUT_MS = 30_000;
 
 describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (variant) => {
@@ -46,18 +51,25 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   const run = useTopology(preset.topology, async (t) => {
     const w = t.workload.workload;
     const step = w.stepMs;
-    // Faulty: Prometheus' one connection goes to the first receive (never to the one not started).
-    if (preset.writeService) await t.service(preset.writeService.ref).pin(0);
     const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
-    const readers = (members: string[]) => ({ prometheus, receives: [...new Set([preset.front, ...members])], tenant });
+    const readers = (members: string[]) => ({ prometheus, receives: [...new Set([...(preset.front ? [preset.front] : []), ...members])], tenant });
     const before = await quietSnapshot(t, readers(original), liveFromMs + step, log);
+    // Faulty: Prometheus' one connection through the Service was opened at bring-up, to one of the
+    // three members (balanced by the Service: round robin from the first, or kube-proxy at random),
+    // and stays there: that member answers its writes. The Service is pinned to it, so that a new
+    // connection would go there too, never to the joiner.
+    const front = preset.front ?? writtenTo(before, original);
+    if (preset.writeService) {
+      const backends = t.plan.services.find((s) => s.id === preset.writeService!.ref)!.backends;
+      await t.service(preset.writeService.ref).pin(backends.indexOf(front));
+    }
 
     // The experiment. Prometheus falls HELD_SLOTS slots behind (the exporter holds the workload
     // back: a known lag, as a remote-write queue behind by ten seconds is), so that samples are in
     // flight when the ring changes; meanwhile each scrape still writes its report samples, stamped
     // at the scrape, and they move every member's head. The fourth receive starts (with the grown
     // ring), every other ring file is rewritten to name it, and the held slots are let go.
-    const timeline = new IngestTimeline(t, prometheus, preset.front, tenant).start();
+    const timeline = new IngestTimeline(t, prometheus, front, tenant).start();
     await t.workload.holdAfter(before.slotMs);
     await t.start(joiner);
     // Each member stored a report sample of a scrape after HELD_SLOTS slots came due (its own head).
@@ -95,7 +107,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
         return [id, analyseWindow(copies.result.filter((s) => s.metric[preset.receiveLabel] === name), w, window)];
       }),
     );
-    return { t, before, after, headMaxMs, scrapesAtReading, scrapesAtChange, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
+    return { t, front, before, after, headMaxMs, scrapesAtReading, scrapesAtChange, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
   });
 
   const delta = () => sidesDelta(run().before, run().after);
@@ -117,7 +129,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   }
 
   const n = () => run().t.workload.workload.seriesCount;
-  const frontDelta = () => delta().receives[preset.front]!;
+  const frontDelta = () => delta().receives[run().front]!;
   const outOfBoundsOf = (ids: readonly string[]) => ids.reduce((sum, id) => sum + delta().receives[id]!.outOfBounds, 0);
   const slots = () => gridPoints(run().window.start, run().window.end, run().window.step);
 
@@ -170,6 +182,8 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const { prometheus } = delta();
     expect(prometheus.sent).toBeGreaterThan(0);
     expect(frontDelta().samplesByCode['200']).toBe(prometheus.sent - prometheus.retried - prometheus.failed);
+    // Prometheus' connection stayed on the front: no other receive answered a remote write.
+    for (const id of preset.members.instances.filter((x) => x !== run().front)) expect(Object.entries(delta().receives[id]!.requestsByCode).filter(([, n]) => n !== 0), id).toEqual([]);
     // Before the change the three members held every series, the joiner none.
     for (const t of slots().filter((x) => x <= run().before.slotMs)) expect(copies().perSlot.get(t), iso(t)).toEqual([0, 0, 0, n(), 0]);
     // The joiner appended, and refused nothing: it never flushed.
@@ -311,6 +325,13 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
 function memo<T>(f: () => T): () => T {
   let v: { value: T } | undefined;
   return () => (v ??= { value: f() }).value;
+}
+
+/** The one receive of `members` that has answered remote writes (Prometheus' connection reached it); throws unless exactly one has. */
+function writtenTo(snapshot: IngestSnapshot, members: readonly string[]): string {
+  const answered = members.filter((id) => Object.values(snapshot.receives[id]!.requestsByCode).some((n) => n > 0));
+  if (answered.length !== 1) throw new Error(`Prometheus' remote writes were answered by ${answered.length} receives (${answered.join(', ') || 'none'}) of ${members.join(', ')}: expected its one connection to reach one`);
+  return answered[0]!;
 }
 
 /** Scrapes the workload exporter has answered so far, every scraper together (after a sync()). */

@@ -18,7 +18,7 @@ import { workloadOf } from '../../workload/series.ts';
 import { checkLink, type LinkCutOptions } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { KubernetesSubstrateName, RunningTopology, ServiceControls, Substrate, UpOptions } from '../types.ts';
-import { clusterOf, kubeAddressing, localName } from './addressing.ts';
+import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
 import { apiMessage, isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraS3Outage, infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
@@ -205,7 +205,7 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
     const s3Outage = s3Cluster
       ? infraS3Outage(clusterFor(s3Cluster), namespaceOf(s3Cluster), storageOf.get(clusterFor(s3Cluster))!, onProgress)
       : (opts.s3Outage ?? `the run's S3 (${s3.pods.endpoint}) is not run by the harness (THANOS_HA_E2E_S3_ENDPOINT), which cannot stop it: unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3`);
-    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, servers, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage });
+    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, servers, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage, exposures: addressing.exposures() });
     const topologyRunning = running;
     await startInWaves(plan, (id) => topologyRunning.start(id), onProgress);
     running.watchForFailures();
@@ -235,6 +235,8 @@ class KubeTopology implements RunningTopology {
   readonly #teardown: () => Promise<void>;
   readonly #onProgress: (line: string) => void;
   readonly #links: LinkSwitch | undefined;
+  /** The NodePort Services through which the other clusters dial a target (addressing.ts). */
+  readonly #exposures: Exposure[];
   /** How stopS3/startS3 cause the outage, or why they cannot. */
   readonly #s3Outage: S3Outage | string;
   readonly #services = new Map<string, ServiceControls>();
@@ -260,6 +262,7 @@ class KubeTopology implements RunningTopology {
     onProgress: (line: string) => void;
     links: LinkSwitch | undefined;
     s3Outage: S3Outage | string;
+    exposures: Exposure[];
   }) {
     this.substrate = init.substrate;
     this.topology = init.topology;
@@ -274,6 +277,7 @@ class KubeTopology implements RunningTopology {
     this.#teardown = init.teardown;
     this.#onProgress = init.onProgress;
     this.#links = init.links;
+    this.#exposures = init.exposures;
     this.#s3Outage = init.s3Outage;
     // A pod of an instance that joins later does not exist until the scenario starts it.
     for (const p of this.plan.processes) if (p.deferred) this.#expectedDown.add(podName(p));
@@ -423,23 +427,31 @@ class KubeTopology implements RunningTopology {
     const s = this.plan.services.find((x) => x.id === id) ?? failNow(`no service "${id}" in topology ${this.topology.name}: ${this.plan.services.map((x) => x.id).join(', ') || 'none'}`);
     const cluster = this.#clusterFor(s.cluster);
     const namespace = this.#namespaceOf(s.cluster);
-    const name = localName(s.id);
+    // The Service, and the NodePort Service through which the other clusters dial it (values.ts
+    // gives both the same selector): a client in another cluster goes where one in this cluster goes.
+    const names = [localName(s.id), ...new Set(this.#exposures.filter((e) => e.target === s.id).map((e) => e.service))];
     const podOf = (backend: string) => localName(this.#instance(backend).pod);
     // Selector changes take effect for new connections once the EndpointSlices (and kube-proxy) follow.
     const select = async (pod: string | null, expect: (addresses: string[], podIps: Map<string, string>) => boolean, what: string) => {
       const changedAt = Date.now();
-      await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
+      for (const name of names) await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
       await waitFor(
         `${id} to ${what}`,
         async (note) => {
-          const addresses = await cluster.readyEndpoints(namespace, name);
           const podIps = new Map<string, string>();
           for (const b of s.backends) {
             const found = await cluster.pod(namespace, podName(this.#instance(b)));
             if (found?.status?.podIP && isReady(found)) podIps.set(podOf(b), found.status.podIP);
           }
-          note(`endpoints ${addresses.join(', ') || 'none'}`);
-          return expect(addresses, podIps) ? true : undefined;
+          let done = true;
+          const seen: string[] = [];
+          for (const name of names) {
+            const addresses = await cluster.readyEndpoints(namespace, name);
+            seen.push(`${name}: ${addresses.join(', ') || 'none'}`);
+            done &&= expect(addresses, podIps);
+          }
+          note(`endpoints ${seen.join('; ')}`);
+          return done ? true : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 250, onProgress: this.#onProgress },
       );

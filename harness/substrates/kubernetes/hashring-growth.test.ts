@@ -15,7 +15,7 @@ describe.each(GROWTH_VARIANTS)('a hashring that grows on Kubernetes, %s', (varia
   const joiner = preset.members.instances[RING_AT_START]!;
   const names = preset.members.instances.map((id) => id.split('/')[1]!);
   /** The instances whose ring grows: the members that route (faulty), or the router (fixed). */
-  const growing = variant === 'faulty' ? preset.members.instances.slice(0, RING_AT_START) : [preset.front];
+  const growing = variant === 'faulty' ? preset.members.instances.slice(0, RING_AT_START) : [preset.front!];
 
   it('renders the joiner stopped with its Service, whatever startStopped says, so that the grown ring can name it', () => {
     for (const startStopped of [false, true]) {
