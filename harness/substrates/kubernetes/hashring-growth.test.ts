@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GROWTH_VARIANTS, RING_AT_START, receiveHashringGrowth } from '../../presets/receive-hashring-growth.ts';
 import { startInWaves } from './deploy.ts';
 import { IMAGES, kubePlan, NAMESPACE } from './fixture.ts';
-import { chartValues, grownConfigMaps } from './values.ts';
+import { chartValues, grownConfigMaps, POD_LABEL } from './values.ts';
 
 const ringOf = (hashrings: string) => (JSON.parse(hashrings) as { hashring: string; endpoints: { address: string }[] }[]).map((r) => [r.hashring, r.endpoints.map((e) => e.address)]);
 const grpcOf = (name: string) => `${name}.${NAMESPACE}.svc.cluster.local:10901`;
@@ -14,6 +14,7 @@ describe.each(GROWTH_VARIANTS)('a hashring that grows on Kubernetes, %s', (varia
   const { plan, addressing } = kubePlan(preset.topology);
   const joiner = preset.members.instances[RING_AT_START]!;
   const names = preset.members.instances.map((id) => id.split('/')[1]!);
+  const joinerName = names[RING_AT_START]!;
   /** The instances whose ring grows: the members that route (faulty), or the router (fixed). */
   const growing = variant === 'faulty' ? preset.members.instances.slice(0, RING_AT_START) : [preset.front!];
 
@@ -21,12 +22,12 @@ describe.each(GROWTH_VARIANTS)('a hashring that grows on Kubernetes, %s', (varia
     for (const startStopped of [false, true]) {
       const values = chartValues(plan, 'observer', { addressing, images: IMAGES, startStopped });
       const replicas = Object.fromEntries(values.pods.map((p) => [p.name, p.replicas ?? 1]));
-      expect(replicas['receive-3']).toBe(0);
+      expect(replicas[joinerName]).toBe(0);
       for (const name of names.slice(0, RING_AT_START)) expect(replicas[name]).toBe(startStopped ? 0 : 1);
       // Dialled by name before it is ready, like every instance (publishNotReadyAddresses).
-      expect(values.services.find((s) => s.name === 'receive-3')).toMatchObject({ role: 'instance', headless: true, publishNotReadyAddresses: true, selector: { 'thanos-ha-e2e.io/pod': 'receive-3' } });
+      expect(values.services.find((s) => s.name === joinerName)).toMatchObject({ role: 'instance', headless: true, publishNotReadyAddresses: true, selector: { [POD_LABEL]: joinerName } });
       // It starts with the grown ring, which names it by that Service.
-      const own = values.configMaps.find((c) => c.name === 'receive-3-config');
+      const own = values.configMaps.find((c) => c.name === `${joinerName}-config`);
       if (variant === 'faulty') expect(ringOf(own!.data['hashrings.json']!)).toEqual([['default', names.map(grpcOf)]]);
       else expect(own).toBeUndefined(); // an ingester holds no ring, and has no other file
     }
