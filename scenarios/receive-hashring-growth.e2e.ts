@@ -31,7 +31,7 @@ import { workloadSelector } from '../harness/workload/series.ts';
 
 /** Slots Prometheus falls behind before the ring grows. */
 const HELD_SLOTS = 2;
-/** Bound on the members storing a scrape made once HELD_SLOTS came due: HELD_SLOTS + 2 slots. */
+/** Bound on the members storing a scrape made once HELD_SLOTS came due and the joiner was ready: HELD_SLOTS + 2 slots. */
 const HOLD_TIMEOUT_MS = 20_000;
 /** Slots Prometheus delivers after the ones behind the heads before the final reading. */
 const AFTER_SLOTS = 2;
@@ -72,9 +72,12 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const timeline = new IngestTimeline(t, prometheus, front, tenant).start();
     await t.workload.holdAfter(before.slotMs);
     await t.start(joiner);
-    // Each member stored a report sample of a scrape after HELD_SLOTS slots came due (its own head).
+    const joinerReadyMs = Date.now();
+    // Each member stored a report sample of a scrape made after HELD_SLOTS slots came due and after
+    // the joiner was ready (its own head): the reading below comes right after a scrape, seconds
+    // before the next. A pod can take longer to start than HELD_SLOTS slots; a process does not.
     for (const id of original)
-      await waitSumMetrics(id, t.url(id), greaterOrEqual(before.slotMs + HELD_SLOTS * step), 'prometheus_tsdb_head_max_time', { labels: { tenant }, timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, onProgress: log });
+      await waitSumMetrics(id, t.url(id), greaterOrEqual(Math.max(before.slotMs + HELD_SLOTS * step, joinerReadyMs)), 'prometheus_tsdb_head_max_time', { labels: { tenant }, timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, onProgress: log });
     // Where a flush would cut each head now: its newest sample. The next scrape is seconds away.
     await t.workload.sync();
     const scrapesAtReading = scrapeCount(t);
@@ -83,7 +86,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const grown = await t.growHashrings();
     // Every receive that had the old ring reports the new one (its own gauge of ring members).
     for (const id of grown)
-      await waitSumMetrics(id, t.url(id), equals(RING_AT_START + 1), 'thanos_receive_hashring_nodes', { labels: { name: 'default' }, timeoutMs: RING_TIMEOUT_MS, onProgress: log });
+      await waitSumMetrics(id, t.url(id), equals(RING_AT_START + 1), 'thanos_receive_hashring_nodes', { labels: { name: 'default' }, timeoutMs: RING_TIMEOUT_MS, intervalMs: 100, onProgress: log });
     const ringTakenAtMs = Date.now();
     await t.workload.sync();
     const scrapesAtChange = scrapeCount(t);
