@@ -22,11 +22,12 @@ import { equals, greaterOrEqual, waitSumMetrics } from '../harness/promql/wait-m
 import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments, type BarsPlot, type TimelinePlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { alignDown, gridPoints, iso } from '../harness/time.ts';
+import { alignDown, durationMs, gridPoints, iso } from '../harness/time.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { GROWTH_VARIANTS, REPLICATION_FACTOR, RING_AT_START, receiveHashringGrowth } from '../harness/presets/receive-hashring-growth.ts';
 import { goLiveOnAFreshSlot, waitForLiveUpTo } from '../harness/steps/live.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
+import { scrapeIntervalOf } from '../harness/topology/model.ts';
 import { workloadSelector } from '../harness/workload/series.ts';
 
 /** Slots Prometheus falls behind before the ring grows. */
@@ -47,6 +48,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   const tenant = tenantOf(preset.members);
   const original = preset.members.instances.slice(0, RING_AT_START);
   const joiner = preset.members.instances[RING_AT_START]!;
+  const scrapeMs = durationMs(scrapeIntervalOf(preset.prometheus.spec, preset.topology));
 
   const run = useTopology(preset.topology, async (t) => {
     const w = t.workload.workload;
@@ -176,8 +178,11 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   }
 
   it('holds Prometheus back across the change: the heads are read and the ring grows between two scrapes, with the held slots behind the heads', () => {
-    const { scrapesAtReading, scrapesAtChange } = run();
+    const { scrapesAtReading, scrapesAtChange, headMaxMs, ringTakenAtMs } = run();
     expect(scrapesAtChange).toBe(scrapesAtReading);
+    // And before the scrape after the heads' newest sample was made: a scrape the exporter had
+    // answered before the reading could still be on its way to the heads while the reading went on.
+    expect(ringTakenAtMs, `ring taken at ${iso(ringTakenAtMs)}, the next scrape made at ${iso(headMaxMs + scrapeMs)}`).toBeLessThan(headMaxMs + scrapeMs);
     expect(behind().length).toBeGreaterThanOrEqual(HELD_SLOTS);
   });
 
