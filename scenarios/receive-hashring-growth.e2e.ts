@@ -1,7 +1,8 @@
 // Issue 20, finding 3: a hashring that grows under load (thanos-io/thanos #3141, #5905, #5639).
 //
 // Three receives hold the observee's 10k series with replication factor 3; a fourth is started and
-// the hashrings files are rewritten to name it while Prometheus writes on (Receive watches its file).
+// the hashrings files are rewritten to name it while Prometheus writes on (Receive watches its file:
+// on Kubernetes each ConfigMap is patched and its pod annotated, so that the kubelet projects it at once).
 // - Faulty: receives that route and ingest (Thanos' default hashmod). Thanos 0.42.4 flushes a
 //   receive's head when its hashring changes unless the algorithm is ketama (cmd/thanos/receive.go
 //   startTSDBAndUpload): it answers 503 while it flushes, and afterwards its head starts past the
@@ -14,27 +15,32 @@
 // checked point by point against the workload; and, with dedup=false, how many receives hold
 // each series after the change (the replication factor, one of them possibly the new one).
 import { describe, expect, it } from 'vitest';
-import { IngestTimeline, quietSnapshot, receiveSide, sidesDelta } from '../harness/steps/ingest.ts';
+import { IngestTimeline, quietSnapshot, receiveSide, sidesDelta, type IngestSnapshot } from '../harness/steps/ingest.ts';
 import { analyseWindow, type RangeAnalysis } from '../harness/promql/analysis.ts';
 import { PromApiClient } from '../harness/promql/client.ts';
 import { equals, greaterOrEqual, waitSumMetrics } from '../harness/promql/wait-metrics.ts';
 import { recordFinding } from '../harness/report/findings.ts';
 import { presentSegments, type BarsPlot, type TimelinePlot } from '../harness/report/plots.ts';
 import { log, useTopology } from '../harness/scenario.ts';
-import { alignDown, gridPoints, iso } from '../harness/time.ts';
+import { alignDown, durationMs, gridPoints, iso } from '../harness/time.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { GROWTH_VARIANTS, REPLICATION_FACTOR, RING_AT_START, receiveHashringGrowth } from '../harness/presets/receive-hashring-growth.ts';
 import { goLiveOnAFreshSlot, waitForLiveUpTo } from '../harness/steps/live.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
+import { scrapeIntervalOf } from '../harness/topology/model.ts';
 import { workloadSelector } from '../harness/workload/series.ts';
 
 /** Slots Prometheus falls behind before the ring grows. */
 const HELD_SLOTS = 2;
-/** Bound on the members storing a scrape made once HELD_SLOTS came due: HELD_SLOTS + 2 slots. */
+/** Bound on the members storing a scrape made once HELD_SLOTS came due and the joiner was ready: HELD_SLOTS + 2 slots. */
 const HOLD_TIMEOUT_MS = 20_000;
 /** Slots Prometheus delivers after the ones behind the heads before the final reading. */
 const AFTER_SLOTS = 2;
-/** Bound on every receive taking the grown ring (fsnotify on its file; a flush of a minute's head). */
+/**
+ * Bound on every receive taking the grown ring: fsnotify on its file, or on Kubernetes the kubelet's
+ * projection of the patched ConfigMap, prompted by the pod's annotation (about a second); then a
+ * flush of a minute's head.
+ */
 const RING_TIMEOUT_MS = 30_000;
 
 describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (variant) => {
@@ -42,27 +48,38 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   const tenant = tenantOf(preset.members);
   const original = preset.members.instances.slice(0, RING_AT_START);
   const joiner = preset.members.instances[RING_AT_START]!;
+  const scrapeMs = durationMs(scrapeIntervalOf(preset.prometheus.spec, preset.topology));
 
   const run = useTopology(preset.topology, async (t) => {
     const w = t.workload.workload;
     const step = w.stepMs;
-    // Faulty: Prometheus' one connection goes to the first receive (never to the one not started).
-    if (preset.writeService) await t.service(preset.writeService.ref).pin(0);
     const { liveFromMs, prometheus } = await goLiveOnAFreshSlot(t, log);
-    const readers = (members: string[]) => ({ prometheus, receives: [...new Set([preset.front, ...members])], tenant });
+    const readers = (members: string[]) => ({ prometheus, receives: [...new Set([...(preset.front ? [preset.front] : []), ...members])], tenant });
     const before = await quietSnapshot(t, readers(original), liveFromMs + step, log);
+    // Faulty: Prometheus' one connection through the Service was opened at bring-up, to one of the
+    // three members (balanced by the Service: round robin from the first, or kube-proxy at random),
+    // and stays there: that member answers its writes. The Service is pinned to it, so that a new
+    // connection would go there too, never to the joiner.
+    const front = preset.front ?? writtenTo(before, original);
+    if (preset.writeService) {
+      const backends = t.plan.services.find((s) => s.id === preset.writeService!.ref)!.backends;
+      await t.service(preset.writeService.ref).pin(backends.indexOf(front));
+    }
 
     // The experiment. Prometheus falls HELD_SLOTS slots behind (the exporter holds the workload
     // back: a known lag, as a remote-write queue behind by ten seconds is), so that samples are in
     // flight when the ring changes; meanwhile each scrape still writes its report samples, stamped
     // at the scrape, and they move every member's head. The fourth receive starts (with the grown
     // ring), every other ring file is rewritten to name it, and the held slots are let go.
-    const timeline = new IngestTimeline(t, prometheus, preset.front, tenant).start();
+    const timeline = new IngestTimeline(t, prometheus, front, tenant).start();
     await t.workload.holdAfter(before.slotMs);
     await t.start(joiner);
-    // Each member stored a report sample of a scrape after HELD_SLOTS slots came due (its own head).
+    const joinerReadyMs = Date.now();
+    // Each member stored a report sample of a scrape made after HELD_SLOTS slots came due and after
+    // the joiner was ready (its own head): the reading below comes right after a scrape, seconds
+    // before the next. A pod can take longer to start than HELD_SLOTS slots; a process does not.
     for (const id of original)
-      await waitSumMetrics(id, t.url(id), greaterOrEqual(before.slotMs + HELD_SLOTS * step), 'prometheus_tsdb_head_max_time', { labels: { tenant }, timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, onProgress: log });
+      await waitSumMetrics(id, t.url(id), greaterOrEqual(Math.max(before.slotMs + HELD_SLOTS * step, joinerReadyMs)), 'prometheus_tsdb_head_max_time', { labels: { tenant }, timeoutMs: HOLD_TIMEOUT_MS, intervalMs: 100, onProgress: log });
     // Where a flush would cut each head now: its newest sample. The next scrape is seconds away.
     await t.workload.sync();
     const scrapesAtReading = scrapeCount(t);
@@ -71,7 +88,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const grown = await t.growHashrings();
     // Every receive that had the old ring reports the new one (its own gauge of ring members).
     for (const id of grown)
-      await waitSumMetrics(id, t.url(id), equals(RING_AT_START + 1), 'thanos_receive_hashring_nodes', { labels: { name: 'default' }, timeoutMs: RING_TIMEOUT_MS, onProgress: log });
+      await waitSumMetrics(id, t.url(id), equals(RING_AT_START + 1), 'thanos_receive_hashring_nodes', { labels: { name: 'default' }, timeoutMs: RING_TIMEOUT_MS, intervalMs: 100, onProgress: log });
     const ringTakenAtMs = Date.now();
     await t.workload.sync();
     const scrapesAtChange = scrapeCount(t);
@@ -95,7 +112,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
         return [id, analyseWindow(copies.result.filter((s) => s.metric[preset.receiveLabel] === name), w, window)];
       }),
     );
-    return { t, before, after, headMaxMs, scrapesAtReading, scrapesAtChange, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
+    return { t, front, before, after, headMaxMs, scrapesAtReading, scrapesAtChange, grownAtMs, ringTakenAtMs, timeline, window, dedup: analyseWindow(dedup.result, w, window), perReplica, warnings: [...(dedup.warnings ?? []), ...(copies.warnings ?? [])] };
   });
 
   const delta = () => sidesDelta(run().before, run().after);
@@ -117,7 +134,7 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   }
 
   const n = () => run().t.workload.workload.seriesCount;
-  const frontDelta = () => delta().receives[preset.front]!;
+  const frontDelta = () => delta().receives[run().front]!;
   const outOfBoundsOf = (ids: readonly string[]) => ids.reduce((sum, id) => sum + delta().receives[id]!.outOfBounds, 0);
   const slots = () => gridPoints(run().window.start, run().window.end, run().window.step);
 
@@ -161,8 +178,11 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
   }
 
   it('holds Prometheus back across the change: the heads are read and the ring grows between two scrapes, with the held slots behind the heads', () => {
-    const { scrapesAtReading, scrapesAtChange } = run();
+    const { scrapesAtReading, scrapesAtChange, headMaxMs, ringTakenAtMs } = run();
     expect(scrapesAtChange).toBe(scrapesAtReading);
+    // And before the scrape after the heads' newest sample was made: a scrape the exporter had
+    // answered before the reading could still be on its way to the heads while the reading went on.
+    expect(ringTakenAtMs, `ring taken at ${iso(ringTakenAtMs)}, the next scrape made at ${iso(headMaxMs + scrapeMs)}`).toBeLessThan(headMaxMs + scrapeMs);
     expect(behind().length).toBeGreaterThanOrEqual(HELD_SLOTS);
   });
 
@@ -170,6 +190,8 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
     const { prometheus } = delta();
     expect(prometheus.sent).toBeGreaterThan(0);
     expect(frontDelta().samplesByCode['200']).toBe(prometheus.sent - prometheus.retried - prometheus.failed);
+    // Prometheus' connection stayed on the front: no other receive answered a remote write.
+    for (const id of preset.members.instances.filter((x) => x !== run().front)) expect(Object.entries(delta().receives[id]!.requestsByCode).filter(([, n]) => n !== 0), id).toEqual([]);
     // Before the change the three members held every series, the joiner none.
     for (const t of slots().filter((x) => x <= run().before.slotMs)) expect(copies().perSlot.get(t), iso(t)).toEqual([0, 0, 0, n(), 0]);
     // The joiner appended, and refused nothing: it never flushed.
@@ -311,6 +333,13 @@ describe.each(GROWTH_VARIANTS)('#5905 a hashring that grows under load, %s', (va
 function memo<T>(f: () => T): () => T {
   let v: { value: T } | undefined;
   return () => (v ??= { value: f() }).value;
+}
+
+/** The one receive of `members` that has answered remote writes (Prometheus' connection reached it); throws unless exactly one has. */
+function writtenTo(snapshot: IngestSnapshot, members: readonly string[]): string {
+  const answered = members.filter((id) => Object.values(snapshot.receives[id]!.requestsByCode).some((n) => n > 0));
+  if (answered.length !== 1) throw new Error(`Prometheus' remote writes were answered by ${answered.length} receives (${answered.join(', ') || 'none'}) of ${members.join(', ')}: expected its one connection to reach one`);
+  return answered[0]!;
 }
 
 /** Scrapes the workload exporter has answered so far, every scraper together (after a sync()). */

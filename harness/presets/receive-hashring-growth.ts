@@ -18,9 +18,12 @@ export interface GrowthPreset {
   prometheus: Handle<'prometheus'>;
   /** The receives that store (ingest): the first RING_AT_START are in the ring at bring-up, the last joins later. */
   members: Handle<'receive'>;
-  /** The receive Prometheus' remote write reaches first-hand: faulty, a member through `writeService` (pinned to the first); fixed, the router. */
-  front: string;
-  /** Faulty only: the Service over the members that Prometheus writes through (Receive in one role needs one). */
+  /**
+   * Fixed: the router, which Prometheus' remote write reaches first-hand. Faulty: undefined: the
+   * member its one connection through `writeService` reached at bring-up (the scenario finds it).
+   */
+  front: string | undefined;
+  /** Faulty only: the Service over the members that Prometheus writes through (Receive in one role needs one), pinned by the scenario to the member its connection reached. */
   writeService: ServiceHandle | undefined;
   /** Query over every member, chain deduplication on the receive replica label. */
   query: Handle<'query'>;
@@ -33,7 +36,7 @@ export interface GrowthPreset {
  * The observee's Prometheus remote-writes 10k series; three receives hold them with replication
  * factor 3, and a fourth joins the hashring while the writes go on.
  * - faulty: the receives route and ingest in one (mode hashring) with Thanos' default hashmod
- *   algorithm; Prometheus writes to the first through a Service (pinned there by the scenario);
+ *   algorithm; Prometheus writes through a Service over them (its one connection reaches one member);
  * - fixed: what upstream recommends: a routing-only receive with --receive.hashrings-algorithm=ketama
  *   in front of ingesters.
  * One remote-write shard (the backlog after a refusal reaches Receive in time order), a 5 s grid
@@ -73,7 +76,7 @@ export function receiveHashringGrowth(variant: GrowthVariant): GrowthPreset {
     topology,
     prometheus: handle(topology, 'prometheus', `${OBSERVEE}/prometheus`),
     members,
-    front: variant === 'fixed' ? handle(topology, 'receive', `${OBSERVER}/router`).ref : members.instances[0]!,
+    front: variant === 'fixed' ? handle(topology, 'receive', `${OBSERVER}/router`).ref : undefined,
     writeService: variant === 'faulty' ? serviceHandle(topology, `${OBSERVER}/receive-write`) : undefined,
     query: handle(topology, 'query', `${OBSERVER}/query`),
     receiveLabel,

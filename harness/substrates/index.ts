@@ -15,7 +15,6 @@ import { processSubstrate } from './process/index.ts';
 import type { ClusterProvider, LentCluster, UnavailableOptions } from './kubernetes/provider.ts';
 import { kubeCannotRun, kubeRefuses } from './kube/refusals.ts';
 import { localstackOutageRefusal } from '../s3/localstack.ts';
-import { kubernetesCannotRun } from './kubernetes/limits.ts';
 import type { Fault, KubernetesSubstrateName, RunningTopology, SubstrateName, UpOptions } from './types.ts';
 
 export type { Fault, RunningTopology, Substrate, SubstrateName, UpOptions } from './types.ts';
@@ -36,7 +35,7 @@ const LENDS_CLUSTERS: readonly KubernetesSubstrateName[] = ['kind', 'kube'];
  * at bring-up (kind's LocalStack, whose outage it refuses then).
  */
 const localstackRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env) => (fault === 'stopS3' ? localstackOutageRefusal(substrate, env) : undefined);
-/** What a substrate cannot run with this environment, beyond what no Kubernetes substrate can (kubernetesCannotRun). */
+/** What a substrate cannot run with this environment (kube: a cluster its contexts do not name). */
 const CANNOT_RUN: Partial<Record<SubstrateName, (topology: Topology, env: Env) => string | undefined>> = {
   kube: kubeCannotRun,
 };
@@ -95,7 +94,7 @@ export function currentSubstrate(env: Env = process.env): CurrentSubstrate {
     name,
     local: false,
     unavailable,
-    cannotRun: (topology) => kubernetesCannotRun(topology) ?? CANNOT_RUN[name]?.(topology, env),
+    cannotRun: (topology) => CANNOT_RUN[name]?.(topology, env),
     refuses,
     up: async (topology, opts) => {
       const [{ kubernetesSubstrate }, provider] = await Promise.all([import('./kubernetes/deploy.ts'), CLUSTER_PROVIDERS[name]()]);

@@ -50,7 +50,8 @@ export interface RunningTopology extends AsyncDisposable {
    * Grows every hashring that has replicas joining later (a receive's `joining`): rewrites each
    * hashrings file that omits them with the ring that names them, in place (Receive watches its
    * file), and returns the instances whose file changed. The joining instances are not started at
-   * bring-up: start() them first. Process only; the Kubernetes substrates refuse such a topology.
+   * bring-up: start() them first. Process: the files written in place; Kubernetes: each ConfigMap
+   * patched and its pod annotated, so that the kubelet projects it at once (kubernetes/deploy.ts).
    */
   growHashrings(): Promise<string[]>;
   /**

@@ -151,6 +151,16 @@ export class KubeCluster {
     await this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }).catch(() => undefined);
   }
 
+  /** Sets these keys of a ConfigMap's data (a merge patch: its other keys stay). */
+  async patchConfigMapData(namespace: string, name: string, data: Record<string, string>): Promise<void> {
+    await this.core.patchNamespacedConfigMap({ name, namespace, body: { data } }, mergePatch);
+  }
+
+  /** Sets annotations on a pod (a merge patch). Its kubelet syncs the pod on the change: see deploy.ts growHashrings. */
+  async annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    await this.core.patchNamespacedPod({ name, namespace, body: { metadata: { annotations } } }, mergePatch);
+  }
+
   async setServiceSelector(namespace: string, service: string, selector: Record<string, string | null>): Promise<void> {
     await this.core.patchNamespacedService({ name: service, namespace, body: { spec: { selector } } }, mergePatch);
   }

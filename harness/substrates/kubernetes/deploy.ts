@@ -5,7 +5,6 @@
 // port-forward, so nothing depends on node addresses being reachable from it. Pods keep their data on
 // a PersistentVolumeClaim where the Kubernetes cluster has a default StorageClass (storage.ts), so a
 // stopped or killed instance restarts with it; on an emptyDir otherwise.
-import { kubernetesCannotRun } from './limits.ts';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { workloadOf } from '../../workload/series.ts';
 import { checkLink, type LinkCutOptions } from '../links.ts';
 import { registerCleanup } from '../teardown.ts';
 import type { KubernetesSubstrateName, RunningTopology, ServiceControls, Substrate, UpOptions } from '../types.ts';
-import { clusterOf, kubeAddressing, localName } from './addressing.ts';
+import { clusterOf, kubeAddressing, localName, type Exposure } from './addressing.ts';
 import { apiMessage, isReady, OWNER_LABEL, RUN_LABEL, type KubeCluster } from './cluster.ts';
 import { infraS3Outage, infraValues, RELAY_NAME, S3_CREDENTIALS, S3_NAME, S3_PORT } from './infra.ts';
 import { ownerLabel } from './janitor.ts';
@@ -27,12 +26,14 @@ import { forwardLocalPort, type LocalForward } from './port-forward.ts';
 import type { LinkSwitch } from './link-cut.ts';
 import type { ClusterProvider, ImageName, ProvidedClusters, S3Outage } from './provider.ts';
 import { chooseStorage, STORAGE_CLASS_ENV } from './storage.ts';
-import { chartValues, clustersOf, POD_LABEL, type Storage } from './values.ts';
+import { chartValues, clustersOf, grownConfigMaps, LABEL_PREFIX, POD_LABEL, type Storage } from './values.ts';
 import { RELAY_PUBLIC_PORT, RELAY_TUNNEL_PORT, WorkloadTunnel } from './workload-relay/tunnel.ts';
 
 const READY_TIMEOUT_MS = 5 * 60_000;
 const GONE_TIMEOUT_MS = 2 * 60_000;
 const CLUSTER_DOMAIN = 'cluster.local';
+/** Pod annotation growHashrings sets when it rewrites the pod's hashrings ConfigMap: its kubelet then projects it at once. */
+export const HASHRINGS_CHANGED_ANNOTATION = `${LABEL_PREFIX}/hashrings-changed-at`;
 
 
 export interface KubeDeployOptions extends UpOptions, ProvidedClusters {
@@ -47,8 +48,6 @@ const fsName = (id: string) => id.replace('/', '_');
 const podName = (p: ProcessPlan) => `${localName(p.pod)}-0`;
 
 export async function deployTopology(topology: Topology, opts: KubeDeployOptions): Promise<RunningTopology> {
-  const refused = kubernetesCannotRun(topology);
-  if (refused) throw new Error(`${topology.name} cannot run on ${opts.substrate}: ${refused}`);
   const onProgress = opts.onProgress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const runId = opts.namespacePrefix;
   const namespaceOf = (cluster: string) => `${opts.namespacePrefix}-${cluster}`.slice(0, 63);
@@ -201,15 +200,16 @@ export async function deployTopology(topology: Topology, opts: KubeDeployOptions
       await writeFile(join(runDir, `plan-${cluster}.json`), JSON.stringify(plan.processes.filter((p) => p.cluster === cluster), null, 2));
       await clusterFor(cluster).install(opts.helm, topology.name, values, runDir);
     }
-    onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods, starting them in the plan's order`);
+    const deferred = plan.processes.filter((p) => p.deferred).length;
+    onProgress(`installed ${topology.name}: ${plan.processes.length} instances in ${new Set(plan.processes.map((p) => p.pod)).size} pods, starting them in the plan's order${deferred ? ` (${deferred} left for the scenario to start)` : ''}`);
     const s3Outage = s3Cluster
       ? infraS3Outage(clusterFor(s3Cluster), namespaceOf(s3Cluster), storageOf.get(clusterFor(s3Cluster))!, onProgress)
       : (opts.s3Outage ?? `the run's S3 (${s3.pods.endpoint}) is not run by the harness (THANOS_HA_E2E_S3_ENDPOINT), which cannot stop it: unset THANOS_HA_E2E_S3_ENDPOINT for the run's own S3`);
-    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, servers, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage });
+    running = new KubeTopology({ substrate: opts.substrate, topology, plan, runDir, bucket, exporter, servers, ports, namespaceOf, clusterFor, teardown, onProgress, links: opts.links, s3Outage, exposures: addressing.exposures() });
     const topologyRunning = running;
     await startInWaves(plan, (id) => topologyRunning.start(id), onProgress);
     running.watchForFailures();
-    onProgress(`  all ${plan.processes.length} instances ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    onProgress(`  all ${plan.processes.length - deferred} instances started at bring-up ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return running;
   } catch (err) {
     if (opts.logsOnFailure) {
@@ -235,6 +235,8 @@ class KubeTopology implements RunningTopology {
   readonly #teardown: () => Promise<void>;
   readonly #onProgress: (line: string) => void;
   readonly #links: LinkSwitch | undefined;
+  /** The NodePort Services through which the other clusters dial a target (addressing.ts). */
+  readonly #exposures: Exposure[];
   /** How stopS3/startS3 cause the outage, or why they cannot. */
   readonly #s3Outage: S3Outage | string;
   readonly #services = new Map<string, ServiceControls>();
@@ -260,6 +262,7 @@ class KubeTopology implements RunningTopology {
     onProgress: (line: string) => void;
     links: LinkSwitch | undefined;
     s3Outage: S3Outage | string;
+    exposures: Exposure[];
   }) {
     this.substrate = init.substrate;
     this.topology = init.topology;
@@ -274,7 +277,10 @@ class KubeTopology implements RunningTopology {
     this.#teardown = init.teardown;
     this.#onProgress = init.onProgress;
     this.#links = init.links;
+    this.#exposures = init.exposures;
     this.#s3Outage = init.s3Outage;
+    // A pod of an instance that joins later does not exist until the scenario starts it.
+    for (const p of this.plan.processes) if (p.deferred) this.#expectedDown.add(podName(p));
   }
 
   url(target: string, port: PortName = 'http'): string {
@@ -315,8 +321,32 @@ class KubeTopology implements RunningTopology {
     await cluster.waitPodGone(namespace, podName(p), GONE_TIMEOUT_MS, this.#onProgress);
   }
 
+  /**
+   * Rewrites the hashrings ConfigMap of every instance whose ring grows, then annotates its pod.
+   * Receive watches its file with fsnotify on the path (pkg/receive/config.go ConfigWatcher), which
+   * follows the ConfigMap volume's symlinks to the file in the kubelet's timestamped directory. The
+   * kubelet projects a changed ConfigMap by writing a new directory, swapping the ..data symlink and
+   * then deleting the old directory (pkg/volume/util/atomic_writer.go): deleting the watched file
+   * sends IN_ATTRIB and IN_DELETE_SELF, and Receive rereads on any event but Chmod|Remove together, so
+   * it reads the new ring at once. (The watch is gone afterwards: a second change would wait for
+   * --receive.hashrings-file-refresh-interval, 5m; the ring grows once.) What takes long is the
+   * projection: the kubelet projects a changed ConfigMap at its next sync of the pod, every 60-90 s
+   * (syncFrequency 1m, jittered). A change of the pod's annotations makes it sync the pod, which
+   * remounts ConfigMap volumes (volumemanager WaitForAttachAndMount, ReprocessPod): what
+   * thanos-receive-controller does with --annotate-pods-on-change, and what a ring change on
+   * Kubernetes looks like when it is prompt. Every ConfigMap is written before any pod is annotated:
+   * the kubelet projects what its watch of the ConfigMap holds when the pod's update reaches it, and
+   * the API server has the ConfigMap's change first (two watches, so ordered in practice, not by
+   * contract; a pod synced before its ConfigMap's change arrived gets it at the next periodic sync).
+   * The joining instances start with the grown ring: start() them first, as on the process substrate.
+   */
   async growHashrings(): Promise<string[]> {
-    throw new Error(`${this.topology.name} on ${this.substrate}: ${kubernetesCannotRun(this.topology) ?? 'it has no hashring that grows'}`);
+    const grown = grownConfigMaps(this.plan);
+    await Promise.all(grown.map((g) => this.#clusterFor(g.cluster).patchConfigMapData(this.#namespaceOf(g.cluster), g.configMap, g.data)));
+    const at = new Date().toISOString();
+    await Promise.all(grown.map((g) => this.#clusterFor(g.cluster).annotatePod(this.#namespaceOf(g.cluster), `${g.pod}-0`, { [HASHRINGS_CHANGED_ANNOTATION]: at })));
+    this.#onProgress(`[${this.topology.name}] hashrings grown: ${grown.map((g) => `${g.instance} (ConfigMap ${g.configMap}, pod annotated)`).join(', ') || 'none had replicas joining'}`);
+    return grown.map((g) => g.instance);
   }
 
   async cutLink(a: string, b: string, options: LinkCutOptions = {}): Promise<void> {
@@ -397,23 +427,31 @@ class KubeTopology implements RunningTopology {
     const s = this.plan.services.find((x) => x.id === id) ?? failNow(`no service "${id}" in topology ${this.topology.name}: ${this.plan.services.map((x) => x.id).join(', ') || 'none'}`);
     const cluster = this.#clusterFor(s.cluster);
     const namespace = this.#namespaceOf(s.cluster);
-    const name = localName(s.id);
+    // The Service, and the NodePort Service through which the other clusters dial it (values.ts
+    // gives both the same selector): a client in another cluster goes where one in this cluster goes.
+    const names = [localName(s.id), ...new Set(this.#exposures.filter((e) => e.target === s.id).map((e) => e.service))];
     const podOf = (backend: string) => localName(this.#instance(backend).pod);
     // Selector changes take effect for new connections once the EndpointSlices (and kube-proxy) follow.
     const select = async (pod: string | null, expect: (addresses: string[], podIps: Map<string, string>) => boolean, what: string) => {
       const changedAt = Date.now();
-      await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
+      for (const name of names) await cluster.setServiceSelector(namespace, name, { [POD_LABEL]: pod });
       await waitFor(
         `${id} to ${what}`,
         async (note) => {
-          const addresses = await cluster.readyEndpoints(namespace, name);
           const podIps = new Map<string, string>();
           for (const b of s.backends) {
             const found = await cluster.pod(namespace, podName(this.#instance(b)));
             if (found?.status?.podIP && isReady(found)) podIps.set(podOf(b), found.status.podIP);
           }
-          note(`endpoints ${addresses.join(', ') || 'none'}`);
-          return expect(addresses, podIps) ? true : undefined;
+          let done = true;
+          const seen: string[] = [];
+          for (const name of names) {
+            const addresses = await cluster.readyEndpoints(namespace, name);
+            seen.push(`${name}: ${addresses.join(', ') || 'none'}`);
+            done &&= expect(addresses, podIps);
+          }
+          note(`endpoints ${seen.join('; ')}`);
+          return done ? true : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 250, onProgress: this.#onProgress },
       );
@@ -465,13 +503,16 @@ class KubeTopology implements RunningTopology {
  * its processes dial first (`after`) is ready. A Ruler that evaluated before its Query answered would
  * count failed evaluations the scenario did not cause.
  */
-async function startInWaves(plan: Plan, start: (instance: string) => Promise<void>, onProgress: (line: string) => void): Promise<void> {
+export async function startInWaves(plan: Plan, start: (instance: string) => Promise<void>, onProgress: (line: string) => void): Promise<void> {
   const pods = new Map<string, ProcessPlan[]>();
   for (const p of plan.processes) pods.set(p.pod, [...(pods.get(p.pod) ?? []), p]);
+  // A receive that joins a hashring later is started by its scenario (RunningTopology.start): its
+  // pod stays at 0, and nothing waits for it (a Prometheus writing through a Service over its ring does not).
+  const deferred = new Set(plan.processes.filter((p) => p.deferred).map((p) => p.id));
   const ready = new Set<string>();
-  let remaining = [...pods.keys()];
+  let remaining = [...pods.keys()].filter((pod) => !pods.get(pod)!.some((p) => deferred.has(p.id)));
   while (remaining.length) {
-    const wave = remaining.filter((pod) => pods.get(pod)!.every((p) => p.after.every((a) => ready.has(a) || pods.get(pod)!.some((q) => q.id === a))));
+    const wave = remaining.filter((pod) => pods.get(pod)!.every((p) => p.after.every((a) => ready.has(a) || deferred.has(a) || pods.get(pod)!.some((q) => q.id === a))));
     if (!wave.length) throw new Error(`circular start order among pods ${remaining.join(', ')}`);
     await Promise.all(wave.map((pod) => start(pods.get(pod)![0]!.id)));
     for (const pod of wave) for (const p of pods.get(pod)!) ready.add(p.id);

@@ -8,7 +8,10 @@
 //                           by a shell the images do not have. One per pod also lets a substrate
 //                           stop and start a single instance by scaling its StatefulSet to 0 and 1.
 //   process                 one container, args exactly the plan's, image by binary
-//   files                   one ConfigMap per process, mounted at CONFIG_DIR in its own container
+//   files                   one ConfigMap per process, mounted at CONFIG_DIR in its own container;
+//                           grownFiles (a hashring that grows) are patched into it later (grownConfigMaps)
+//   deferred process        its pod's StatefulSet at 0 replicas, its Services rendered (the grown ring
+//                           names it by its Service's DNS name); the scenario starts it
 //   data                    one volume per pod at DATA_DIR: with storage persistentVolumeClaim, a PVC
 //                           per StatefulSet whose processes keep data there (Prometheus and its
 //                           sidecar share it, receive, store, ruler, alertmanager), kept when the pod
@@ -120,6 +123,28 @@ export interface ChartValues {
 }
 
 const memberLabel = (service: string) => `${MEMBER_LABEL_PREFIX}${service}`;
+
+/** The ConfigMap holding a process's files (absent when it has none). */
+export const configMapName = (p: ProcessPlan): string => `${localName(p.id)}-config`;
+
+export interface GrownConfigMap {
+  /** The instance whose file changes (what growHashrings returns). */
+  instance: string;
+  cluster: string;
+  /** The StatefulSet of its pod (its pod is <pod>-0). */
+  pod: string;
+  /** Its ConfigMap, as chartValues named it. */
+  configMap: string;
+  /** The keys that change: the plan's grownFiles, merged into the ConfigMap's data. */
+  data: Record<string, string>;
+}
+
+/** What growing every hashring of the plan rewrites: one ConfigMap per instance with grownFiles, in plan order. */
+export function grownConfigMaps(plan: Plan): GrownConfigMap[] {
+  return plan.processes
+    .filter((p) => p.grownFiles)
+    .map((p) => ({ instance: p.id, cluster: p.cluster, pod: localName(p.pod), configMap: configMapName(p), data: { ...p.grownFiles! } }));
+}
 
 /** Whether a process keeps data in its pod's volume: one of its flags points into DATA_DIR (its own data, or a sidecar's view of its Prometheus'). */
 export function usesDataDir(p: ProcessPlan): boolean {
@@ -237,7 +262,7 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
       const command = opts.commands?.[p.binary];
       let configMap: string | undefined;
       if (Object.keys(p.files).length > 0) {
-        configMap = `${localName(p.id)}-config`;
+        configMap = configMapName(p);
         configMaps.push({ name: configMap, data: { ...p.files } });
       }
       return {
@@ -274,7 +299,8 @@ export function chartValues(plan: Plan, cluster: string, opts: ChartValuesOption
         // Changed files roll the pod on upgrade.
         [`${LABEL_PREFIX}/config-sha256`]: createHash('sha256').update(configText).digest('hex'),
       },
-      ...(opts.startStopped ? { replicas: 0 as const } : {}),
+      // A pod of an instance that joins later stays at 0 whatever startStopped says: the scenario starts it.
+      ...(opts.startStopped || inPod.some((p) => p.deferred) ? { replicas: 0 as const } : {}),
       dataVolume: storage.type === 'persistentVolumeClaim' && inPod.some(usesDataDir) ? 'persistentVolumeClaim' : 'emptyDir',
       containers,
     });
