@@ -19,7 +19,7 @@
 // A runner killed with SIGKILL leaves it to the run's reaper (../reaper.ts); a reaper that is gone
 // too leaves it to the next run's janitor (janitor.ts).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -47,20 +47,6 @@ import { nodeLinkSwitch, type LinkNode } from '../kubernetes/link-cut.ts';
 
 /** The pinned upstream LocalStack image (fixtures/versions.json "localstack".image). */
 export const DEFAULT_LOCALSTACK_IMAGE = localstackPin().image;
-const KUBE_PROXY_METRICS_PORT = 10249;
-/**
- * Every kind cluster of a run: kube-proxy's metrics on the node's address (kind binds them to its
- * 127.0.0.1), so that a Service's pin or cut can wait until kube-proxy has programmed the change
- * (KubeCluster.waitKubeProxySynced): the EndpointSlices alone can show the change before a new
- * connection follows it.
- */
-const KIND_CLUSTER_CONFIG = `kind: Cluster
-apiVersion: kind.x-k8s.io/v1alpha4
-kubeadmConfigPatches:
-- |
-  kind: KubeProxyConfiguration
-  metricsBindAddress: "0.0.0.0:${KUBE_PROXY_METRICS_PORT}"
-`;
 const CREATE_TIMEOUT_MS = 5 * 60_000;
 const LOAD_TIMEOUT_MS = 5 * 60_000;
 
@@ -209,7 +195,6 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
   const dir = await mkdtemp(join(tmpdir(), 'thanos-ha-e2e-kind-'));
   const clusterName = (c: string) => `${id}-${c}`;
   const kubeconfigOf = (c: string) => join(dir, `kubeconfig-${c}`);
-  const clusterConfig = join(dir, 'kind-cluster.yaml');
   // kind and the docker commands it runs carry the run's marker: a reaper kills them before it
   // removes the containers, so a cluster being created cannot appear after the cleanup.
   const kindEnv = { ...env, KIND_EXPERIMENTAL_DOCKER_NETWORK: id, THANOS_HA_E2E_RUN: dir };
@@ -240,11 +225,10 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
     const nodeAddress: Record<string, string> = {};
     const nodeContainer = Object.fromEntries(names.map((c) => [c, `${clusterName(c)}-control-plane`]));
     const creationSeconds: Record<string, number> = {};
-    await writeFile(clusterConfig, KIND_CLUSTER_CONFIG);
     await Promise.all(
       names.map(async (c) => {
         const createStarted = Date.now();
-        await runKind(kind, ['create', 'cluster', '--name', clusterName(c), '--image', nodeImage, '--config', clusterConfig, '--kubeconfig', kubeconfigOf(c), '--wait', '2m'], kindEnv, CREATE_TIMEOUT_MS, `creating kind cluster ${clusterName(c)}`);
+        await runKind(kind, ['create', 'cluster', '--name', clusterName(c), '--image', nodeImage, '--kubeconfig', kubeconfigOf(c), '--wait', '2m'], kindEnv, CREATE_TIMEOUT_MS, `creating kind cluster ${clusterName(c)}`);
         creationSeconds[c] = (Date.now() - createStarted) / 1000;
         progress(`  kind cluster ${clusterName(c)} created in ${creationSeconds[c]!.toFixed(1)}s`);
         const kubeConfig = new KubeConfig();
@@ -252,8 +236,6 @@ export async function startKindRun(names: string[], opts: { env: Env; onProgress
         kubeConfig.setCurrentContext(`kind-${clusterName(c)}`);
         clusters[c] = new KubeCluster(c, kubeConfig, kubeconfigOf(c));
         nodeAddress[c] = await addressOn(nodeContainer[c]!, id, env);
-        // A Service's pin or cut then waits for kube-proxy's rules, not only for the EndpointSlices.
-        clusters[c].kubeProxyMetricsUrl = `http://${nodeAddress[c]}:${KUBE_PROXY_METRICS_PORT}/metrics`;
       }),
     );
     progress(`  kind clusters up in ${seconds(started)} (${Object.entries(creationSeconds).map(([c, s]) => `${c} ${s.toFixed(1)}s`).join(', ')})`);
