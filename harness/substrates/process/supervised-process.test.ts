@@ -67,4 +67,15 @@ describe('SupervisedProcess.stop', () => {
     expect(p.exitReason()).toBeUndefined();
     await p.kill();
   });
+
+  it("waits the grace it is given, not execa's 5 s, for a process that takes longer to exit on SIGTERM (Receive cutting its head)", async () => {
+    // Exits by itself 5.5 s after SIGTERM (the trap runs once the current 0.1 s sleep ends; no
+    // child outlives the shell, which would keep its output pipe open).
+    const script = "trap 'sleep 5.5; exit 7' TERM; while :; do sleep 0.1; done";
+    const p = new SupervisedProcess({ id: 'observer/receive', binaryPath: '/bin/sh', args: ['-c', script], cwd: dir, logFile: join(dir, 'slow-stop.log'), runDir: dir });
+    p.start();
+    await new Promise((r) => setTimeout(r, 200)); // the trap set
+    await p.stop(8_000);
+    expect(p.exitReason()).toMatch(/^observer\/receive exited with code 7/);
+  }, 10_000);
 });

@@ -23,6 +23,9 @@ function spawnLogged(spec: ProcessSpec) {
     stderr: { file: spec.logFile, append: true },
     reject: false,
     cleanup: true, // execa kills it if this Node process exits
+    // stop() sends SIGKILL after the plan's grace; execa's own default (SIGKILL 5 s after any
+    // SIGTERM) cut Receive's 10 min to 5 s, and at 100k series it died cutting its head.
+    forceKillAfterDelay: false,
     // Its own process group: a Ctrl-C to the terminal reaches the runner, whose teardown stops the
     // components in order, instead of killing them under it (the reaper covers a runner that dies).
     detached: true,
