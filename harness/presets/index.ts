@@ -35,6 +35,7 @@ export const PRESETS: Record<string, () => Topology> = Object.fromEntries([
   ...BACKLOG_VARIANTS.map((v) => [`backlog-${v}`, () => receiveBacklog(v).topology] as const),
   ...FUTURE_SAMPLE_VARIANTS.map((v) => [`future-sample-${v}`, () => receiveFutureSample(v).topology] as const),
   ...INGESTER_LOSS_VARIANTS.map((v) => [`ingester-loss-${v}`, () => receiveIngesterLoss(v).topology] as const),
+  ...INGESTER_LOSS_VARIANTS.map((v) => [`ingester-restart-${v}`, () => receiveIngesterLoss(v, 'restart').topology] as const),
   ...GROWTH_VARIANTS.map((v) => [`hashring-growth-${v}`, () => receiveHashringGrowth(v).topology] as const),
 ]);
 

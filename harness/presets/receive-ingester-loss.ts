@@ -13,6 +13,14 @@ export const INGESTER_LOSS_VARIANTS = ['faulty', 'fixed'] as const;
 export type IngesterLossVariant = (typeof INGESTER_LOSS_VARIANTS)[number];
 
 /**
+ * How the ingester goes down: killed (SIGKILL on the process substrate: no flush, its WAL replayed
+ * on start), or restarted gracefully as a rollout does (SIGTERM on every substrate: Receive cuts its
+ * head into a block first). The topology is the same; its name says which experiment ran on it.
+ */
+export const INGESTER_OUTAGES = ['kill', 'restart'] as const;
+export type IngesterOutage = (typeof INGESTER_OUTAGES)[number];
+
+/**
  * The router's replication factor per variant. Faulty: Thanos' default, 1 (each series on one
  * ingester); fixed: 3, as in #8727 (write quorum 2 of 3).
  */
@@ -35,18 +43,19 @@ export interface IngesterLossPreset {
 /**
  * The observee's Prometheus remote-writes 10k series to one routing-only receive
  * (--receive.hashrings-algorithm=ketama, as upstream recommends for routers), which forwards to 3
- * ingesters with the variant's replication factor. One ingester is killed while writes go on.
+ * ingesters with the variant's replication factor. One ingester is killed, or restarted gracefully,
+ * while writes go on.
  *
  * One remote-write shard (one connection, sending in append order: what was sent by a moment is a
  * prefix of what was scraped), a 5 s grid, scraped once a slot, with a 1 s batch deadline: both
  * sides' counters can be read with nothing in flight (steps/ingest.ts).
  */
-export function receiveIngesterLoss(variant: IngesterLossVariant): IngesterLossPreset {
+export function receiveIngesterLoss(variant: IngesterLossVariant, outage: IngesterOutage = 'kill'): IngesterLossPreset {
   const rf = REPLICATION_FACTOR[variant];
   const receiveLabel = 'receive_replica';
   const topology = validateTopology({
-    name: `ingester-loss-${variant}`,
-    description: `A router (ketama) in front of ${INGESTERS} ingesters, replication factor ${rf}, ${INGESTER_LOSS_SERIES.toLocaleString('en')} series; one ingester killed while writing (${variant})`,
+    name: outage === 'kill' ? `ingester-loss-${variant}` : `ingester-restart-${variant}`,
+    description: `A router (ketama) in front of ${INGESTERS} ingesters, replication factor ${rf}, ${INGESTER_LOSS_SERIES.toLocaleString('en')} series; one ingester ${outage === 'kill' ? 'killed' : 'restarted gracefully'} while writing (${variant})`,
     grid: '5s',
     workload: { series: INGESTER_LOSS_SERIES },
     clusters: NOTE_CLUSTERS,
