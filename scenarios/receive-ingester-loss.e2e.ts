@@ -13,12 +13,13 @@
 // cause); any other error is a 500 (handler.go's default case, logged "internal server error").
 // Prometheus retries every 5xx and drops every 4xx, 409 among them.
 //
-// Killed (t.kill: SIGKILL on the process substrate, nothing flushed, the WAL replayed on start):
+// Killed (t.kill: SIGKILL, nothing flushed, the WAL replayed on start; the process substrate only, as
+// no Kubernetes API kills a pod's process outright):
 // - Faulty, Thanos' default replication factor (1): every request holds series of the dead
-//   ingester, so the router refuses all of them until it is back: 503 where the dial to it fails
-//   at once (the process substrate: connection refused); on Kubernetes, where the pod's address
-//   stops answering, 500 as well (docs/receive-ingest.md has what the router logged). Prometheus retries the
-//   same batch and delivers nothing newer, for every series, not only the dead one's third.
+//   ingester, so the router refuses all of them until it is back: 503, the dial to it refused at
+//   once (where an address stops answering instead, the forward timeout's 500 comes as well:
+//   docs/receive-ingest.md has what the router logged on kind). Prometheus retries the same batch
+//   and delivers nothing newer, for every series, not only the dead one's third.
 //   Nothing is lost once it is back (no 409: nothing conflicts).
 // - Fixed, replication factor 3 (#8727's): the two others make the quorum; every request is
 //   answered 200, nothing is retried or lost; the dead ingester's copy lacks the outage, for good.
@@ -246,8 +247,8 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
 
     // The experiment: kill one ingester right after the quiet reading, let Prometheus scrape
     // OUTAGE_SLOTS more, restart it. The exporter holds the next slot back until the ingester is
-    // dead (a test checks that it was not served): a kill takes milliseconds on the process
-    // substrate but seconds on Kubernetes (the pod deleted, then gone), where a scrape came first.
+    // dead (a test checks that it was not served). Only where a process can be killed outright: a
+    // Kubernetes "kill" deletes the pod, which sends SIGTERM first, and that is the restart below.
     const timeline = new IngestTimeline(t, prometheus, preset.router.ref, up.everyone.tenant).start();
     await t.workload.holdAfter(before.slotMs);
     const killedAtMs = Date.now();
@@ -258,7 +259,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
     log(`  ${victim} killed ${iso(killedAtMs)}`);
     const rest = await restartAndCatchUp(t, preset, variant, victim, up, timeline);
     return { t, before, servedAtKill, killedAtMs, timeline, ...rest };
-  });
+  }, { faults: ['killOutright'] });
 
   const n = () => run().t.workload.workload.seriesCount;
   const step = () => run().t.workload.workload.stepMs;

@@ -35,6 +35,13 @@ const LENDS_CLUSTERS: readonly KubernetesSubstrateName[] = ['kind', 'kube'];
  * at bring-up (kind's LocalStack, whose outage it refuses then).
  */
 const localstackRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env) => (fault === 'stopS3' ? localstackOutageRefusal(substrate, env) : undefined);
+/**
+ * A pod is deleted, never SIGKILLed, through the Kubernetes API: its process gets SIGTERM first
+ * (and a Receive then cuts its head into a block, as in a rollout).
+ */
+export const KILL_OUTRIGHT_REFUSAL =
+  'a Kubernetes substrate cannot kill a process outright: deleting its pod sends SIGTERM first, and a Receive then cuts its head into a block (a graceful restart, which runs everywhere)';
+const kubernetesRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env) => (fault === 'killOutright' ? KILL_OUTRIGHT_REFUSAL : localstackRefuses(substrate)(fault, env));
 /** What a substrate cannot run with this environment (kube: a cluster its contexts do not name). */
 const CANNOT_RUN: Partial<Record<SubstrateName, (topology: Topology, env: Env) => string | undefined>> = {
   kube: kubeCannotRun,
@@ -42,9 +49,9 @@ const CANNOT_RUN: Partial<Record<SubstrateName, (topology: Topology, env: Env) =
 
 const REFUSES: Partial<Record<SubstrateName, (fault: Fault, env: Env) => string | undefined>> = {
   process: localstackRefuses('process'),
-  kind: localstackRefuses('kind'),
-  k3s: localstackRefuses('k3s'),
-  kube: kubeRefuses,
+  kind: kubernetesRefuses('kind'),
+  k3s: kubernetesRefuses('k3s'),
+  kube: (fault, env) => (fault === 'killOutright' ? KILL_OUTRIGHT_REFUSAL : kubeRefuses(fault, env)),
 };
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { arch1 } from '../presets/arch1.ts';
 import { compactorOverlap } from '../presets/compactor-overlap.ts';
-import { currentSubstrate } from './index.ts';
+import { currentSubstrate, KILL_OUTRIGHT_REFUSAL } from './index.ts';
 import { kubeProvider } from './kube/index.ts';
 import { substrateRefusal } from './vitest-substrate-check.ts';
 
@@ -69,6 +69,15 @@ describe('currentSubstrate: the one seam', () => {
     for (const name of ['process', 'kind', 'k3s']) {
       expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3: 'localstack' }).refuses(['cutLink', 'stopS3']), name).toMatch(new RegExp(`^the ${name} substrate cannot stop S3: LocalStack`));
     }
+  });
+
+  it('refuses a kill outright on every Kubernetes substrate, in one line, and causes it on the process substrate', () => {
+    for (const name of ['kind', 'k3s', 'kube']) {
+      const why = currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: name, THANOS_HA_E2E_S3: 'versitygw' }).refuses(['killOutright']);
+      expect(why, name).toBe(KILL_OUTRIGHT_REFUSAL);
+      expect(why).not.toContain('\n');
+    }
+    expect(currentSubstrate({ THANOS_HA_E2E_SUBSTRATE: 'process' }).refuses(['killOutright', 'cutLink', 'stopS3'])).toBeUndefined();
   });
 
   it('fails a run that required its substrate (test:kube, test:kube-two-clusters) with the line that would have skipped it', () => {

@@ -12,8 +12,9 @@ export type SubstrateName = 'process' | KubernetesSubstrateName;
 /**
  * A fault a scenario causes that not every substrate can (RunningTopology.cutLink, stopS3): a file
  * declares the ones it needs (useTopology's `faults`) and is skipped in one line where they are refused.
+ * `killOutright`: RunningTopology.kill as SIGKILL, the process given no chance to flush anything.
  */
-export type Fault = 'cutLink' | 'stopS3';
+export type Fault = 'cutLink' | 'stopS3' | 'killOutright';
 
 export interface UpOptions {
   /** Progress lines during long waits (bring-up, builds). */
