@@ -81,6 +81,11 @@ const PROMETHEUS_MAX_BACKOFF_MS = 5_000;
 /** The status codes other than 200 the router answered for some samples, in order. */
 const refusedCodes = (samplesByCode: Record<string, number>) => Object.keys(samplesByCode).filter((code) => code !== '200' && samplesByCode[code]).sort();
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** This file's finding row: finding G of the topology the run brought up, with what it observed. */
+function recordIngesterFinding(preset: IngesterLossPreset, t: { substrate: string }, configuration: 'faulty' | 'fixed', row: Pick<Parameters<typeof recordFinding>[0], 'observed' | 'figures' | 'plots'>): void {
+  recordFinding({ finding: 'G', scenario: 'receive-ingester-loss', topology: preset.topology.name, substrate: t.substrate, configuration, ...row });
+}
 /** An ingester's replica label value: its instance's name (the plan labels each receive with it). */
 const replicaName = (instance: string) => instance.split('/')[1]!;
 /** Scrapes of the workload so far, every scraper's. */
@@ -323,12 +328,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
       const { prometheus } = delta();
       const r = routerDelta();
       const w = refusals()!;
-      recordFinding({
-        finding: 'G',
-        scenario: 'receive-ingester-loss',
-        topology: preset.topology.name,
-        substrate: run().t.substrate,
-        configuration: 'faulty',
+      recordIngesterFinding(preset, run().t, 'faulty', {
         observed:
           `replication factor ${preset.replicationFactor} (Thanos' default) behind a ketama router, ${victim} killed for ${outageSeconds()} s: ` +
           `the router refused every write for ${((w.toMs - w.fromMs) / 1000).toFixed(1)} s (${refusedCodes(r.samplesByCode).map((c) => `${c}: ${r.requestsByCode[c]} requests, ${r.samplesByCode[c]} samples`).join('; ')}; 0 answered 409), ` +
@@ -357,12 +357,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester lost during writes, rou
       const lostPerSeries = expectVictimLacksTheOutage(run(), victim, alive, n(), run().before.slotMs);
       const { dedup } = run();
       const { prometheus } = delta();
-      recordFinding({
-        finding: 'G',
-        scenario: 'receive-ingester-loss',
-        topology: preset.topology.name,
-        substrate: run().t.substrate,
-        configuration: 'fixed',
+      recordIngesterFinding(preset, run().t, 'fixed', {
         observed:
           `replication factor ${preset.replicationFactor} (write quorum 2) behind a ketama router, ${victim} killed for ${outageSeconds()} s: the router answered all ${prometheus.sent} samples 200, ` +
           `Prometheus retried 0 and failed 0, all ${dedup.summary.presentPoints} points answer with dedup; ${victim}'s copy lacks ${Math.min(...lostPerSeries)}-${Math.max(...lostPerSeries)} slots per series from ${iso(run().before.slotMs + step())} (never backfilled), the other two are whole`,
@@ -527,12 +522,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester restarted gracefully du
       const { prometheus } = delta();
       const r = routerDelta();
       const retryable = refusedCodes(r.samplesByCode).filter((c) => c !== '409');
-      recordFinding({
-        finding: 'G',
-        scenario: 'receive-ingester-loss',
-        topology: preset.topology.name,
-        substrate: run().t.substrate,
-        configuration: 'faulty',
+      recordIngesterFinding(preset, run().t, 'faulty', {
         observed:
           `replication factor ${preset.replicationFactor} (Thanos' default) behind a ketama router, ${victim()} (holding the workload's up series) stopped gracefully (SIGTERM) once it held a scrape made after the next slot came due, down ${outageSeconds()} s: ` +
           `its block ended at that scrape's report samples, ${((run().blockNewestMs - behind[0]!) / 1000).toFixed(1)} s past the held slot (${heldScrapes()} held scrape(s)); while it was down the router answered ${retryable.map((c) => `${c} (${r.samplesByCode[c]} samples)`).join(', ')} and Prometheus retried ${prometheus.retried}; ` +
@@ -568,12 +558,7 @@ describe.each(INGESTER_LOSS_VARIANTS)('#8727 an ingester restarted gracefully du
       const lostPerSeries = expectVictimLacksTheOutage(run(), victim(), alive(), n(), run().before.slotMs);
       const { dedup } = run();
       const { prometheus } = delta();
-      recordFinding({
-        finding: 'G',
-        scenario: 'receive-ingester-loss',
-        topology: preset.topology.name,
-        substrate: run().t.substrate,
-        configuration: 'fixed',
+      recordIngesterFinding(preset, run().t, 'fixed', {
         observed:
           `replication factor ${preset.replicationFactor} (write quorum 2) behind a ketama router, ${victim()} stopped gracefully (SIGTERM) once it held a scrape made after the next slot came due, down ${outageSeconds()} s (its block ended ${((run().blockNewestMs - behindTheBlock()[0]!) / 1000).toFixed(1)} s past the held slot): ` +
           `the router answered all ${prometheus.sent} samples 200, Prometheus retried 0 and failed 0, ${victim()} refused 0 out of bounds after the restart; all ${dedup.summary.presentPoints} points answer with dedup; ` +
