@@ -41,7 +41,7 @@ const localstackRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env)
  */
 export const KILL_OUTRIGHT_REFUSAL =
   'a Kubernetes substrate cannot kill a process outright: deleting its pod sends SIGTERM first, and a Receive then cuts its head into a block (a graceful restart, which runs everywhere)';
-const kubernetesRefuses = (substrate: SubstrateName) => (fault: Fault, env: Env) => (fault === 'killOutright' ? KILL_OUTRIGHT_REFUSAL : localstackRefuses(substrate)(fault, env));
+const refusingKillOutright = (others: (fault: Fault, env: Env) => string | undefined) => (fault: Fault, env: Env) => (fault === 'killOutright' ? KILL_OUTRIGHT_REFUSAL : others(fault, env));
 /** What a substrate cannot run with this environment (kube: a cluster its contexts do not name). */
 const CANNOT_RUN: Partial<Record<SubstrateName, (topology: Topology, env: Env) => string | undefined>> = {
   kube: kubeCannotRun,
@@ -49,9 +49,9 @@ const CANNOT_RUN: Partial<Record<SubstrateName, (topology: Topology, env: Env) =
 
 const REFUSES: Partial<Record<SubstrateName, (fault: Fault, env: Env) => string | undefined>> = {
   process: localstackRefuses('process'),
-  kind: kubernetesRefuses('kind'),
-  k3s: kubernetesRefuses('k3s'),
-  kube: (fault, env) => (fault === 'killOutright' ? KILL_OUTRIGHT_REFUSAL : kubeRefuses(fault, env)),
+  kind: refusingKillOutright(localstackRefuses('kind')),
+  k3s: refusingKillOutright(localstackRefuses('k3s')),
+  kube: refusingKillOutright(kubeRefuses),
 };
 
 const isKubernetes = (name: string): name is KubernetesSubstrateName => Object.hasOwn(CLUSTER_PROVIDERS, name);
