@@ -5,31 +5,14 @@
 // faulty for and nothing else, its fixed twin clean. The README's preset x check table is rendered
 // from those cases.
 //
-// The pinned Query pair is pinned one replica per receive (as the jitter scenario does), so that
-// the frontend's tries land on different receives for certain, not by the Service's luck.
+// The pinned Query pair reads one receive per replica (paired in the preset), so that the
+// frontend's tries land on different receives for certain, not by a Service's luck.
 import { describe, expect, it } from 'vitest';
 import { auditPath, caseOf, expectCase, waitForLiveHistory } from '../harness/audit/proof.ts';
-import { receiveJitter, type JitterPreset, type JitterQueryPath } from '../harness/presets/receive-jitter.ts';
-import { PromApiClient } from '../harness/promql/client.ts';
-import { waitForStores } from '../harness/promql/wait-metrics.ts';
+import { receiveJitter, type JitterQueryPath } from '../harness/presets/receive-jitter.ts';
 import { log, useTopology } from '../harness/scenario.ts';
 import { PREPARATIONS } from '../harness/steps/preparations.ts';
 import type { RunningTopology } from '../harness/substrates/index.ts';
-
-/** Pins replica i of the pinned Query pair to receive i through the gRPC Service (as the jitter scenario does). */
-async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset): Promise<void> {
-  const replicas = [...preset.pinned.query.instances];
-  const receives = [...preset.receive.instances];
-  const grpc = t.service(preset.grpcService.ref);
-  const backends = t.plan.services.find((s) => s.id === preset.grpcService.ref)!.backends;
-  for (const q of replicas) await t.stop(q);
-  for (const [i, q] of replicas.entries()) {
-    await grpc.pin(backends.indexOf(receives[i]!));
-    await t.start(q);
-    await waitForStores(q, new PromApiClient(t.url(q)), { count: 1, labels: { [preset.replicaLabels.receive]: receives[i]!.split('/')[1]! } }, { timeoutMs: 30_000, onProgress: log });
-  }
-  await grpc.pin(undefined);
-}
 
 /** A Query pair's first replica (its Stores page, flags and partial answers) and the frontend in front of the pair. */
 const urls = (t: RunningTopology, p: JitterQueryPath) => ({ query: t.url(p.query.instances[0]!), frontend: t.url(p.frontend.ref) });
@@ -39,8 +22,6 @@ describe('audit of the receive jitter: the pinned pair is flagged with finding B
   const audited = useTopology(standalone.topology, async (t) => {
     const liveFromMs = Date.now();
     await PREPARATIONS[standalone.topology.name]!.prepare(t, log);
-    // Once the receives hold data (and so advertise their label sets), each pinned replica to its own.
-    await pinEachQueryToItsReceive(t, standalone);
     await waitForLiveHistory(t, standalone.prometheus, liveFromMs);
     return {
       faulty: await auditPath(t, caseOf(standalone.topology.name, 'Query pair pinned'), urls(t, standalone.pinned)),

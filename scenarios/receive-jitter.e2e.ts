@@ -3,12 +3,13 @@
 //
 // The observee's HA pair remote-writes through a Service to two receives. With standalone receives
 // (the POC) each keeps what the Service's connections brought it, and each Query replica reads one
-// receive through another Service: identical requests through the Query Frontend get different
+// receive (behind a ClusterIP Service, its one gRPC connection's; paired in the topology here, so
+// that which replica reads which receive is certain on every substrate): identical requests through the Query Frontend get different
 // answers, depending on the Query replica that served them. Fanning every Query out to both receives
 // (a), or a hashring with replication factor 2 (b), gives one answer, complete.
 //
 // The faulty configuration and fix (a) differ only in the query path, so they read the same two
-// receives, the same samples, in one topology: one Query pair pinned through the gRPC Service and
+// receives, the same samples, in one topology: one Query pair reading one receive per replica and
 // one fanning out, each with its own Query Frontend. Fix (b) changes the receives themselves (a
 // hashring that replicates every write), so it is a topology of its own.
 //
@@ -102,7 +103,7 @@ interface JitterRun {
   firstSlotSentAtMs: number;
   /** Every sample up to window.end is in the receives and every Prometheus is stopped: the answers about it no longer change. */
   window: Window;
-  /** Through the gRPC Service, replica i pinned to receive i (the faulty path; fixed (b) reads this way too). */
+  /** Replica i reads receive i (the faulty path; fixed (b) reads this way too). */
   pinned: QueryPath;
   /** Each replica dials every receive, where the topology has such a Query. */
   fanout: QueryPath | undefined;
@@ -123,9 +124,8 @@ interface JitterOptions {
 }
 
 /**
- * Goes live on a slot every Prometheus remote-writes, pins each replica of the Query that reads
- * through the gRPC Service to its receive (replica i reads receive i), waits until every sample
- * of a WINDOW_SLOTS window has been sent, then stops every Prometheus. With replicaDown, the last
+ * Goes live on a slot every Prometheus remote-writes, waits until every sample of a WINDOW_SLOTS
+ * window has been sent, then stops every Prometheus. With replicaDown, the last
  * Prometheus replica is stopped after WINDOW_SLOTS slots and the window follows.
  */
 async function prepareJitter(t: RunningTopology, preset: JitterPreset, opts: JitterOptions = {}): Promise<JitterRun> {
@@ -138,10 +138,6 @@ async function prepareJitter(t: RunningTopology, preset: JitterPreset, opts: Jit
   const slotsFrom = (start: number): Window => ({ start, end: start + (WINDOW_SLOTS - 1) * step, step });
   let window = slotsFrom(liveFromMs);
   log(`  live from ${iso(liveFromMs)}; ${opts.replicaDown ? 'every replica writes' : 'window'} ${iso(window.start)} to ${iso(window.end)}`);
-  // Pinning restarts Query replicas only, nothing on the write path: done while Prometheus
-  // discovers the workload target (seconds pass before its first scrape).
-  const pinnedReplicas = [...pinned.query.instances];
-  if (pinned.query.spec.endpoints.includes(preset.grpcService.ref)) await pinEachQueryToItsReceive(t, preset, pinnedReplicas, receives);
   const delivery = { marginMs: SHARD_SKEW_MS, timeoutMs: DELIVERY_TIMEOUT_MS, onProgress: log };
   const firstSlotSentAtMs = (await waitForRemoteWriteOfSlot(t, prometheus, liveFromMs, delivery)).sentAtMs;
   await waitForRemoteWriteOfSlot(t, prometheus, window.end, delivery);
@@ -198,27 +194,6 @@ async function prepareJitter(t: RunningTopology, preset: JitterPreset, opts: Jit
     connections,
     remoteWrite: { samplesFailed, samplesRetried },
   };
-}
-
-/**
- * Round robin on the gRPC Service gives each Query replica the receive it happened to dial in turn
- * (a dial made before a receive listened counts too), so both may read the same one. Restarting each
- * replica while the Service sends every new connection to its receive makes the pairing explicit;
- * its one gRPC connection then stays there, as behind a ClusterIP Service.
- */
-async function pinEachQueryToItsReceive(t: RunningTopology, preset: JitterPreset, replicas: string[], receives: string[]): Promise<void> {
-  if (replicas.length !== receives.length) throw new Error(`${replicas.length} Query replicas cannot be paired with ${receives.length} receives`);
-  const grpc = t.service(preset.grpcService.ref);
-  const backends = t.plan.services.find((s) => s.id === preset.grpcService.ref)!.backends;
-  for (const q of replicas) await t.stop(q);
-  for (const [i, q] of replicas.entries()) {
-    const receive = receives[i]!;
-    await grpc.pin(backends.indexOf(receive));
-    await t.start(q);
-    // Its only endpoint (the Service) is that receive.
-    await waitForStores(q, new PromApiClient(t.url(q)), { count: 1, labels: { receive_replica: receiveName(receive) } }, { timeoutMs: STORES_TIMEOUT_MS, onProgress: log });
-  }
-  await grpc.pin(undefined);
 }
 
 // ---- the Stores page ----

@@ -36,13 +36,13 @@ export function instanceIds(c: Component, topology: Topology): Instance[] {
   return Array.from({ length: n }, (_, replica) => ({ id: n === 1 ? refOf(c) : `${refOf(c)}-${replica}`, replica }));
 }
 
-/** How many StoreAPI endpoints a Query dials: every instance of every component it names (a Service counts once). */
+/** How many StoreAPI endpoints a Query (each replica) dials: every instance of every component it names (a Service counts once; paired: one instance each). */
 export function queryEndpointCount(topology: Topology, queryRef: string): number {
   const query = topology.components.find((c) => refOf(c) === queryRef);
   if (query?.kind !== 'query') throw new Error(`${queryRef} is not a query in ${topology.name}`);
   return query.endpoints
     .map((ref) => topology.components.find((c) => refOf(c) === ref))
-    .reduce((n, c) => n + (c ? instanceIds(c, topology).length : 1), 0);
+    .reduce((n, c) => n + (c && !query.pairedEndpoints ? instanceIds(c, topology).length : 1), 0);
 }
 
 /**

@@ -9,8 +9,10 @@ import type { ProcessPlan } from './types.ts';
 export function planQuery(c: Query, inst: Instance, ctx: PlanContext): ProcessPlan {
   const { addressing } = ctx;
   // --endpoint is deprecated since v0.40; the SD config file is the supported way.
+  // Paired: replica i dials instance i of each (the topology checks that the counts agree).
+  const dialled = (ref: string) => (c.pairedEndpoints ? [ctx.instancesOf(ref)[inst.replica]!] : ctx.instancesOf(ref));
   const endpoints = c.endpoints.flatMap((ref) =>
-    ctx.instancesOf(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc'), ...(c.strictEndpoints.includes(ref) ? { strict: true } : {}) })),
+    dialled(ref).map((target) => ({ address: addressing.dial(inst.id, target, 'grpc'), ...(c.strictEndpoints.includes(ref) ? { strict: true } : {}) })),
   );
   // The endpoint SD config file and --deduplication.func came with 0.38; before, static flags.
   const sdConfig = !isBefore(ctx.versions.thanos, 0, 38);

@@ -1,5 +1,5 @@
-// Finding B, the receive "jitter" (#4450): two receives behind kube-proxy-like Services for remote
-// write and gRPC, Query replicas behind a Service, a Query Frontend in front. Live only, on a 1s grid.
+// Finding B, the receive "jitter" (#4450): two receives behind a kube-proxy-like Service for remote
+// write, Query replicas behind a Service, a Query Frontend in front. Live only, on a 1s grid.
 import { PROMETHEUS_REPLICA_LABEL } from '../plan/context.ts';
 import { validateTopology, type Topology } from '../topology/model.ts';
 import { NOTE_CLUSTERS, OBSERVEE, OBSERVER } from './conventions.ts';
@@ -34,9 +34,11 @@ export interface JitterPreset {
   prometheus: Handle<'prometheus'>;
   receive: Handle<'receive'>;
   writeService: ServiceHandle;
-  /** The gRPC Service in front of the receives, which the pinned Query pair dials. */
-  grpcService: ServiceHandle;
-  /** Through the gRPC Service, each replica pinned to one receive by the scenario (faulty; fixed (b) reads this way too). */
+  /**
+   * Replica i reads receive i only (faulty; fixed (b) reads this way too): what two Query replicas
+   * behind one ClusterIP gRPC Service end up with when each one's single connection went to a
+   * different receive, paired in the topology (`pairedEndpoints`) rather than left to kube-proxy.
+   */
   pinned: JitterQueryPath;
   /** standalone-behind-service only: each replica dials every receive, chain deduplication (fixed (a)). */
   fanout: JitterQueryPath | undefined;
@@ -48,7 +50,8 @@ export interface JitterPreset {
 
 /**
  * - standalone-behind-service: standalone receives (the POC, no hashring), read two ways. The
- *   pinned pair (faulty) dials the gRPC Service, each replica pinned to one receive. The fan-out
+ *   pinned pair (faulty) reads replica i from receive i (as behind one ClusterIP gRPC Service once
+ *   each replica's connection went to a different receive). The fan-out
  *   (fixed a) dials both receives directly (headless Service), with chain deduplication: each
  *   receive holds an interleaved part of every series, which the default penalty deduplication does
  *   not merge completely (the penalty Query, the same fan-out with it, shows that).
@@ -61,19 +64,19 @@ export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many
   const replicaLabels = [PROMETHEUS_REPLICA_LABEL, receiveLabel];
   const pinned = { query: 'query', frontend: 'query-frontend' };
   const fanout = { query: 'query-fanout', frontend: 'query-fanout-frontend' };
-  const queryGroup = (path: { query: string; frontend: string }, endpoint: string, deduplicationFunc?: 'chain') => ({
+  const queryGroup = (path: { query: string; frontend: string }, paired: boolean, deduplicationFunc?: 'chain') => ({
     components: [
-      { kind: 'query' as const, name: path.query, cluster: OBSERVER, replicas: 2, endpoints: [endpoint], replicaLabels, ...(deduplicationFunc ? { deduplicationFunc } : {}) },
+      { kind: 'query' as const, name: path.query, cluster: OBSERVER, replicas: 2, endpoints: [`${OBSERVER}/receive`], pairedEndpoints: paired, replicaLabels, ...(deduplicationFunc ? { deduplicationFunc } : {}) },
       { kind: 'query-frontend' as const, name: path.frontend, cluster: OBSERVER, downstream: `${OBSERVER}/${path.query}-http` },
     ],
     service: { name: `${path.query}-http`, cluster: OBSERVER, targets: [`${OBSERVER}/${path.query}`], port: 'http' as const },
   });
-  const groups = [queryGroup(pinned, `${OBSERVER}/receive-grpc`), ...(standalone ? [queryGroup(fanout, `${OBSERVER}/receive`, 'chain')] : [])];
+  const groups = [queryGroup(pinned, true), ...(standalone ? [queryGroup(fanout, false, 'chain')] : [])];
   const topology = validateTopology({
     name: defaultQueue ? `jitter-default-queue-${variant}` : `jitter-${variant}`,
     description:
       (standalone
-        ? 'B faulty and fixed (a): 2 standalone receives behind Services; one Query pair pinned one replica per receive, another fanning out to both'
+        ? 'B faulty and fixed (a): 2 standalone receives behind a Service; one Query pair paired one replica per receive, another fanning out to both'
         : 'B fixed (b): a hashring over both receives with replication factor 2') +
       (defaultQueue ? `; ${JITTER_DEFAULT_QUEUE_SERIES.toLocaleString('en')} series, Prometheus' default remote-write queue` : ''),
     grid: '1s',
@@ -99,7 +102,6 @@ export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many
     ],
     services: [
       { name: 'receive-write', cluster: OBSERVER, targets: [`${OBSERVER}/receive`], port: 'remote-write' },
-      { name: 'receive-grpc', cluster: OBSERVER, targets: [`${OBSERVER}/receive`], port: 'grpc' },
       ...groups.map((g) => g.service),
     ],
   });
@@ -113,7 +115,6 @@ export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many
     prometheus: handle(topology, 'prometheus', `${OBSERVEE}/prometheus`),
     receive: handle(topology, 'receive', `${OBSERVER}/receive`),
     writeService: serviceHandle(topology, `${OBSERVER}/receive-write`),
-    grpcService: serviceHandle(topology, `${OBSERVER}/receive-grpc`),
     pinned: path(pinned),
     fanout: standalone ? path(fanout) : undefined,
     penalty: standalone ? handle(topology, 'query', `${OBSERVER}/query-penalty`) : undefined,

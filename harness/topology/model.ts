@@ -161,6 +161,11 @@ export const QuerySpec = Base.extend({
   // the endpoint config): one that cannot be reached fails the query, or warns with partial
   // responses. Any other is left out once a check fails, silently.
   strictEndpoints: z.array(Ref).default([]),
+  // Replica i dials only instance i of each endpoint (a component with as many instances as this
+  // Query has replicas): the state a Query pair reaches behind one ClusterIP Service when each
+  // replica's one gRPC connection went to a different backend, made certain instead of left to
+  // kube-proxy's draw and to how soon it follows a selector change.
+  pairedEndpoints: z.boolean().default(false),
   // --store.response-timeout: an endpoint that sends nothing for this long within a query is given
   // up (a warning with partial responses, an error without); unset: Thanos' default, 0s (never:
   // over a link that hangs, only gRPC's keepalive ends the wait).
@@ -330,6 +335,13 @@ export function validateTopology(input: unknown): Topology {
       case 'query':
         c.endpoints.forEach((e, j) => expect(`${at}.endpoints.${j}`, e, ['sidecar', 'store', 'query', 'receive', 'ruler', 'service'], 'grpc'));
         c.strictEndpoints.forEach((e, j) => c.endpoints.includes(e) || fail(`${at}.strictEndpoints.${j}`, `"${e}" is not one of its endpoints (${c.endpoints.join(', ')}): add it to endpoints too`));
+        if (c.pairedEndpoints)
+          c.endpoints.forEach((e, j) => {
+            const target = byRef.get(e)!;
+            if (!('kind' in target)) fail(`${at}.endpoints.${j}`, `"${e}" is a service: paired endpoints name components, whose instance i replica i dials`);
+            const n = instanceNames(target as Component, topology).length;
+            if (n !== c.replicas) fail(`${at}.endpoints.${j}`, `"${e}" has ${n} instances, not one per replica (${c.replicas}): pairedEndpoints needs as many`);
+          });
         break;
       case 'query-frontend': {
         expect(`${at}.downstream`, c.downstream, ['query', 'service'], 'http');
