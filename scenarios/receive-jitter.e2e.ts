@@ -24,6 +24,7 @@
 // an instant one: each answer is judged point by point against the workload, which says how much of
 // the window each try covered.
 import { describe, expect, it } from 'vitest';
+import { answerOfReceiveReader, type ReaderAnswer } from '../harness/models/receive-reader.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
 import { receiveJitter, type JitterPreset } from '../harness/presets/receive-jitter.ts';
 import { analyseRange, distinctAnswers, type DistinctAnswers, type RangeExpectation } from '../harness/promql/analysis.ts';
@@ -636,15 +637,35 @@ describe('Finding B, fixed (b): a hashring over both receives with replication f
 // one, when kube-proxy's draw says so). The pinned Queries agree while both replicas write. Once
 // one replica is down (a rollout, a drained node), the Query reading only its receive answers with
 // that replica's last values, carried forward by the 5 min lookback, while the other answers right:
-// refreshes alternate between the live values and a frozen line. The fixes need no help from the queue.
+// refreshes alternate between the live values and a frozen line. Where both replicas went to one
+// receive, the other receive's Query answers nothing instead (models/receive-reader.ts says which,
+// from what each receive held). The fixes need no help from the queue.
 
 /**
- * Every try is complete and exact, or frozen: every point shows an earlier sample's value (the
- * stopped replica's last, through the lookback), none right and none of another value. Both occur.
+ * What each pinned Query replica should answer once a replica is down (models/receive-reader.ts),
+ * from what its receive held while both wrote: complete, frozen at the stopped replica's last values,
+ * or empty where the write Service put both replicas on the other receive.
  */
-function expectCompleteOrFrozen(run: JitterRun, tries: Tries, answers: DistinctAnswers): { expectedPoints: number; frozenTries: number } {
+function predictedAnswers(run: JitterRun): ReaderAnswer[] {
+  const before = run.beforeOutage!;
+  const h = holdings(run, before.samples, { window: before.window, writers: run.prometheus });
+  const name = (p: string) => p.split('/')[1]!;
+  const stopped = run.prometheus.find((p) => !run.writers.includes(p))!;
+  return run.pinned.replicas.map((_, i) => {
+    const held = Object.keys(h.perCopy).filter((copy) => copy.endsWith(`@${receiveName(run.receives[i]!)}`)).map((copy) => copy.split('@')[0]!);
+    return answerOfReceiveReader(held, run.writers.map(name), name(stopped));
+  });
+}
+
+/**
+ * Every try is what the model predicts for one of the two Query replicas, point for point: complete
+ * and exact; frozen (every point shows an earlier sample's value, the stopped replica's last,
+ * through the lookback; none right, none of another value); or empty (no series). Each predicted
+ * kind occurs, and no other.
+ */
+function expectPredictedAnswers(run: JitterRun, tries: Tries, answers: DistinctAnswers, predicted: ReaderAnswer[]): { expectedPoints: number; triesOf: Record<ReaderAnswer, number> } {
   const expectedPoints = run.t.workload.workload.seriesCount * ((run.window.end - run.window.start) / run.window.step + 1);
-  const kinds = answers.answers.map((a) => {
+  const kinds = answers.answers.map((a): ReaderAnswer => {
     const { summary, series } = analyseRange(tries.results[a.tries[0]!]!.result, tryExpectation(run));
     if (summary.ok) {
       expect(summary.presentPoints).toBe(expectedPoints);
@@ -652,12 +673,14 @@ function expectCompleteOrFrozen(run: JitterRun, tries: Tries, answers: DistinctA
     }
     expect(summary, `answer of tries ${a.tries.join(',')}`).toMatchObject({ presentPoints: 0, wrongPoints: 0, missingPoints: expectedPoints, repeatedTimestamps: 0 });
     const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
+    if (series.length === 0) return 'empty';
     expect(carried, 'points showing an earlier value').toBe(expectedPoints);
     return 'frozen';
   });
-  expect(new Set(kinds)).toEqual(new Set(['complete', 'frozen']));
-  const frozenTries = answers.answers.filter((_, i) => kinds[i] === 'frozen').reduce((n, a) => n + a.tries.length, 0);
-  return { expectedPoints, frozenTries };
+  expect(new Set(kinds)).toEqual(new Set(predicted));
+  const triesOf: Record<ReaderAnswer, number> = { complete: 0, frozen: 0, empty: 0 };
+  answers.answers.forEach((a, i) => (triesOf[kinds[i]!] += a.tries.length));
+  return { expectedPoints, triesOf };
 }
 
 describe("Finding B at 10k series with Prometheus' default queue: standalone receives, a replica down", () => {
@@ -689,7 +712,8 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     log(`[jitter default queue] both replicas writing: ${sharesText(h)}; write connections per receive: ${counted}`);
   });
 
-  it("gives identical requests complete answers and answers frozen at the stopped replica's last values, once a replica is down", async () => {
+  // Where each replica went is the write Service's draw; the answers follow from it (the model).
+  it("gives identical requests complete answers and, from the other receive, answers frozen at the stopped replica's last values (or empty), once a replica is down", async () => {
     const { jitter, pinnedSamples } = run();
     expect(jitter.writers).toHaveLength(jitter.prometheus.length - 1);
     const h = holdings(jitter, Object.values(pinnedSamples).flat());
@@ -698,19 +722,23 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     const atOnce = await tryThroughFrontend(jitter, jitter.pinned, 'at-once');
     for (const q of jitter.pinned.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
     const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
-    expect(answers.distinct, answers.description).toBe(2);
-    const { expectedPoints, frozenTries } = expectCompleteOrFrozen(jitter, atOnce, answers);
-    log(`[jitter default queue] ${answers.tries} tries at once: ${answers.description} Frozen: ${frozenTries}.`);
+    const predicted = predictedAnswers(jitter);
+    expect(answers.distinct, `${answers.description} (predicted per Query replica: ${predicted.join(', ')})`).toBe(new Set(predicted).size);
+    const { expectedPoints, triesOf } = expectPredictedAnswers(jitter, atOnce, answers, predicted);
+    const frozenTries = triesOf.frozen;
+    const other = predicted.includes('empty') ? `${triesOf.empty} empty (both replicas had gone to one receive)` : `${frozenTries} frozen at the stopped replica's last values`;
+    log(`[jitter default queue] ${answers.tries} tries at once: ${answers.description} Predicted per Query replica: ${predicted.join(', ')}; frozen: ${frozenTries}, empty: ${triesOf.empty}.`);
     recordFinding({
       ...findingOf(jitter, 'B', 'faulty'),
       observed:
         `${jitter.t.workload.workload.seriesCount} series, Prometheus' default queue (one connection per replica), one replica down: ` +
-        `${answers.distinct} distinct answers to ${answers.tries} identical requests: ${answers.tries - frozenTries} complete, ${frozenTries} frozen at the stopped replica's last values (0 of ${expectedPoints} points right); samples per receive: ${sharesText(h)}`,
+        `${answers.distinct} distinct answers to ${answers.tries} identical requests: ${triesOf.complete} complete, ${other} (0 of ${expectedPoints} points right); samples per receive: ${sharesText(h)}`,
       figures: {
         series: jitter.t.workload.workload.seriesCount,
         tries: answers.tries,
         distinctAnswers: answers.distinct,
         frozenTries,
+        emptyTries: triesOf.empty,
         expectedPoints,
         ...triesServed(atOnce.byQueryReplica),
         ...holdingFigures(h),
