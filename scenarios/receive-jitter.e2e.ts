@@ -4,8 +4,8 @@
 // The observee's HA pair remote-writes through a Service to two receives. With standalone receives
 // (the POC) each keeps what the Service's connections brought it, and each Query replica reads one
 // receive (behind a ClusterIP Service, its one gRPC connection's; paired in the topology here, so
-// that which replica reads which receive is certain on every substrate): identical requests through the Query Frontend get different
-// answers, depending on the Query replica that served them. Fanning every Query out to both receives
+// that which replica reads which receive is certain on every substrate): identical requests
+// through the Query Frontend get different answers, depending on the Query replica that served them. Fanning every Query out to both receives
 // (a), or a hashring with replication factor 2 (b), gives one answer, complete.
 //
 // The faulty configuration and fix (a) differ only in the query path, so they read the same two
@@ -672,8 +672,8 @@ function expectPredictedAnswers(run: JitterRun, tries: Tries, answers: DistinctA
       return 'complete';
     }
     expect(summary, `answer of tries ${a.tries.join(',')}`).toMatchObject({ presentPoints: 0, wrongPoints: 0, missingPoints: expectedPoints, repeatedTimestamps: 0 });
-    const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
     if (series.length === 0) return 'empty';
+    const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
     expect(carried, 'points showing an earlier value').toBe(expectedPoints);
     return 'frozen';
   });

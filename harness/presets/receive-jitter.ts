@@ -76,7 +76,7 @@ export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many
     name: defaultQueue ? `jitter-default-queue-${variant}` : `jitter-${variant}`,
     description:
       (standalone
-        ? 'B faulty and fixed (a): 2 standalone receives behind a Service; one Query pair paired one replica per receive, another fanning out to both'
+        ? 'B faulty and fixed (a): 2 standalone receives behind a Service; one Query pair reading one receive per replica, another fanning out to both'
         : 'B fixed (b): a hashring over both receives with replication factor 2') +
       (defaultQueue ? `; ${JITTER_DEFAULT_QUEUE_SERIES.toLocaleString('en')} series, Prometheus' default remote-write queue` : ''),
     grid: '1s',
