@@ -5,8 +5,9 @@
 // faulty for and nothing else, its fixed twin clean. The README's preset x check table is rendered
 // from those cases.
 //
-// The pinned Query pair reads one receive per replica (paired in the preset), so that the
-// frontend's tries land on different receives for certain, not by a Service's luck.
+// The pinned Query pair reads one receive per replica (paired in the preset), and its frontend
+// dials the pair's Service anew for each try (the preset's FRONTEND_AS_BETWEEN_REFRESHES), so that
+// the audit's tries land on both replicas, hence both receives, on every substrate.
 import { describe, expect, it } from 'vitest';
 import { auditPath, caseOf, expectCase, waitForLiveHistory } from '../harness/audit/proof.ts';
 import { receiveJitter, type JitterQueryPath } from '../harness/presets/receive-jitter.ts';

@@ -22,7 +22,9 @@
 // observee's Prometheus stopped: nothing in it or after it changes), so any difference between
 // tries is the symptom, not new data. A range query rather than
 // an instant one: each answer is judged point by point against the workload, which says how much of
-// the window each try covered.
+// the window each try covered. Each Query replica is asked directly too, and every try through the
+// frontend is matched to the replica that served it (each try dials the Service anew, as a refresh
+// minutes after the last does: the preset's FRONTEND_AS_BETWEEN_REFRESHES).
 import { describe, expect, it } from 'vitest';
 import { answerOfReceiveReader, type ReaderAnswer } from '../harness/models/receive-reader.ts';
 import { tenantOf } from '../harness/presets/handles.ts';
@@ -316,11 +318,10 @@ interface Tries {
 
 /**
  * TRIES identical requests through a path's Query Frontend, all at once (as a dashboard refresh
- * sends its panels' queries) or one after another. The Frontend keeps idle connections to its
- * downstream and reuses the newest, so requests one after another ride one kept-alive connection
- * to one Query replica; requests at once open new connections, which the Service spreads over the replicas.
+ * sends its panels' queries). The Frontend forwards each whole, over a connection of its own
+ * (the preset's FRONTEND_AS_BETWEEN_REFRESHES), which the Service gives to one Query replica.
  */
-async function tryThroughFrontend(run: JitterRun, path: QueryPath, how: 'at-once' | 'one-after-another'): Promise<Tries> {
+async function tryThroughFrontend(run: JitterRun, path: QueryPath): Promise<Tries> {
   const frontend = new PromApiClient(run.t.url(path.frontend), { timeoutMs: TRY_TIMEOUT_MS });
   const served = async () => {
     const counts: Record<string, number> = {};
@@ -330,15 +331,33 @@ async function tryThroughFrontend(run: JitterRun, path: QueryPath, how: 'at-once
     return counts;
   };
   const before = await served();
-  let results: RangeQueryResponse[];
-  if (how === 'at-once') {
-    results = await Promise.all(Array.from({ length: TRIES }, () => queryWindow(run, frontend)));
-  } else {
-    results = [];
-    for (let i = 0; i < TRIES; i++) results.push(await queryWindow(run, frontend));
-  }
+  const results = await Promise.all(Array.from({ length: TRIES }, () => queryWindow(run, frontend)));
   const after = await served();
   return { results, byQueryReplica: Object.fromEntries(path.replicas.map((q) => [q, after[q]! - before[q]!])) };
+}
+
+/** The same request asked of each Query replica of the path directly: what a try it serves answers. */
+function askEachReplica(run: JitterRun, path: QueryPath): Promise<RangeQueryResponse[]> {
+  return Promise.all(path.replicas.map((q) => queryWindow(run, new PromApiClient(run.t.url(q), { timeoutMs: TRY_TIMEOUT_MS }))));
+}
+
+/**
+ * Which answer a try gets is which replica served it: every try through the Frontend is, exactly,
+ * the answer of a replica asked directly, and each answer came back as many times as the replicas
+ * giving it served tries (their own http_requests_total). Both replicas served some: each try
+ * dialled the Service anew.
+ */
+function expectTriesFromTheirReplicas(path: QueryPath, tries: Tries, direct: RangeQueryResponse[]): void {
+  for (const q of path.replicas) expect(tries.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
+  const all = distinctAnswers([...direct, ...tries.results]);
+  const ofReplica = direct.map((_, i) => all.perTry[i]!.answer);
+  const ofTry = tries.results.map((_, k) => all.perTry[direct.length + k]!.answer);
+  ofTry.forEach((a, k) => expect(ofReplica, `try ${k + 1}'s answer is one a replica gives`).toContain(a));
+  for (const a of new Set(ofReplica)) {
+    const giving = path.replicas.filter((_, i) => ofReplica[i] === a);
+    const served = giving.reduce((n, q) => n + tries.byQueryReplica[q]!, 0);
+    expect(ofTry.filter((x) => x === a).length, `tries answered as ${giving.join(' and ')} answer`).toBe(served);
+  }
 }
 
 const SCENARIO = 'receive-jitter';
@@ -383,11 +402,13 @@ const findingOf = (run: JitterRun, finding: 'B' | 'E', configuration: 'faulty' |
 /** Replica i reads receive i, and only it. */
 const onePerReceive = (run: JitterRun, path: QueryPath) => Object.fromEntries(path.replicas.map((q, i) => [q, [receiveName(run.receives[i]!)]]));
 
-/** K identical requests at once, spread over both Query replicas of the path, give one answer: complete and exact. */
+/** Each Query replica of the path gives one answer, complete and exact; so do K identical requests at once, spread over both. */
 async function expectOneCompleteAnswer(run: JitterRun, path: QueryPath) {
-  const atOnce = await tryThroughFrontend(run, path, 'at-once');
+  const direct = await askEachReplica(run, path);
+  expect(distinctAnswers(direct).distinct, 'answers of the replicas asked directly').toBe(1);
+  const atOnce = await tryThroughFrontend(run, path);
+  expectTriesFromTheirReplicas(path, atOnce, direct);
   const answers = distinctAnswers(atOnce.results, tryExpectation(run));
-  for (const q of path.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
   expect(answers.distinct, answers.description).toBe(1);
   const present = expectCompleteAndExact(run, atOnce.results[0]!.result);
   return { atOnce, answers, present };
@@ -465,26 +486,26 @@ describe('Finding B: two standalone receives behind Services, read through a pin
 
     it('gives different answers to identical requests, none of them complete', async () => {
       const { jitter, pinnedSamples } = run();
-      const atOnce = await tryThroughFrontend(jitter, jitter.pinned, 'at-once');
+      // Each replica, asked directly, answers with what its receive holds: a part, each its own.
+      const ofReplicas = await askEachReplica(jitter, jitter.pinned);
+      const direct = distinctAnswers(ofReplicas, tryExpectation(jitter));
+      expect(direct.distinct, direct.description).toBe(jitter.pinned.replicas.length);
+      const atOnce = await tryThroughFrontend(jitter, jitter.pinned);
+      expectTriesFromTheirReplicas(jitter.pinned, atOnce, ofReplicas);
       const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
-      // The Service spread the tries over both Query replicas (the premise of the symptom).
-      for (const q of jitter.pinned.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
-      expect(answers.distinct, answers.description).toBeGreaterThanOrEqual(2);
-      // Each answer is what one receive holds: no try has every point.
+      expect(answers.distinct, answers.description).toBe(jitter.pinned.replicas.length);
+      // No try has every point.
       const expectedPoints = answers.perTry[0]!.expectedPoints!;
       for (const p of answers.perTry) expect(p.presentPoints).toBeLessThan(expectedPoints);
 
-      // The same requests one after another, for the record: they share the Frontend's kept-alive connection.
-      const oneAfterAnother = distinctAnswers((await tryThroughFrontend(jitter, jitter.pinned, 'one-after-another')).results);
       const { min, max } = coverage(answers);
       const h = holdings(jitter, Object.values(pinnedSamples).flat());
-      log(`[jitter faulty] ${answers.tries} tries at once: ${answers.description} One after another: ${oneAfterAnother.distinct} distinct.`);
+      log(`[jitter faulty] each replica asked directly: ${direct.description} ${answers.tries} tries at once through the frontend: ${answers.description}`);
       recordFinding({
         ...findingOf(jitter, 'B', 'faulty'),
         observed:
           `${answers.distinct} distinct answers to ${answers.tries} identical requests sent at once through the Query Frontend, ` +
-          `each try covering ${min} to ${max} of ${expectedPoints} points; samples per receive: ${sharesText(h)} ` +
-          `(one after another: ${oneAfterAnother.distinct} distinct, over one kept-alive connection)`,
+          `each try covering ${min} to ${max} of ${expectedPoints} points, each exactly the answer of the Query replica that served it; samples per receive: ${sharesText(h)}`,
         figures: {
           tries: answers.tries,
           distinctAnswers: answers.distinct,
@@ -492,7 +513,6 @@ describe('Finding B: two standalone receives behind Services, read through a pin
           coverageMax: max,
           expectedPoints,
           ...triesServed(atOnce.byQueryReplica),
-          distinctAnswersOneAfterAnother: oneAfterAnother.distinct,
           ...holdingFigures(h),
           writeConnections: String(jitter.connections[jitter.preset.writeService.ref]),
           remoteWriteSamplesRetried: jitter.remoteWrite.samplesRetried,
@@ -658,29 +678,22 @@ function predictedAnswers(run: JitterRun): ReaderAnswer[] {
 }
 
 /**
- * Every try is what the model predicts for one of the two Query replicas, point for point: complete
- * and exact; frozen (every point shows an earlier sample's value, the stopped replica's last,
- * through the lookback; none right, none of another value); or empty (no series). Each predicted
- * kind occurs, and no other.
+ * Which of the model's answers a Query replica gave, checked point for point: complete and exact;
+ * frozen (every point shows an earlier sample's value, the stopped replica's last, through the
+ * lookback; none right, none of another value); or empty (no series).
  */
-function expectPredictedAnswers(run: JitterRun, tries: Tries, answers: DistinctAnswers, predicted: ReaderAnswer[]): { expectedPoints: number; triesOf: Record<ReaderAnswer, number> } {
+function kindOfAnswer(run: JitterRun, answer: RangeQueryResponse, who: string): ReaderAnswer {
   const expectedPoints = run.t.workload.workload.seriesCount * ((run.window.end - run.window.start) / run.window.step + 1);
-  const kinds = answers.answers.map((a): ReaderAnswer => {
-    const { summary, series } = analyseRange(tries.results[a.tries[0]!]!.result, tryExpectation(run));
-    if (summary.ok) {
-      expect(summary.presentPoints).toBe(expectedPoints);
-      return 'complete';
-    }
-    expect(summary, `answer of tries ${a.tries.join(',')}`).toMatchObject({ presentPoints: 0, wrongPoints: 0, missingPoints: expectedPoints, repeatedTimestamps: 0 });
-    if (series.length === 0) return 'empty';
-    const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
-    expect(carried, 'points showing an earlier value').toBe(expectedPoints);
-    return 'frozen';
-  });
-  expect(new Set(kinds)).toEqual(new Set(predicted));
-  const triesOf: Record<ReaderAnswer, number> = { complete: 0, frozen: 0, empty: 0 };
-  answers.answers.forEach((a, i) => (triesOf[kinds[i]!] += a.tries.length));
-  return { expectedPoints, triesOf };
+  const { summary, series } = analyseRange(answer.result, tryExpectation(run));
+  if (summary.ok) {
+    expect(summary.presentPoints, who).toBe(expectedPoints);
+    return 'complete';
+  }
+  expect(summary, who).toMatchObject({ presentPoints: 0, wrongPoints: 0, missingPoints: expectedPoints, repeatedTimestamps: 0 });
+  if (series.length === 0) return 'empty';
+  const carried = series.reduce((n, s) => n + s.missing.reduce((m, r) => m + r.carried, 0), 0);
+  expect(carried, `${who}: points showing an earlier value`).toBe(expectedPoints);
+  return 'frozen';
 }
 
 describe("Finding B at 10k series with Prometheus' default queue: standalone receives, a replica down", () => {
@@ -719,12 +732,18 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     const h = holdings(jitter, Object.values(pinnedSamples).flat());
     expect(h.wrong).toBe(0);
     expect(h.union).toBe(h.expected);
-    const atOnce = await tryThroughFrontend(jitter, jitter.pinned, 'at-once');
-    for (const q of jitter.pinned.replicas) expect(atOnce.byQueryReplica[q], `range requests served by ${q}`).toBeGreaterThan(0);
-    const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
+    // Each replica, asked directly, answers as the model says from what its receive held.
     const predicted = predictedAnswers(jitter);
+    const ofReplicas = await askEachReplica(jitter, jitter.pinned);
+    expect(ofReplicas.map((a, i) => kindOfAnswer(jitter, a, jitter.pinned.replicas[i]!))).toEqual(predicted);
+    // Through the frontend, each try gets the answer of the replica that served it.
+    const atOnce = await tryThroughFrontend(jitter, jitter.pinned);
+    expectTriesFromTheirReplicas(jitter.pinned, atOnce, ofReplicas);
+    const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
     expect(answers.distinct, `${answers.description} (predicted per Query replica: ${predicted.join(', ')})`).toBe(new Set(predicted).size);
-    const { expectedPoints, triesOf } = expectPredictedAnswers(jitter, atOnce, answers, predicted);
+    const expectedPoints = answers.perTry[0]!.expectedPoints!;
+    const triesOf: Record<ReaderAnswer, number> = { complete: 0, frozen: 0, empty: 0 };
+    jitter.pinned.replicas.forEach((q, i) => (triesOf[predicted[i]!] += atOnce.byQueryReplica[q]!));
     const frozenTries = triesOf.frozen;
     const other = predicted.includes('empty') ? `${triesOf.empty} empty (both replicas had gone to one receive)` : `${frozenTries} frozen at the stopped replica's last values`;
     log(`[jitter default queue] ${answers.tries} tries at once: ${answers.description} Predicted per Query replica: ${predicted.join(', ')}; frozen: ${frozenTries}, empty: ${triesOf.empty}.`);

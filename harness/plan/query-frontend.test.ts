@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { arch1 } from '../presets/arch1.ts';
+import { receiveJitter } from '../presets/receive-jitter.ts';
 import { scaleSweep } from '../presets/scale.ts';
 import { FRONTEND_CACHE_FRESHNESS, queryFrontendCache } from '../presets/query-frontend-cache.ts';
 import { fakeAddressing as addressing, flag } from './fake-addressing.ts';
@@ -37,6 +38,19 @@ describe('Query Frontend results cache (flags as in thanos query-frontend --help
     expect(qf.files).toEqual({});
     // Thanos' own parallelism unless a preset names one.
     expect(flag(qf.args, 'query-range.max-query-parallelism')).toEqual([]);
+  });
+
+  it("forwards each of the jitter presets' tries whole, over a connection of its own, and keeps Thanos' defaults elsewhere", () => {
+    const jitter = planTopology(receiveJitter('standalone-behind-service').topology, addressing).processes.filter((p) => p.kind === 'query-frontend');
+    expect(jitter).toHaveLength(2);
+    for (const qf of jitter) {
+      expect(flag(qf.args, 'query-range.split-interval'), qf.id).toEqual(['0s']);
+      expect(flag(qf.args, 'query-frontend.downstream-tripper-config-file'), qf.id).toEqual([`/cfg/${qf.id}/tripper.yml`]);
+      // pkg/queryfrontend/config.go DownstreamTripperConfig: idle_conn_timeout only.
+      expect(parse(qf.files['tripper.yml']!), qf.id).toEqual({ idle_conn_timeout: '1ms' });
+    }
+    const other = planTopology(arch1('store-and-sidecar').topology, addressing).processes.find((p) => p.kind === 'query-frontend')!;
+    expect(flag(other.args, 'query-frontend.downstream-tripper-config-file')).toEqual([]);
   });
 
   it("sends the scale sweep's split queries to Query one at a time", () => {

@@ -20,8 +20,13 @@ export function planQueryFrontend(c: QueryFrontend, inst: Instance, ctx: PlanCon
       `--labels.split-interval=${c.labelsSplitInterval}`,
       ...(c.maxQueryParallelism ? [`--query-range.max-query-parallelism=${c.maxQueryParallelism}`] : []),
       ...cacheFlags(c, inst, ctx),
+      ...(c.downstreamIdleConnTimeout ? [`--query-frontend.downstream-tripper-config-file=${addressing.configFile(inst.id, 'tripper.yml')}`] : []),
     ],
-    files: c.resultsCache ? { 'cache.yml': cacheConfig(c.resultsCache) } : {},
+    files: {
+      ...(c.resultsCache ? { 'cache.yml': cacheConfig(c.resultsCache) } : {}),
+      // pkg/queryfrontend/config.go DownstreamTripperConfig; the other fields keep Thanos' defaults.
+      ...(c.downstreamIdleConnTimeout ? { 'tripper.yml': yaml({ idle_conn_timeout: c.downstreamIdleConnTimeout }) } : {}),
+    },
     ports: ['http'],
     // Its readiness probes the downstream only every 10 s: start it once Query is ready.
     after: ctx.backendsOf(c.downstream),

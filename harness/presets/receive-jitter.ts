@@ -23,6 +23,19 @@ export type JitterQueue = (typeof JITTER_QUEUES)[number];
 /** Series per Prometheus replica with the default queue: a small cluster's worth, 5 full 2000-sample requests per scrape. */
 export const JITTER_DEFAULT_QUEUE_SERIES = 10_000;
 
+/**
+ * How each path's Query Frontend forwards a try: whole, over a connection of its own.
+ * - No idle connection kept (1ms): Thanos keeps a downstream connection 90s for the next request,
+ *   so tries seconds apart would all ride the few it opened first, to whichever replica the Service
+ *   gave them (on kind, every try once went to one replica). A dashboard refreshed minutes apart,
+ *   or by several people, finds none left and dials the Service anew each time; so does each try
+ *   here, and the Service spreads the tries over both replicas (kube-proxy: at random per
+ *   connection; the process substrate: in turn).
+ * - No split (0s): the window is seconds long, and a try crossing a split boundary would be two
+ *   requests, possibly to two replicas; whole, each try is exactly one replica's answer.
+ */
+const FRONTEND_AS_BETWEEN_REFRESHES = { splitInterval: '0s', downstreamIdleConnTimeout: '1ms' } as const;
+
 /** A Query group: replicas behind an HTTP Service, a Query Frontend in front of that Service. */
 export interface JitterQueryPath extends QueryPathHandle {
   http: ServiceHandle;
@@ -67,7 +80,7 @@ export function receiveJitter(variant: JitterVariant, queue: JitterQueue = 'many
   const queryGroup = (path: { query: string; frontend: string }, paired: boolean, deduplicationFunc?: 'chain') => ({
     components: [
       { kind: 'query' as const, name: path.query, cluster: OBSERVER, replicas: 2, endpoints: [`${OBSERVER}/receive`], pairedEndpoints: paired, replicaLabels, ...(deduplicationFunc ? { deduplicationFunc } : {}) },
-      { kind: 'query-frontend' as const, name: path.frontend, cluster: OBSERVER, downstream: `${OBSERVER}/${path.query}-http` },
+      { kind: 'query-frontend' as const, name: path.frontend, cluster: OBSERVER, downstream: `${OBSERVER}/${path.query}-http`, ...FRONTEND_AS_BETWEEN_REFRESHES },
     ],
     service: { name: `${path.query}-http`, cluster: OBSERVER, targets: [`${OBSERVER}/${path.query}`], port: 'http' as const },
   });

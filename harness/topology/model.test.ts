@@ -121,6 +121,11 @@ describe('validateTopology', () => {
       (t) => (twoReplicas(t), t.components.push({ kind: 'query-frontend', name: 'qf', cluster: 'observer', downstream: 'observer/query' })),
       'components.2.downstream "observer/query" has 2 replicas: put a service in front',
     ));
+  it('rejects a query frontend that caches results and splits nothing (Thanos would not start)', () =>
+    rejects(
+      (t) => t.components.push({ kind: 'query-frontend', name: 'qf', cluster: 'observer', downstream: 'observer/query', splitInterval: '0s', resultsCache: {} }),
+      'components.2.splitInterval "0s" with a results cache: Thanos needs a split interval above 0 to cache (1h, say), or drop resultsCache',
+    ));
   it('rejects a second sidecar for one Prometheus', () =>
     rejects(
       (t) =>

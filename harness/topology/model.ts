@@ -177,8 +177,12 @@ export const QuerySpec = Base.extend({
 export const QueryFrontendSpec = Base.extend({
   kind: z.literal('query-frontend'),
   downstream: Ref,
+  // --query-range.split-interval: 0s sends each range request to Query whole (no results cache then).
   splitInterval: Duration.default('1h'),
   labelsSplitInterval: Duration.default('1h'),
+  // idle_conn_timeout of --query-frontend.downstream-tripper-config-file: how long a connection to
+  // its downstream stays open unused for the next request; unset: Thanos' default, 90s.
+  downstreamIdleConnTimeout: Duration.optional(),
   // --query-range.max-query-parallelism: split queries of one request sent to Query at once
   // (upstream 14: a 6h range split by 1h goes as 7 at once); unset: the default.
   maxQueryParallelism: z.number().int().min(1).optional(),
@@ -349,6 +353,9 @@ export function validateTopology(input: unknown): Topology {
         const downstream = byRef.get(c.downstream)!;
         if ('kind' in downstream && instanceNames(downstream, topology).length > 1)
           fail(`${at}.downstream`, `"${c.downstream}" has ${instanceNames(downstream, topology).length} replicas: put a service in front`);
+        // Thanos refuses to start with a results cache and no split interval.
+        if (c.resultsCache && /^(0+(ms|s|m|h|d))+$/.test(c.splitInterval))
+          fail(`${at}.splitInterval`, `"${c.splitInterval}" with a results cache: Thanos needs a split interval above 0 to cache (1h, say), or drop resultsCache`);
         break;
       }
       case 'prometheus':
