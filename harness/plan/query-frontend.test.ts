@@ -44,7 +44,7 @@ describe('Query Frontend results cache (flags as in thanos query-frontend --help
     const jitter = planTopology(receiveJitter('standalone-behind-service').topology, addressing).processes.filter((p) => p.kind === 'query-frontend');
     expect(jitter).toHaveLength(2);
     for (const qf of jitter) {
-      expect(flag(qf.args, 'query-range.split-interval'), qf.id).toEqual(['0s']);
+      expect(flag(qf.args, 'query-range.split-interval'), qf.id).toEqual(['365d']);
       expect(flag(qf.args, 'query-frontend.downstream-tripper-config-file'), qf.id).toEqual([`/cfg/${qf.id}/tripper.yml`]);
       // pkg/queryfrontend/config.go DownstreamTripperConfig: idle_conn_timeout only.
       expect(parse(qf.files['tripper.yml']!), qf.id).toEqual({ idle_conn_timeout: '1ms' });

@@ -31,10 +31,11 @@ export const JITTER_DEFAULT_QUEUE_SERIES = 10_000;
  *   or by several people, finds none left and dials the Service anew each time; so does each try
  *   here, and the Service spreads the tries over both replicas (kube-proxy: at random per
  *   connection; the process substrate: in turn).
- * - No split (0s): the window is seconds long, and a try crossing a split boundary would be two
- *   requests, possibly to two replicas; whole, each try is exactly one replica's answer.
+ * - Split by 365d: the window is seconds long, and a try crossing a split boundary (every hour at
+ *   the default 1h) would be two requests, possibly to two replicas; whole, each try is exactly one
+ *   replica's answer. (Not 0s, no split: see the topology's refusal of it.)
  */
-const FRONTEND_AS_BETWEEN_REFRESHES = { splitInterval: '0s', downstreamIdleConnTimeout: '1ms' } as const;
+const FRONTEND_AS_BETWEEN_REFRESHES = { splitInterval: '365d', downstreamIdleConnTimeout: '1ms' } as const;
 
 /** A Query group: replicas behind an HTTP Service, a Query Frontend in front of that Service. */
 export interface JitterQueryPath extends QueryPathHandle {
