@@ -414,13 +414,15 @@ async function expectOneCompleteAnswer(run: JitterRun, path: QueryPath) {
   return { atOnce, answers, present };
 }
 
+/** Points a complete answer about the window has: each of the N series at every slot. */
+const windowPoints = (run: JitterRun): number => run.t.workload.workload.seriesCount * gridPoints(run.window.start, run.window.end, run.window.step).length;
+
 /** The answer every try must give when nothing is lost: each of the N series, every slot, exact. */
 function expectCompleteAndExact(run: JitterRun, answer: Parameters<typeof analyseRange>[0]): number {
   const analysis = analyseRange(answer, tryExpectation(run));
-  const slots = (run.window.end - run.window.start) / run.window.step + 1;
   expect(analysis.series, analysis.description).toHaveLength(run.t.workload.workload.seriesCount);
   expect(analysis.summary, analysis.description).toMatchObject({ missingPoints: 0, wrongPoints: 0, repeatedTimestamps: 0, ok: true });
-  expect(analysis.summary.presentPoints).toBe(run.t.workload.workload.seriesCount * slots);
+  expect(analysis.summary.presentPoints).toBe(windowPoints(run));
   return analysis.summary.presentPoints;
 }
 
@@ -683,7 +685,7 @@ function predictedAnswers(run: JitterRun): ReaderAnswer[] {
  * lookback; none right, none of another value); or empty (no series).
  */
 function kindOfAnswer(run: JitterRun, answer: RangeQueryResponse, who: string): ReaderAnswer {
-  const expectedPoints = run.t.workload.workload.seriesCount * ((run.window.end - run.window.start) / run.window.step + 1);
+  const expectedPoints = windowPoints(run);
   const { summary, series } = analyseRange(answer.result, tryExpectation(run));
   if (summary.ok) {
     expect(summary.presentPoints, who).toBe(expectedPoints);
@@ -741,7 +743,7 @@ describe("Finding B at 10k series with Prometheus' default queue: standalone rec
     expectTriesFromTheirReplicas(jitter.pinned, atOnce, ofReplicas);
     const answers = distinctAnswers(atOnce.results, tryExpectation(jitter));
     expect(answers.distinct, `${answers.description} (predicted per Query replica: ${predicted.join(', ')})`).toBe(new Set(predicted).size);
-    const expectedPoints = answers.perTry[0]!.expectedPoints!;
+    const expectedPoints = windowPoints(jitter);
     const triesOf: Record<ReaderAnswer, number> = { complete: 0, frozen: 0, empty: 0 };
     jitter.pinned.replicas.forEach((q, i) => (triesOf[predicted[i]!] += atOnce.byQueryReplica[q]!));
     const frozenTries = triesOf.frozen;
